@@ -1,0 +1,688 @@
+package raven
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client captures events and hands them to its transport. Create one with
+// New, or use the default client through Init and the package-level
+// functions. A Client is safe for concurrent use.
+type Client struct {
+	cfg       config
+	dsn       *DSN // nil for a disabled client
+	transport Transport
+	pipe      *pipeline // nil for a disabled client
+	root      *Scope
+	frames    *frameInfo
+	static    staticInfo
+	counters  counters
+	reports   clientReports
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// staticInfo is computed once per client and shared by every event.
+type staticInfo struct {
+	serverName string
+	contexts   map[string]map[string]any
+	modules    map[string]string
+	sdk        *SDKInfo
+}
+
+// New creates a client. With no DSN (neither WithDSN nor SENTRY_DSN) the
+// client is disabled: it starts no goroutine and captures cost next to
+// nothing. An invalid DSN or option is an error.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{cfg: defaultConfig()}
+	if err := c.cfg.resolve(opts); err != nil {
+		return nil, err
+	}
+	c.root = newScope(c, c.cfg.maxBreadcrumbs)
+	if c.cfg.dsn == "" && c.cfg.transport == nil {
+		return c, nil // disabled
+	}
+	if c.cfg.dsn != "" {
+		d, err := ParseDSN(c.cfg.dsn)
+		if err != nil {
+			return nil, err
+		}
+		c.dsn = d
+	}
+	c.transport = c.cfg.transport
+	if c.transport == nil {
+		t, err := NewHTTPTransport(c.dsn, WithTransportLogger(c.cfg.logger))
+		if err != nil {
+			return nil, err
+		}
+		c.transport = t
+	}
+	c.frames = newFrameInfo(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
+	c.static = newStaticInfo(c.cfg.serverName)
+	c.pipe = newPipeline(c.cfg.queueSize, c.cfg.queueBytes, c.cfg.senders, c.cfg.blockTimeout, c.processPending)
+	return c, nil
+}
+
+// Enabled reports whether the client sends events anywhere.
+func (c *Client) Enabled() bool { return c != nil && c.pipe != nil }
+
+// DSN returns the client's parsed DSN, or nil.
+func (c *Client) DSN() *DSN { return c.dsn }
+
+// Scope returns the client's root scope, the parent of every scope forked
+// with WithScope from a context carrying none.
+func (c *Client) Scope() *Scope { return c.root }
+
+var defaultClient atomic.Pointer[Client]
+
+var disabledClient = func() *Client {
+	c := &Client{cfg: defaultConfig()}
+	c.cfg.logger = slog.New(discardHandler{})
+	c.root = newScope(c, c.cfg.maxBreadcrumbs)
+	return c
+}()
+
+// Init creates a client with New and makes it the default used by the
+// package-level functions. The previous default client is not closed.
+func Init(opts ...Option) error {
+	c, err := New(opts...)
+	if err != nil {
+		return err
+	}
+	defaultClient.Store(c)
+	return nil
+}
+
+// SetDefault makes c the default client; nil restores a disabled one.
+func SetDefault(c *Client) { defaultClient.Store(c) }
+
+// CurrentClient returns the default client (a disabled one before Init).
+func CurrentClient() *Client {
+	if c := defaultClient.Load(); c != nil {
+		return c
+	}
+	return disabledClient
+}
+
+// captureOpts describe one capture.
+type captureOpts struct {
+	level     Level
+	err       error
+	msg       string
+	panicVal  any
+	panicked  bool
+	event     *Event
+	mechanism string
+	skip      int
+}
+
+// capture runs on the caller's goroutine: sampling, PC capture, scope
+// snapshot, id and timestamp, then a non-blocking hand-off.
+func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
+	if c == nil || c.pipe == nil {
+		return ""
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("raven: capture failed", slog.Any("panic", r))
+			id = ""
+		}
+	}()
+	c.counters.captured.Add(1)
+	if c.closed.Load() {
+		c.recordDrop(Drop{Reason: DropClosed, Count: 1}, true)
+		return ""
+	}
+	id = NewEventID()
+	if o.event != nil && o.event.EventID != "" {
+		id = o.event.EventID
+	}
+	if c.cfg.sampleRate < 1 && (c.cfg.sampleRate == 0 || rand.Float64() >= c.cfg.sampleRate) {
+		c.recordDrop(Drop{Reason: DropSampleRate, EventID: id, Count: 1}, false)
+		return id
+	}
+	p := &pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
+		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}
+	needStack := o.panicked ||
+		(o.err != nil && !hasOwnStack(o.err, c.cfg.maxErrorDepth)) ||
+		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
+	if needStack {
+		p.pcs = capturePCs(o.skip + 2)
+	}
+	if s != nil {
+		p.scope = s.snapshot()
+	}
+	switch c.pipe.enqueue(p) {
+	case enqueueFull:
+		releasePCs(p.pcs)
+		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
+	case enqueueClosed:
+		releasePCs(p.pcs)
+		c.recordDrop(Drop{Reason: DropClosed, EventID: id, Count: 1}, true)
+		return ""
+	}
+	return id
+}
+
+// CaptureException reports err with the client's root scope and returns
+// the event id ("" when nothing is sent). A nil err is ignored.
+func (c *Client) CaptureException(err error) EventID {
+	return c.CaptureExceptionContext(context.Background(), err)
+}
+
+// CaptureExceptionContext reports err with the scope ctx carries.
+func (c *Client) CaptureExceptionContext(ctx context.Context, err error) EventID {
+	if err == nil || c == nil || c.pipe == nil {
+		return ""
+	}
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 1})
+}
+
+// CaptureMessage reports a message with the client's root scope.
+func (c *Client) CaptureMessage(msg string) EventID {
+	return c.CaptureMessageContext(context.Background(), msg)
+}
+
+// CaptureMessageContext reports a message at info level with the scope ctx
+// carries.
+func (c *Client) CaptureMessageContext(ctx context.Context, msg string) EventID {
+	if c == nil || c.pipe == nil {
+		return ""
+	}
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelInfo, msg: msg, skip: 1})
+}
+
+// CaptureEvent sends a fully built event, merged with the scope ctx
+// carries. The event must not be modified afterwards.
+func (c *Client) CaptureEvent(ctx context.Context, e *Event) EventID {
+	if c == nil || c.pipe == nil || e == nil {
+		return ""
+	}
+	return c.capture(c.scopeFor(ctx), captureOpts{level: e.Level, event: e, skip: 1})
+}
+
+// CapturePanic reports a recovered panic value with the scope ctx carries.
+// Call it from the deferred function that recovered, so the stack still
+// shows where the panic happened. A nil value is ignored.
+func (c *Client) CapturePanic(ctx context.Context, v any) EventID {
+	if v == nil || c == nil || c.pipe == nil {
+		return ""
+	}
+	return c.capturePanic(c.scopeFor(ctx), v, 1)
+}
+
+func (c *Client) capturePanic(s *Scope, v any, skip int) EventID {
+	o := captureOpts{level: LevelFatal, panicVal: v, panicked: true, mechanism: "panic", skip: skip + 1}
+	if err, ok := v.(error); ok {
+		o.err = err
+	}
+	return c.capture(s, o)
+}
+
+// scopeFor picks the scope for a capture: ctx's when it belongs to this
+// client, else the root scope merged into nothing.
+func (c *Client) scopeFor(ctx context.Context) *Scope {
+	if ctx != nil {
+		if s, ok := ctx.Value(scopeKey{}).(*Scope); ok && s != nil && s.client == c {
+			return s
+		}
+	}
+	return c.root
+}
+
+// Recover recovers a panic, reports it and lets the goroutine go on. Use
+// it as `defer client.Recover()`.
+func (c *Client) Recover() {
+	if v := recover(); v != nil {
+		c.capturePanic(c.root, v, 1)
+	}
+}
+
+// RecoverContext is Recover with the scope ctx carries.
+func (c *Client) RecoverContext(ctx context.Context) {
+	if v := recover(); v != nil {
+		c.capturePanic(c.scopeFor(ctx), v, 1)
+	}
+}
+
+// RecoverRepanic reports a panic, waits up to DefaultRepanicFlushTimeout
+// for it to be delivered, then panics again with the same value.
+func (c *Client) RecoverRepanic(ctx context.Context) {
+	if v := recover(); v != nil {
+		c.capturePanic(c.scopeFor(ctx), v, 1)
+		fctx, cancel := context.WithTimeout(context.Background(), DefaultRepanicFlushTimeout)
+		_ = c.Flush(fctx)
+		cancel()
+		panic(v)
+	}
+}
+
+// Flush waits until every event captured before the call has been
+// delivered or dropped (and counted). It returns ctx.Err() if ctx ends
+// first. Safe to call concurrently and after Close.
+func (c *Client) Flush(ctx context.Context) error {
+	if c == nil || c.pipe == nil {
+		return nil
+	}
+	if err := c.pipe.flush(ctx); err != nil {
+		return err
+	}
+	c.sendClientReport(ctx)
+	return c.transport.Flush(ctx)
+}
+
+// Close flushes, then stops every goroutine the client started; events
+// still queued when ctx ends are dropped and counted. Later captures are
+// no-ops. It returns ctx.Err() when ctx ended before the queue drained.
+// Safe to call twice and concurrently.
+func (c *Client) Close(ctx context.Context) error {
+	if c == nil || c.pipe == nil {
+		return nil
+	}
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		err := c.pipe.close(ctx, func(p *pending) {
+			releasePCs(p.pcs)
+			c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
+		})
+		if err == nil {
+			c.sendClientReport(ctx)
+		}
+		if terr := c.transport.Close(ctx); err == nil {
+			err = terr
+		}
+		c.closeErr = err
+	})
+	return c.closeErr
+}
+
+// sendClientReport sends accumulated client reports on their own.
+func (c *Client) sendClientReport(ctx context.Context) {
+	m := c.reports.take()
+	if len(m) == 0 {
+		return
+	}
+	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.static.sdk}}
+	env.Items = append(env.Items, clientReportItem(m, time.Now()))
+	if err := c.transport.Send(ctx, []*Envelope{env}); err != nil {
+		c.cfg.logger.Debug("raven: client report not delivered", slog.Any("error", err))
+	}
+}
+
+// processPending runs on a sender: it builds the event, applies hooks,
+// encodes the envelope and sends it, accounting for every outcome.
+func (c *Client) processPending(ctx context.Context, p *pending) {
+	defer releasePCs(p.pcs)
+	ev, reason, err := c.buildEvent(p)
+	if ev == nil {
+		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		return
+	}
+	payload, err := encodeEvent(ev, MaxEventBytes)
+	if err != nil {
+		c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
+		return
+	}
+	env := &Envelope{Header: EnvelopeHeader{EventID: ev.EventID, SentAt: time.Now(), SDK: c.static.sdk}}
+	if c.dsn != nil {
+		env.Header.DSN = c.dsn.String()
+	}
+	env.Items = append(env.Items, EnvelopeItem{Type: ItemEvent, Payload: payload, Events: 1})
+	reports := c.reports.take()
+	if len(reports) > 0 {
+		env.Items = append(env.Items, clientReportItem(reports, time.Now()))
+	}
+	c.deliver(ctx, env, reports)
+}
+
+// deliver sends one envelope and accounts for its events.
+func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportKey]int) {
+	err := c.transport.Send(ctx, []*Envelope{env})
+	if err == nil {
+		c.counters.delivered.Add(uint64(env.EventCount()))
+		return
+	}
+	var de *DropError
+	reason, reported := DropSendError, false
+	if errors.As(err, &de) {
+		reason, reported = de.Reason, de.Reported
+	} else if ctx.Err() != nil {
+		reason = DropNetworkError
+	}
+	for i := range env.Items {
+		it := &env.Items[i]
+		if it.Events > 0 {
+			c.recordDrop(Drop{Reason: reason, Category: it.Category(), EventID: env.Header.EventID, Count: it.Events, Err: err}, reported)
+		}
+	}
+	if len(reports) > 0 && reason != DropRateLimit {
+		c.reports.restore(reports)
+	}
+}
+
+// buildEvent turns a pending capture into an event; a nil event comes with
+// the reason it was dropped.
+func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ev, reason, err = nil, DropEventProcessor, fmt.Errorf("raven: building event panicked: %v", r)
+			c.cfg.logger.Error("raven: building event panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	if p.event != nil {
+		cp := *p.event
+		ev = &cp
+	} else {
+		ev = &Event{}
+	}
+	ev.EventID = p.id
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = p.ts
+	}
+	ev.Platform = "go"
+	if ev.Level == "" {
+		ev.Level = p.level
+	}
+	if ev.Level == "" {
+		ev.Level = LevelError
+	}
+	setDefault(&ev.Release, c.cfg.release)
+	setDefault(&ev.Environment, c.cfg.environment)
+	setDefault(&ev.Dist, c.cfg.dist)
+	setDefault(&ev.ServerName, c.static.serverName)
+	if ev.SDK == nil {
+		ev.SDK = c.static.sdk
+	}
+	if ev.Modules == nil {
+		ev.Modules = c.static.modules
+	}
+	ev.Contexts = mergeContexts(c.static.contexts, ev.Contexts)
+	c.applyScope(ev, p.scope)
+
+	switch {
+	case p.err != nil:
+		c.addException(ev, p)
+	case p.panicked:
+		msg := clampString(fmt.Sprint(p.panicVal), maxValueBytes)
+		exc := Exception{Type: "panic", Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: boolPtr(false)}}
+		if p.pcs != nil {
+			exc.Stacktrace = c.stack(p.pcs.pcs, true)
+		}
+		ev.Exception = &ExceptionList{Values: []Exception{exc}}
+	case p.event == nil:
+		ev.Message = &LogEntry{Formatted: clampString(p.msg, maxValueBytes)}
+		if p.pcs != nil {
+			ev.Threads = &ThreadList{Values: []Thread{{ID: 0, Current: true, Crashed: false, Stacktrace: c.stack(p.pcs.pcs, false)}}}
+		}
+	}
+
+	if c.ignored(ev) {
+		return nil, DropEventProcessor, errors.New("raven: matched IgnoreErrors")
+	}
+	for _, f := range c.cfg.processors {
+		if ev = c.runHook(f, ev, "event processor"); ev == nil {
+			return nil, DropEventProcessor, nil
+		}
+	}
+	if c.cfg.beforeSend != nil {
+		if ev = c.runHook(c.cfg.beforeSend, ev, "BeforeSend"); ev == nil {
+			return nil, DropBeforeSend, nil
+		}
+	}
+	return ev, "", nil
+}
+
+func (c *Client) runHook(f func(*Event) *Event, ev *Event, name string) (out *Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("raven: "+name+" panicked; event dropped", slog.Any("panic", r))
+			out = nil
+		}
+	}()
+	return f(ev)
+}
+
+func (c *Client) runBeforeBreadcrumb(b *Breadcrumb) (out *Breadcrumb) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("raven: BeforeBreadcrumb panicked; breadcrumb dropped", slog.Any("panic", r))
+			out = nil
+		}
+	}()
+	return c.cfg.beforeBreadcrumb(b)
+}
+
+func (c *Client) stack(pcs []uintptr, panicking bool) *Stacktrace {
+	frames := c.frames.symbolize(pcs, panicking)
+	if len(frames) == 0 {
+		return nil
+	}
+	return &Stacktrace{Frames: frames}
+}
+
+// addException turns the error chain into exceptions, innermost first.
+func (c *Client) addException(ev *Event, p *pending) {
+	links := walkChain(p.err, c.cfg.maxErrorDepth)
+	if len(links) == 0 {
+		return
+	}
+	hasStack := false
+	for _, l := range links {
+		if l.pcs != nil {
+			hasStack = true
+			break
+		}
+	}
+	mechType := p.mechanism
+	if mechType == "" {
+		mechType = "generic"
+	}
+	excs := make([]Exception, len(links))
+	for i, l := range links {
+		e := l.exc
+		m := &Mechanism{Type: "chained", Source: "", ExceptionID: i, IsExceptionGroup: l.group}
+		if l.parent >= 0 {
+			m.ParentID = new(int)
+			*m.ParentID = l.parent
+		} else {
+			m.Type = mechType
+			m.Handled = boolPtr(p.handled)
+		}
+		e.Mechanism = m
+		pcs := l.pcs
+		panicking := false
+		if i == 0 && !hasStack && p.pcs != nil {
+			pcs, panicking = p.pcs.pcs, p.panicked
+		}
+		if pcs != nil {
+			e.Stacktrace = c.stack(pcs, panicking)
+		}
+		if p.panicked && i == 0 {
+			if pv, ok := p.panicVal.(error); ok && pv != nil && hasStack {
+				// the panic site matters too: keep it on the outermost link
+				// when the error's own stacks are elsewhere
+				if e.Stacktrace == nil && p.pcs != nil {
+					e.Stacktrace = c.stack(p.pcs.pcs, true)
+				}
+			}
+		}
+		excs[len(links)-1-i] = e
+	}
+	ev.Exception = &ExceptionList{Values: excs}
+}
+
+func (c *Client) ignored(ev *Event) bool {
+	if len(c.cfg.ignoreErrors) == 0 {
+		return false
+	}
+	match := func(s string) bool {
+		for _, re := range c.cfg.ignoreErrors {
+			if s != "" && re.MatchString(s) {
+				return true
+			}
+		}
+		return false
+	}
+	if ev.Message != nil && (match(ev.Message.Formatted) || match(ev.Message.Message)) {
+		return true
+	}
+	if ev.Exception != nil {
+		for _, e := range ev.Exception.Values {
+			if match(e.Value) || match(e.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *Client) applyScope(ev *Event, d *scopeData) {
+	if len(c.cfg.tags) > 0 || (d != nil && len(d.tags) > 0) {
+		tags := make(map[string]string, len(c.cfg.tags)+len(ev.Tags))
+		maps.Copy(tags, c.cfg.tags)
+		if d != nil {
+			maps.Copy(tags, d.tags)
+		}
+		maps.Copy(tags, ev.Tags)
+		ev.Tags = tags
+	}
+	if d == nil {
+		return
+	}
+	if len(d.extra) > 0 {
+		extra := maps.Clone(d.extra)
+		maps.Copy(extra, ev.Extra)
+		ev.Extra = extra
+	}
+	for k, v := range d.contexts {
+		if _, ok := ev.Contexts[k]; !ok {
+			ev.Contexts[k] = v
+		}
+	}
+	if d.trace != nil && ev.Contexts["trace"] == nil {
+		tc := map[string]any{"trace_id": d.trace.TraceID, "span_id": d.trace.SpanID, "type": "trace"}
+		if d.trace.ParentSpanID != "" {
+			tc["parent_span_id"] = d.trace.ParentSpanID
+		}
+		if d.trace.Sampled != nil {
+			tc["sampled"] = *d.trace.Sampled
+		}
+		ev.Contexts["trace"] = tc
+	}
+	if ev.User == nil && d.user != nil {
+		u := *d.user
+		ev.User = &u
+	}
+	if ev.Request == nil {
+		ev.Request = d.request
+	}
+	if ev.Fingerprint == nil {
+		ev.Fingerprint = d.fingerprint
+	}
+	if d.level != "" {
+		ev.Level = d.level
+	}
+	if ev.Transaction == "" {
+		ev.Transaction = d.transaction
+	}
+	if crumbs := d.breadcrumbs(); len(crumbs) > 0 {
+		if ev.Breadcrumbs == nil {
+			ev.Breadcrumbs = &BreadcrumbList{}
+		}
+		ev.Breadcrumbs.Values = append(crumbs, ev.Breadcrumbs.Values...)
+	}
+}
+
+func mergeContexts(static, own map[string]map[string]any) map[string]map[string]any {
+	out := make(map[string]map[string]any, len(static)+len(own)+2)
+	maps.Copy(out, static)
+	maps.Copy(out, own)
+	return out
+}
+
+func setDefault(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+func newStaticInfo(serverName string) staticInfo {
+	if serverName == "" {
+		serverName, _ = os.Hostname()
+	}
+	s := staticInfo{
+		serverName: serverName,
+		contexts: map[string]map[string]any{
+			"os":      {"type": "os", "name": runtime.GOOS},
+			"runtime": {"type": "runtime", "name": "go", "version": runtime.Version()},
+			"device":  {"type": "device", "arch": runtime.GOARCH, "processor_count": runtime.NumCPU()},
+		},
+		sdk: &SDKInfo{Name: SDKName, Version: SDKVersion, Packages: []SDKPackage{{Name: "go:" + sdkModule, Version: SDKVersion}}},
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		s.modules = make(map[string]string, len(bi.Deps)+1)
+		if bi.Main.Path != "" {
+			s.modules[bi.Main.Path] = bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			v := d.Version
+			if d.Replace != nil {
+				v = d.Replace.Version
+				if v == "" {
+					v = "replaced:" + d.Replace.Path
+				}
+			}
+			s.modules[d.Path] = v
+		}
+	}
+	return s
+}
+
+// vcsRevision is the VCS revision recorded in the binary, or "".
+func vcsRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" && dirty {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// MaxEventBytes is the largest event payload sent; larger events are
+// trimmed to fit (Relay rejects events over 1 MiB).
+const MaxEventBytes = 1 << 20
+
+// encodeEvent marshals ev, trimming it to fit limit bytes.
+func encodeEvent(ev *Event, limit int) ([]byte, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) <= limit {
+		return b, nil
+	}
+	return trimToFit(ev, b, limit)
+}

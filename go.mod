@@ -1,0 +1,10 @@
+module github.com/ravenkit/raven
+
+go 1.24
+
+require (
+	github.com/pkg/errors v0.9.1
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+)
+
+require golang.org/x/text v0.14.0 // indirect

@@ -1,0 +1,288 @@
+package raven
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"time"
+)
+
+// Defaults for options left unset.
+const (
+	// DefaultSampleRate sends every error event.
+	DefaultSampleRate = 1.0
+	// DefaultContextLines is how many source lines are attached above and
+	// below each in-app frame's line.
+	DefaultContextLines = 5
+	// DefaultQueueSize bounds how many captured events wait for delivery.
+	DefaultQueueSize = 5000
+	// DefaultQueueBytes bounds the estimated memory of waiting events.
+	DefaultQueueBytes = 64 << 20
+	// DefaultSenders is how many events are processed and sent at once.
+	DefaultSenders = 4
+	// DefaultRepanicFlushTimeout bounds how long RecoverRepanic waits for
+	// the panic's event to be delivered before panicking again.
+	DefaultRepanicFlushTimeout = 2 * time.Second
+)
+
+// Environment variables read by New; explicit options win over them.
+const (
+	EnvDSN         = "SENTRY_DSN"
+	EnvRelease     = "SENTRY_RELEASE"
+	EnvEnvironment = "SENTRY_ENVIRONMENT"
+)
+
+// Option configures a Client.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// DropReason says why an event was discarded. The values are the reasons
+// of the protocol's client reports.
+type DropReason string
+
+// Reasons an event can be discarded.
+const (
+	DropQueueOverflow  DropReason = "queue_overflow"
+	DropRateLimit      DropReason = "ratelimit_backoff"
+	DropNetworkError   DropReason = "network_error"
+	DropSendError      DropReason = "send_error"
+	DropSampleRate     DropReason = "sample_rate"
+	DropBeforeSend     DropReason = "before_send"
+	DropEventProcessor DropReason = "event_processor"
+	DropCacheOverflow  DropReason = "cache_overflow"
+	DropClosed         DropReason = "closed"
+	dropReasonCount               = 9
+)
+
+var dropReasons = [dropReasonCount]DropReason{DropQueueOverflow, DropRateLimit, DropNetworkError, DropSendError,
+	DropSampleRate, DropBeforeSend, DropEventProcessor, DropCacheOverflow, DropClosed}
+
+// Drop describes discarded events, as given to the OnDrop hook.
+type Drop struct {
+	Reason   DropReason
+	Category string // rate-limit category: "error" for error events
+	EventID  EventID
+	Count    int
+	Err      error // the cause, when there is one
+}
+
+type config struct {
+	dsn, release, environment, dist, serverName string
+	dsnSet, releaseSet, environmentSet          bool
+	sampleRate                                  float64
+	ignoreErrors                                []*regexp.Regexp
+	ignoreErrorsSrc                             []string
+	beforeSend                                  func(*Event) *Event
+	beforeBreadcrumb                            func(*Breadcrumb) *Breadcrumb
+	processors                                  []func(*Event) *Event
+	maxBreadcrumbs                              int
+	attachStacktrace                            bool
+	inAppInclude, inAppExclude                  []string
+	contextLines                                int
+	maxErrorDepth                               int
+	maxFrames                                   int
+	tags                                        map[string]string
+	transport                                   Transport
+	logger                                      *slog.Logger
+	queueSize, queueBytes, senders              int
+	blockTimeout                                time.Duration
+	onDrop                                      func(Drop)
+	debugIgnoreEnv                              bool
+}
+
+func defaultConfig() config {
+	return config{
+		sampleRate:     DefaultSampleRate,
+		maxBreadcrumbs: DefaultMaxBreadcrumbs,
+		contextLines:   DefaultContextLines,
+		maxErrorDepth:  DefaultMaxErrorDepth,
+		maxFrames:      DefaultMaxFrames,
+		queueSize:      DefaultQueueSize,
+		queueBytes:     DefaultQueueBytes,
+		senders:        DefaultSenders,
+	}
+}
+
+func (c *config) resolve(opts []Option) error {
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	if !c.debugIgnoreEnv {
+		if !c.dsnSet {
+			c.dsn = os.Getenv(EnvDSN)
+		}
+		if !c.releaseSet {
+			c.release = os.Getenv(EnvRelease)
+		}
+		if !c.environmentSet {
+			c.environment = os.Getenv(EnvEnvironment)
+		}
+	}
+	if c.release == "" {
+		c.release = vcsRevision()
+	}
+	if c.sampleRate < 0 || c.sampleRate > 1 || c.sampleRate != c.sampleRate {
+		return fmt.Errorf("raven: sample rate %v is not in [0, 1]", c.sampleRate)
+	}
+	for _, src := range c.ignoreErrorsSrc {
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return fmt.Errorf("raven: IgnoreErrors pattern %q: %w", src, err)
+		}
+		c.ignoreErrors = append(c.ignoreErrors, re)
+	}
+	if c.queueSize <= 0 || c.queueBytes <= 0 || c.senders <= 0 {
+		return fmt.Errorf("raven: queue size, queue bytes and senders must be positive")
+	}
+	if c.logger == nil {
+		c.logger = slog.New(discardHandler{})
+	}
+	return nil
+}
+
+// WithDSN sets the DSN; it wins over SENTRY_DSN. The empty DSN gives a
+// disabled client.
+func WithDSN(dsn string) Option {
+	return optionFunc(func(c *config) { c.dsn, c.dsnSet = dsn, true })
+}
+
+// WithRelease sets the release; it wins over SENTRY_RELEASE. Unset, the
+// VCS revision recorded in the binary is used.
+func WithRelease(release string) Option {
+	return optionFunc(func(c *config) { c.release, c.releaseSet = release, true })
+}
+
+// WithEnvironment sets the environment; it wins over SENTRY_ENVIRONMENT.
+func WithEnvironment(env string) Option {
+	return optionFunc(func(c *config) { c.environment, c.environmentSet = env, true })
+}
+
+// WithDist sets the distribution of the release.
+func WithDist(dist string) Option { return optionFunc(func(c *config) { c.dist = dist }) }
+
+// WithServerName sets the server name; unset, the host name is used.
+func WithServerName(name string) Option {
+	return optionFunc(func(c *config) { c.serverName = name })
+}
+
+// WithSampleRate sets the fraction of error events sent, in [0, 1]. Zero
+// sends nothing. Default DefaultSampleRate.
+func WithSampleRate(rate float64) Option {
+	return optionFunc(func(c *config) { c.sampleRate = rate })
+}
+
+// WithIgnoreErrors drops events whose exception values or message match
+// any of the regular expressions. An invalid expression is an error from
+// New.
+func WithIgnoreErrors(patterns ...string) Option {
+	return optionFunc(func(c *config) { c.ignoreErrorsSrc = append(c.ignoreErrorsSrc, patterns...) })
+}
+
+// WithBeforeSend sets a hook that sees every event before it is sent and
+// may change it or return nil to drop it. It runs on a sender goroutine; a
+// panic in it is recovered and the event dropped and counted.
+func WithBeforeSend(f func(*Event) *Event) Option {
+	return optionFunc(func(c *config) { c.beforeSend = f })
+}
+
+// WithEventProcessor adds a function that sees every event before
+// BeforeSend and may change it or return nil to drop it (counted as
+// event_processor).
+func WithEventProcessor(f func(*Event) *Event) Option {
+	return optionFunc(func(c *config) { c.processors = append(c.processors, f) })
+}
+
+// WithBeforeBreadcrumb sets a hook that sees every breadcrumb before it is
+// recorded and may change it or return nil to drop it. It runs on the
+// caller's goroutine.
+func WithBeforeBreadcrumb(f func(*Breadcrumb) *Breadcrumb) Option {
+	return optionFunc(func(c *config) { c.beforeBreadcrumb = f })
+}
+
+// WithMaxBreadcrumbs sets how many breadcrumbs a scope keeps; 0 keeps
+// none. Default DefaultMaxBreadcrumbs.
+func WithMaxBreadcrumbs(n int) Option {
+	return optionFunc(func(c *config) { c.maxBreadcrumbs = max(n, 0) })
+}
+
+// WithAttachStacktrace attaches the capture site's stack to messages.
+func WithAttachStacktrace(on bool) Option {
+	return optionFunc(func(c *config) { c.attachStacktrace = on })
+}
+
+// WithInAppInclude marks frames of the given import path prefixes as the
+// application's own, in addition to the main module.
+func WithInAppInclude(prefixes ...string) Option {
+	return optionFunc(func(c *config) { c.inAppInclude = append(c.inAppInclude, prefixes...) })
+}
+
+// WithInAppExclude marks frames of the given import path prefixes as not
+// the application's own, even inside the main module.
+func WithInAppExclude(prefixes ...string) Option {
+	return optionFunc(func(c *config) { c.inAppExclude = append(c.inAppExclude, prefixes...) })
+}
+
+// WithContextLines sets how many source lines surround each in-app frame's
+// line; 0 attaches none. Default DefaultContextLines.
+func WithContextLines(n int) Option {
+	return optionFunc(func(c *config) { c.contextLines = max(n, 0) })
+}
+
+// WithMaxErrorDepth bounds the links of an error chain reported. Default
+// DefaultMaxErrorDepth.
+func WithMaxErrorDepth(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxErrorDepth = n
+		}
+	})
+}
+
+// WithTags sets tags added to every event (scope tags win).
+func WithTags(tags map[string]string) Option {
+	return optionFunc(func(c *config) {
+		if c.tags == nil {
+			c.tags = make(map[string]string, len(tags))
+		}
+		for k, v := range tags {
+			c.tags[k] = v
+		}
+	})
+}
+
+// WithTransport sets the transport; default an HTTPTransport for the DSN.
+func WithTransport(t Transport) Option {
+	return optionFunc(func(c *config) { c.transport = t })
+}
+
+// WithLogger sets the logger for the SDK's own diagnostics; default none.
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.logger = l }) }
+
+// WithQueue bounds the events waiting for delivery, by count and by
+// estimated bytes. Defaults DefaultQueueSize and DefaultQueueBytes.
+func WithQueue(events, bytes int) Option {
+	return optionFunc(func(c *config) { c.queueSize, c.queueBytes = events, bytes })
+}
+
+// WithSenders sets how many events are processed and sent concurrently.
+// Default DefaultSenders.
+func WithSenders(n int) Option { return optionFunc(func(c *config) { c.senders = n }) }
+
+// WithBlockingQueue makes capture wait up to d for room when the queue is
+// full, instead of dropping at once. Capture never waits longer than d.
+func WithBlockingQueue(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.blockTimeout = d })
+}
+
+// WithOnDrop sets a hook told of every discarded event. It may be called
+// from any goroutine, must not block, and a panic in it is recovered.
+func WithOnDrop(f func(Drop)) Option { return optionFunc(func(c *config) { c.onDrop = f }) }
+
+// withoutEnv ignores the SENTRY_* environment (tests).
+func withoutEnv() Option { return optionFunc(func(c *config) { c.debugIgnoreEnv = true }) }

@@ -1,0 +1,285 @@
+package raven
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// pending is a captured event not yet built: what the caller's goroutine
+// recorded. The sender goroutines turn it into an Event.
+type pending struct {
+	seq       uint64
+	id        EventID
+	ts        time.Time
+	level     Level
+	err       error
+	msg       string
+	panicVal  any
+	panicked  bool
+	handled   bool
+	mechanism string
+	pcs       *pcBuf
+	scope     *scopeData
+	event     *Event // CaptureEvent
+	size      int
+}
+
+const pendingBaseBytes = 512
+
+func (p *pending) estimate() int {
+	n := pendingBaseBytes + len(p.msg)
+	if p.pcs != nil {
+		n += 8 * len(p.pcs.pcs)
+	}
+	return n
+}
+
+// pipeline is the bounded queue between capture and delivery, and the
+// sender goroutines that drain it.
+//
+// Ownership: the pipeline starts its senders on the first enqueue (a client
+// that captures nothing starts no goroutine) and stops them in close, which
+// waits for them. Idle senders sleep on a condition variable and never
+// wake until work or close arrives.
+type pipeline struct {
+	process func(ctx context.Context, p *pending) // builds and sends one event
+
+	maxEvents, maxBytes int
+	senders             int
+	block               time.Duration
+
+	mu       sync.Mutex
+	cond     *sync.Cond // senders wait here for work
+	queue    []*pending // FIFO ring
+	head, n  int
+	bytes    int
+	seq      uint64        // last sequence number handed out
+	inflight []uint64      // per sender: seq being processed, 0 when idle
+	waiters  []*flushWait  // Flush calls waiting
+	space    chan struct{} // signalled when room appears (blocking mode)
+	started  bool
+	closed   bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+type flushWait struct {
+	target uint64
+	done   chan struct{}
+}
+
+func newPipeline(maxEvents, maxBytes, senders int, block time.Duration, process func(context.Context, *pending)) *pipeline {
+	p := &pipeline{process: process, maxEvents: maxEvents, maxBytes: maxBytes, senders: senders, block: block,
+		space: make(chan struct{}, 1)}
+	p.cond = sync.NewCond(&p.mu)
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	return p
+}
+
+// enqueueResult tells why an enqueue failed.
+type enqueueResult int
+
+const (
+	enqueued enqueueResult = iota
+	enqueueFull
+	enqueueClosed
+)
+
+// enqueue hands p to the senders without blocking (or blocking up to the
+// configured timeout in blocking mode).
+func (q *pipeline) enqueue(p *pending) enqueueResult {
+	p.size = p.estimate()
+	var deadline *time.Timer
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return enqueueClosed
+		}
+		if q.n < q.maxEvents && (q.bytes+p.size <= q.maxBytes || q.n == 0) {
+			break
+		}
+		q.mu.Unlock()
+		if q.block <= 0 {
+			return enqueueFull
+		}
+		if deadline == nil {
+			deadline = time.NewTimer(q.block)
+			defer deadline.Stop()
+		}
+		select {
+		case <-q.space:
+		case <-deadline.C:
+			return enqueueFull
+		}
+	}
+	if !q.started {
+		q.start()
+	}
+	if q.n == len(q.queue) {
+		q.grow()
+	}
+	q.seq++
+	p.seq = q.seq
+	q.queue[(q.head+q.n)%len(q.queue)] = p
+	q.n++
+	q.bytes += p.size
+	q.cond.Signal()
+	q.mu.Unlock()
+	return enqueued
+}
+
+func (q *pipeline) grow() {
+	size := max(16, 2*len(q.queue))
+	size = min(size, q.maxEvents)
+	nq := make([]*pending, size)
+	for i := 0; i < q.n; i++ {
+		nq[i] = q.queue[(q.head+i)%len(q.queue)]
+	}
+	q.queue, q.head = nq, 0
+}
+
+// start launches the senders; q.mu is held.
+func (q *pipeline) start() {
+	q.started = true
+	q.inflight = make([]uint64, q.senders)
+	q.wg.Add(q.senders)
+	for i := 0; i < q.senders; i++ {
+		go q.sender(i)
+	}
+}
+
+func (q *pipeline) sender(slot int) {
+	defer q.wg.Done()
+	for {
+		q.mu.Lock()
+		for q.n == 0 && !q.closed {
+			q.cond.Wait()
+		}
+		if q.n == 0 {
+			q.mu.Unlock()
+			return
+		}
+		p := q.queue[q.head]
+		q.queue[q.head] = nil
+		q.head = (q.head + 1) % len(q.queue)
+		q.n--
+		q.bytes -= p.size
+		q.inflight[slot] = p.seq
+		q.mu.Unlock()
+		select {
+		case q.space <- struct{}{}:
+		default:
+		}
+
+		q.process(q.ctx, p)
+
+		q.mu.Lock()
+		q.inflight[slot] = 0
+		q.notifyLocked()
+		q.mu.Unlock()
+	}
+}
+
+// oldestLocked is the smallest sequence number not yet finished, or
+// q.seq+1 when everything is finished.
+func (q *pipeline) oldestLocked() uint64 {
+	oldest := q.seq + 1
+	if q.n > 0 {
+		oldest = q.queue[q.head].seq
+	}
+	for _, s := range q.inflight {
+		if s != 0 && s < oldest {
+			oldest = s
+		}
+	}
+	return oldest
+}
+
+func (q *pipeline) notifyLocked() {
+	if len(q.waiters) == 0 {
+		return
+	}
+	oldest := q.oldestLocked()
+	kept := q.waiters[:0]
+	for _, w := range q.waiters {
+		if w.target < oldest {
+			close(w.done)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	for i := len(kept); i < len(q.waiters); i++ {
+		q.waiters[i] = nil
+	}
+	q.waiters = kept
+}
+
+// flush waits until every event enqueued before the call is finished
+// (delivered or dropped and counted), or ctx ends.
+func (q *pipeline) flush(ctx context.Context) error {
+	q.mu.Lock()
+	w := &flushWait{target: q.seq, done: make(chan struct{})}
+	if w.target < q.oldestLocked() {
+		q.mu.Unlock()
+		return nil
+	}
+	q.waiters = append(q.waiters, w)
+	q.mu.Unlock()
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		q.mu.Lock()
+		for i, x := range q.waiters {
+			if x == w {
+				q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
+				break
+			}
+		}
+		q.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// close flushes until ctx ends, then stops the senders: work still queued
+// is handed back to the caller through drain, in-flight sends are
+// cancelled, and close waits for every sender to return.
+func (q *pipeline) close(ctx context.Context, drain func(*pending)) error {
+	err := q.flush(ctx)
+	q.mu.Lock()
+	q.closed = true
+	var left []*pending
+	for q.n > 0 {
+		left = append(left, q.queue[q.head])
+		q.queue[q.head] = nil
+		q.head = (q.head + 1) % len(q.queue)
+		q.n--
+	}
+	q.bytes = 0
+	q.cond.Broadcast()
+	q.mu.Unlock()
+	q.cancel()
+	q.wg.Wait()
+	for _, p := range left {
+		drain(p)
+	}
+	q.mu.Lock()
+	q.notifyLocked()
+	q.mu.Unlock()
+	return err
+}
+
+func (q *pipeline) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := q.n
+	for _, s := range q.inflight {
+		if s != 0 {
+			n++
+		}
+	}
+	return n
+}

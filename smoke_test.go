@@ -1,0 +1,73 @@
+package raven_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pkg/errors"
+	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/internal/schematest"
+)
+
+func TestSmokeEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	var payloads [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		env, err := raven.ParseEnvelope(b)
+		if err != nil {
+			t.Errorf("parse: %v", err)
+			return
+		}
+		mu.Lock()
+		for _, it := range env.Items {
+			if it.Type == "event" {
+				payloads = append(payloads, it.Payload)
+			}
+		}
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	dsn := "http://key@" + strings.TrimPrefix(srv.URL, "http://") + "/42"
+	c, err := raven.New(raven.WithDSN(dsn), raven.WithAttachStacktrace(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := raven.ContextWithScope(context.Background(), c.Scope())
+	ctx = raven.WithScope(ctx)
+	s := raven.ScopeFromContext(ctx)
+	s.SetTag("k", "v")
+	s.SetUser(&raven.User{ID: "u1"})
+	s.AddBreadcrumb(raven.Breadcrumb{Message: "hello"})
+	c.CaptureExceptionContext(ctx, fmt.Errorf("outer: %w", errors.Wrap(errors.New("root"), "mid")))
+	c.CaptureMessageContext(ctx, "a message")
+	func() {
+		defer c.RecoverContext(ctx)
+		var m map[string]int
+		m["x"] = 1
+	}()
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Close(fctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(payloads) != 3 {
+		t.Fatalf("got %d events, stats %+v", len(payloads), c.Stats())
+	}
+	for _, p := range payloads {
+		schematest.Check(t, p)
+		var pretty map[string]any
+		_ = json.Unmarshal(p, &pretty)
+		delete(pretty, "modules")
+		out, _ := json.MarshalIndent(pretty, "", " ")
+		t.Logf("%s", out)
+	}
+}

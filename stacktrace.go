@@ -1,0 +1,290 @@
+package raven
+
+import (
+	"bufio"
+	"os"
+	"path"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+)
+
+// DefaultMaxFrames bounds the frames of one stack trace. Deeper stacks keep
+// their innermost and outermost halves; the middle is dropped.
+const DefaultMaxFrames = 256
+
+const (
+	initialPCs = 64
+	maxPCs     = 1 << 16 // a runaway recursion is still bounded in memory
+	sdkModule  = "github.com/ravenkit/raven"
+)
+
+// pcBuf is pooled storage for program counters.
+type pcBuf struct{ pcs []uintptr }
+
+var pcPool = sync.Pool{New: func() any { return &pcBuf{pcs: make([]uintptr, initialPCs)} }}
+
+// capturePCs records the calling goroutine's stack, skipping skip frames
+// above its caller. The result must be released with releasePCs.
+func capturePCs(skip int) *pcBuf {
+	b := pcPool.Get().(*pcBuf)
+	b.pcs = b.pcs[:cap(b.pcs)]
+	for {
+		n := runtime.Callers(skip+2, b.pcs)
+		if n < len(b.pcs) || len(b.pcs) >= maxPCs {
+			b.pcs = b.pcs[:n]
+			return b
+		}
+		b.pcs = make([]uintptr, 2*len(b.pcs))
+	}
+}
+
+func releasePCs(b *pcBuf) {
+	if b == nil || cap(b.pcs) > 4096 {
+		return // let oversized buffers go to the collector
+	}
+	pcPool.Put(b)
+}
+
+// frameInfo is what the symbolizer knows about the process.
+type frameInfo struct {
+	mainModule string   // module path of the main module ("" when unknown)
+	mainPkg    string   // import path of the main package
+	modules    []string // dependency module paths, for longest-prefix ownership
+	include    []string // InAppInclude prefixes
+	exclude    []string // InAppExclude prefixes
+	goroot     string
+	ctxLines   int
+	maxFrames  int
+	src        *sourceCache
+}
+
+func newFrameInfo(include, exclude []string, ctxLines, maxFrames int) *frameInfo {
+	fi := &frameInfo{include: include, exclude: exclude, ctxLines: ctxLines, maxFrames: maxFrames,
+		goroot: runtime.GOROOT(), src: newSourceCache(defaultSourceCacheFiles)}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		fi.mainModule = bi.Main.Path
+		fi.mainPkg = bi.Path
+		for _, d := range bi.Deps {
+			fi.modules = append(fi.modules, d.Path)
+		}
+	}
+	if fi.maxFrames <= 0 {
+		fi.maxFrames = DefaultMaxFrames
+	}
+	return fi
+}
+
+// splitSymbol splits a Go symbol into its import path and function name:
+// "github.com/x/y.(*T).Method" -> ("github.com/x/y", "(*T).Method").
+// Dots in the last path element are escaped by the linker as %2e.
+func splitSymbol(sym string) (pkg, fn string) {
+	slash := strings.LastIndexByte(sym, '/')
+	dot := strings.IndexByte(sym[slash+1:], '.')
+	if dot < 0 {
+		return "", sym
+	}
+	dot += slash + 1
+	pkg, fn = sym[:dot], sym[dot+1:]
+	if strings.Contains(pkg, "%2e") {
+		pkg = strings.ReplaceAll(pkg, "%2e", ".")
+	}
+	return pkg, fn
+}
+
+// isStdlib reports whether an import path belongs to the standard library:
+// its first element has no dot.
+func isStdlib(pkg string) bool {
+	first, _, _ := strings.Cut(pkg, "/")
+	return !strings.Contains(first, ".")
+}
+
+func hasPathPrefix(p, prefix string) bool {
+	return p == prefix || (strings.HasPrefix(p, prefix) && len(p) > len(prefix) && p[len(prefix)] == '/')
+}
+
+// inApp reports whether frames of the import path pkg are the
+// application's own code.
+func (fi *frameInfo) inApp(pkg string) bool {
+	pkg = strings.TrimSuffix(pkg, "_test") // external test packages
+	for _, p := range fi.exclude {
+		if hasPathPrefix(pkg, p) {
+			return false
+		}
+	}
+	for _, p := range fi.include {
+		if hasPathPrefix(pkg, p) {
+			return true
+		}
+	}
+	if pkg == "main" {
+		return true
+	}
+	if isStdlib(pkg) || fi.mainModule == "" || !hasPathPrefix(pkg, fi.mainModule) {
+		return false
+	}
+	// A nested module under the main module's path is a dependency.
+	for _, m := range fi.modules {
+		if len(m) > len(fi.mainModule) && hasPathPrefix(pkg, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSDKFrame reports whether a frame belongs to this SDK's own machinery.
+// Test files and examples are kept so the SDK's own tests and programs
+// show their frames.
+func isSDKFrame(pkg, file string) bool {
+	if !hasPathPrefix(pkg, sdkModule) || strings.HasSuffix(file, "_test.go") {
+		return false
+	}
+	rest := strings.TrimPrefix(pkg, sdkModule)
+	return rest == "" || strings.HasPrefix(rest, "/integrations/")
+}
+
+// symbolize turns program counters (innermost first, as runtime.Callers
+// returns them) into frames, oldest first. For a panic stack, frames up to
+// and including the runtime's panic machinery are removed so the innermost
+// frame is the one that panicked.
+func (fi *frameInfo) symbolize(pcs []uintptr, panicking bool) []Frame {
+	if len(pcs) == 0 {
+		return nil
+	}
+	frames := make([]Frame, 0, min(len(pcs), fi.maxFrames+1))
+	iter := runtime.CallersFrames(pcs)
+	cut := -1 // index in frames after which the panic starts
+	for {
+		f, more := iter.Next()
+		pkg, fn := splitSymbol(f.Function)
+		switch {
+		case f.Function == "runtime.gopanic" || f.Function == "runtime.panicwrap":
+			if panicking && cut < 0 {
+				cut = len(frames)
+				frames = frames[:0]
+			}
+		case pkg == "runtime" && (strings.HasPrefix(fn, "panic") || fn == "sigpanic" || fn == "goPanicIndex") && panicking && len(frames) == 0:
+			// runtime helpers that raised the panic (index out of range, nil deref)
+		case f.Function == "" || isSDKFrame(pkg, f.File):
+		case pkg == "runtime" && (fn == "goexit" || fn == "main"):
+		default:
+			frames = append(frames, fi.frame(pkg, fn, f.File, f.Line))
+		}
+		if !more {
+			break
+		}
+	}
+	// reverse: oldest first
+	for i, j := 0, len(frames)-1; i < j; i, j = i+1, j-1 {
+		frames[i], frames[j] = frames[j], frames[i]
+	}
+	if len(frames) > fi.maxFrames {
+		half := fi.maxFrames / 2
+		frames = append(frames[:half], frames[len(frames)-(fi.maxFrames-half):]...)
+	}
+	return frames
+}
+
+func (fi *frameInfo) frame(pkg, fn, file string, line int) Frame {
+	fr := Frame{Function: fn, Module: pkg, Lineno: line, AbsPath: file, InApp: fi.inApp(pkg)}
+	fr.Filename = fi.relFile(pkg, file)
+	if fr.InApp && fi.ctxLines > 0 {
+		fr.PreContext, fr.ContextLine, fr.PostContext = fi.src.context(file, line, fi.ctxLines)
+	}
+	return fr
+}
+
+// relFile is the file's path as the import path of its package plus its
+// base name, the same whether or not the binary was built with -trimpath.
+func (fi *frameInfo) relFile(pkg, file string) string {
+	base := path.Base(file)
+	if fi.goroot != "" && strings.HasPrefix(file, fi.goroot+"/src/") {
+		return file[len(fi.goroot)+len("/src/"):]
+	}
+	switch {
+	case pkg == "main" && fi.mainPkg != "" && fi.mainPkg != "command-line-arguments":
+		return fi.mainPkg + "/" + base
+	case pkg == "" || pkg == "main":
+		return base
+	}
+	if i := strings.Index(pkg, "["); i >= 0 { // generic instantiation leaked into the path
+		pkg = pkg[:i]
+	}
+	return pkg + "/" + base
+}
+
+const (
+	defaultSourceCacheFiles = 64
+	maxSourceFileBytes      = 4 << 20
+	maxContextLineBytes     = 512
+)
+
+// sourceCache reads source files for context lines, keeping a bounded
+// number of files. Missing files are remembered as missing.
+type sourceCache struct {
+	mu    sync.Mutex
+	max   int
+	files map[string][]string
+	order []string
+}
+
+func newSourceCache(max int) *sourceCache {
+	return &sourceCache{max: max, files: make(map[string][]string)}
+}
+
+func (c *sourceCache) lines(file string) []string {
+	c.mu.Lock()
+	ls, ok := c.files[file]
+	c.mu.Unlock()
+	if ok {
+		return ls
+	}
+	ls = readLines(file)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.files[file]; !ok {
+		if len(c.order) >= c.max {
+			delete(c.files, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.files[file] = ls
+		c.order = append(c.order, file)
+	}
+	return ls
+}
+
+func readLines(file string) []string {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > maxSourceFileBytes {
+		return nil
+	}
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), maxSourceFileBytes)
+	for sc.Scan() {
+		l := sc.Text()
+		if len(l) > maxContextLineBytes {
+			l = l[:maxContextLineBytes]
+		}
+		out = append(out, strings.ToValidUTF8(l, "\uFFFD"))
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func (c *sourceCache) context(file string, line, n int) (pre []string, cur string, post []string) {
+	ls := c.lines(file)
+	if line <= 0 || line > len(ls) {
+		return nil, "", nil
+	}
+	i := line - 1
+	lo, hi := max(0, i-n), min(len(ls), i+n+1)
+	return ls[lo:i:i], ls[i], ls[i+1 : hi : hi]
+}
