@@ -1,0 +1,143 @@
+package raven
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	pkgerrors "github.com/pkg/errors"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type cyclicErr struct{ next error }
+
+func (e *cyclicErr) Error() string { return "cyclic" }
+func (e *cyclicErr) Unwrap() error { return e.next }
+
+type nilPtrErr struct{ msg string }
+
+func (e *nilPtrErr) Error() string { return e.msg } // panics on a nil receiver
+
+type callersErr struct{ pcs []uintptr }
+
+func (e *callersErr) Error() string       { return "has callers" }
+func (e *callersErr) Callers() []uintptr { return e.pcs }
+
+type panickyUnwrap struct{}
+
+func (panickyUnwrap) Error() string { return "panicky" }
+func (panickyUnwrap) Unwrap() error { panic("unwrap exploded") }
+
+func types(links []chainLink) []string {
+	var out []string
+	for _, l := range links {
+		out = append(out, l.exc.Type)
+	}
+	return out
+}
+
+func TestWalkChainLinear(t *testing.T) {
+	_, err := os.Open("/definitely/not/here")
+	wrapped := fmt.Errorf("load config: %w", err)
+	links := walkChain(wrapped, 0)
+	require.Equal(t, []string{"*fmt.wrapError", "*fs.PathError", "syscall.Errno"}, types(links))
+	assert.Equal(t, -1, links[0].parent)
+	assert.Equal(t, 0, links[1].parent)
+	assert.Equal(t, 1, links[2].parent)
+	assert.Equal(t, "io/fs", links[1].exc.Module)
+	var pe *fs.PathError
+	require.ErrorAs(t, wrapped, &pe)
+	assert.Equal(t, pe.Error(), links[1].exc.Value)
+}
+
+func TestWalkChainPkgErrorsMergesStackWrappers(t *testing.T) {
+	root := pkgerrors.New("root")
+	err := pkgerrors.Wrap(root, "mid")
+	links := walkChain(err, 0)
+	// withStack{withMessage{fundamental}} -> withMessage (inherits the stack), fundamental
+	require.Equal(t, []string{"*errors.withMessage", "*errors.fundamental"}, types(links))
+	assert.NotNil(t, links[0].pcs, "the wrapper's stack moves to its cause")
+	assert.NotNil(t, links[1].pcs)
+	assert.Equal(t, "mid: root", links[0].exc.Value)
+
+	ws := pkgerrors.WithStack(errors.New("plain"))
+	links = walkChain(ws, 0)
+	require.Equal(t, []string{"*errors.errorString"}, types(links))
+	assert.NotNil(t, links[0].pcs)
+}
+
+func TestWalkChainJoinIsGroup(t *testing.T) {
+	a, b := errors.New("a"), fmt.Errorf("b: %w", errors.New("b0"))
+	links := walkChain(errors.Join(a, b), 0)
+	require.Equal(t, []string{"*errors.joinError", "*errors.errorString", "*fmt.wrapError", "*errors.errorString"}, types(links))
+	assert.True(t, links[0].group)
+	assert.Equal(t, 0, links[1].parent)
+	assert.Equal(t, 0, links[2].parent)
+	assert.Equal(t, 2, links[3].parent)
+}
+
+func TestWalkChainTerminates(t *testing.T) {
+	t.Run("cycle", func(t *testing.T) {
+		a := &cyclicErr{}
+		b := &cyclicErr{next: a}
+		a.next = b
+		links := walkChain(a, 0)
+		assert.Len(t, links, 2)
+	})
+	t.Run("self join", func(t *testing.T) {
+		j := &joinLoop{}
+		j.errs = []error{j, j}
+		links := walkChain(j, 0)
+		assert.Len(t, links, 1)
+	})
+	t.Run("depth", func(t *testing.T) {
+		var err error = errors.New("base")
+		for i := 0; i < 100; i++ {
+			err = fmt.Errorf("l%d: %w", i, err)
+		}
+		assert.Len(t, walkChain(err, 10), 10)
+		assert.Len(t, walkChain(err, 0), DefaultMaxErrorDepth)
+	})
+	t.Run("typed nil", func(t *testing.T) {
+		var p *nilPtrErr
+		links := walkChain(fmt.Errorf("wrap: %w", error(p)), 0)
+		require.Len(t, links, 2)
+		assert.Contains(t, links[1].exc.Value, "panicked")
+	})
+	t.Run("panicking unwrap", func(t *testing.T) {
+		links := walkChain(panickyUnwrap{}, 0)
+		require.Len(t, links, 1)
+		assert.Equal(t, "panicky", links[0].exc.Value)
+	})
+}
+
+type joinLoop struct{ errs []error }
+
+func (j *joinLoop) Error() string   { return "loop" }
+func (j *joinLoop) Unwrap() []error { return j.errs }
+
+func TestWalkChainCallersInterface(t *testing.T) {
+	pcs := make([]uintptr, 16)
+	pcs = pcs[:runtime.Callers(1, pcs)]
+	links := walkChain(fmt.Errorf("x: %w", &callersErr{pcs: pcs}), 0)
+	require.Len(t, links, 2)
+	assert.Nil(t, links[0].pcs)
+	assert.Equal(t, pcs, links[1].pcs)
+	assert.True(t, hasOwnStack(fmt.Errorf("x: %w", &callersErr{pcs: pcs}), 5))
+	assert.False(t, hasOwnStack(fmt.Errorf("x: %w", errors.New("y")), 5))
+	assert.True(t, hasOwnStack(errors.Join(errors.New("a"), pkgerrors.New("b")), 5))
+}
+
+func TestClampString(t *testing.T) {
+	huge := strings.Repeat("é", maxValueBytes)
+	out := clampString(huge, maxValueBytes)
+	assert.LessOrEqual(t, len(out), maxValueBytes+len("…"))
+	assert.True(t, strings.HasSuffix(out, "…"))
+	assert.NotContains(t, out, "\uFFFD", "cut on a rune boundary")
+	assert.Equal(t, "a\uFFFDb", clampString("a\xffb", 10))
+}

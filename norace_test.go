@@ -1,0 +1,5 @@
+//go:build !race
+
+package raven_test
+
+const raceEnabled = false

@@ -1,0 +1,171 @@
+package raven
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSplitSymbol(t *testing.T) {
+	tests := []struct {
+		name, sym, pkg, fn string
+	}{
+		{"method on pointer", "github.com/x/y.(*T).Method", "github.com/x/y", "(*T).Method"},
+		{"plain function", "github.com/x/y.Func", "github.com/x/y", "Func"},
+		{"closure", "github.com/x/y.Func.func1.2", "github.com/x/y", "Func.func1.2"},
+		{"main", "main.main", "main", "main"},
+		{"stdlib nested", "net/http.(*conn).serve", "net/http", "(*conn).serve"},
+		{"dot in last element escaped", "gopkg.in/yaml%2ev3.(*Decoder).Decode", "gopkg.in/yaml.v3", "(*Decoder).Decode"},
+		{"generic", "github.com/x/y.Map[...].Get", "github.com/x/y", "Map[...].Get"},
+		{"go statement wrapper", "main.main.gowrap1", "main", "main.gowrap1"},
+		{"no package", "foo", "", "foo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pkg, fn := splitSymbol(tt.sym)
+			assert.Equal(t, tt.pkg, pkg)
+			assert.Equal(t, tt.fn, fn)
+		})
+	}
+}
+
+func TestInApp(t *testing.T) {
+	fi := &frameInfo{mainModule: "github.com/acme/app", modules: []string{"github.com/acme/app/tools", "github.com/pkg/errors"}}
+	tests := []struct {
+		name string
+		fi   *frameInfo
+		pkg  string
+		want bool
+	}{
+		{"main module root", fi, "github.com/acme/app", true},
+		{"main module subpackage", fi, "github.com/acme/app/internal/db", true},
+		{"external test package", fi, "github.com/acme/app/internal/db_test", true},
+		{"package main", fi, "main", true},
+		{"stdlib", fi, "net/http", false},
+		{"runtime", fi, "runtime", false},
+		{"dependency", fi, "github.com/pkg/errors", false},
+		{"nested module is a dependency", fi, "github.com/acme/app/tools/gen", false},
+		{"similar prefix is not the module", fi, "github.com/acme/apple", false},
+		{"include", &frameInfo{mainModule: "github.com/acme/app", include: []string{"github.com/acme/shared"}}, "github.com/acme/shared/x", true},
+		{"exclude wins", &frameInfo{mainModule: "github.com/acme/app", exclude: []string{"github.com/acme/app/vendored"}}, "github.com/acme/app/vendored/z", false},
+		{"unknown main module", &frameInfo{}, "github.com/acme/app", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.fi.inApp(tt.pkg))
+		})
+	}
+}
+
+func TestRelFile(t *testing.T) {
+	fi := &frameInfo{goroot: "/usr/local/go", mainPkg: "github.com/acme/app/cmd/server"}
+	assert.Equal(t, "net/http/server.go", fi.relFile("net/http", "/usr/local/go/src/net/http/server.go"))
+	assert.Equal(t, "internal/runtime/maps/m.go", fi.relFile("runtime", "/usr/local/go/src/internal/runtime/maps/m.go"))
+	// -trimpath and absolute builds give the same filename
+	assert.Equal(t, "github.com/acme/app/db/db.go", fi.relFile("github.com/acme/app/db", "/home/u/src/app/db/db.go"))
+	assert.Equal(t, "github.com/acme/app/db/db.go", fi.relFile("github.com/acme/app/db", "github.com/acme/app/db/db.go"))
+	assert.Equal(t, "github.com/acme/app/cmd/server/main.go", fi.relFile("main", "/home/u/src/app/cmd/server/main.go"))
+	assert.Equal(t, "main.go", (&frameInfo{}).relFile("main", "/x/main.go"))
+}
+
+func recurse(n int, f func() *pcBuf) *pcBuf {
+	if n == 0 {
+		return f()
+	}
+	return recurse(n-1, f)
+}
+
+func TestSymbolizeDeepStackKeepsBothEnds(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 0, 50)
+	b := recurse(500, func() *pcBuf { return capturePCs(0) })
+	defer releasePCs(b)
+	require.Greater(t, len(b.pcs), 500, "no fixed cap on captured PCs")
+	frames := fi.symbolize(b.pcs, false)
+	require.Len(t, frames, 50)
+	// outermost end: the test runner; innermost end: the capturing closure
+	assert.Equal(t, "testing", frames[0].Module)
+	last := frames[len(frames)-1]
+	assert.Contains(t, last.Function, "TestSymbolizeDeepStackKeepsBothEnds.func1")
+	assert.Equal(t, "recurse", frames[len(frames)-2].Function)
+}
+
+func panicker() { panic("boom") }
+
+func TestSymbolizePanicStartsAtPanicSite(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 0, 0)
+	var frames []Frame
+	func() {
+		defer func() {
+			recover()
+			b := capturePCs(0)
+			frames = fi.symbolize(b.pcs, true)
+			releasePCs(b)
+		}()
+		panicker()
+	}()
+	require.NotEmpty(t, frames)
+	last := frames[len(frames)-1]
+	assert.Equal(t, "panicker", last.Function)
+	assert.Equal(t, "github.com/ravenkit/raven", last.Module)
+	for _, f := range frames {
+		assert.NotEqual(t, "gopanic", f.Function)
+	}
+}
+
+func TestSymbolizeDropsSDKFramesKeepsTests(t *testing.T) {
+	assert.True(t, isSDKFrame("github.com/ravenkit/raven", "/src/raven/client.go"))
+	assert.True(t, isSDKFrame("github.com/ravenkit/raven/integrations/http", "/src/raven/integrations/http/h.go"))
+	assert.False(t, isSDKFrame("github.com/ravenkit/raven", "/src/raven/client_test.go"))
+	assert.False(t, isSDKFrame("github.com/ravenkit/raven/examples/quickstart", "/src/main.go"))
+	assert.False(t, isSDKFrame("github.com/ravenkit/ravenx", "/src/x.go"))
+}
+
+func TestContextLines(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.go")
+	var lines []string
+	for i := 1; i <= 20; i++ {
+		lines = append(lines, "line"+strings.Repeat("x", i%3)+string(rune('a'+i)))
+	}
+	lines[9] = "bad \xff utf8"
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644))
+	c := newSourceCache(2)
+	pre, cur, post := c.context(file, 10, 3)
+	assert.Equal(t, lines[6:9], pre)
+	assert.Equal(t, "bad \uFFFD utf8", cur)
+	assert.Equal(t, lines[10:13], post)
+	pre, cur, post = c.context(file, 1, 3)
+	assert.Empty(t, pre)
+	assert.Equal(t, lines[0], cur)
+	assert.Len(t, post, 3)
+	_, cur, _ = c.context(file, 21, 3)
+	assert.Empty(t, cur, "line past the end")
+	_, cur, _ = c.context(filepath.Join(dir, "missing.go"), 3, 3)
+	assert.Empty(t, cur, "missing file gives no context and no error")
+	c.context(filepath.Join(dir, "a"), 1, 1)
+	c.context(filepath.Join(dir, "b"), 1, 1)
+	c.mu.Lock()
+	assert.LessOrEqual(t, len(c.files), 2, "cache stays bounded")
+	c.mu.Unlock()
+}
+
+func TestFrameFieldsForThisFile(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 2, 0)
+	b := capturePCs(0)
+	frames := fi.symbolize(b.pcs, false)
+	releasePCs(b)
+	f := frames[len(frames)-1]
+	_, file, _, _ := runtime.Caller(0)
+	assert.Equal(t, "TestFrameFieldsForThisFile", f.Function)
+	assert.Equal(t, file, f.AbsPath)
+	assert.Equal(t, "github.com/ravenkit/raven/stacktrace_test.go", f.Filename)
+	assert.True(t, f.InApp)
+	assert.Contains(t, f.ContextLine, "capturePCs(0)")
+	assert.Len(t, f.PreContext, 2)
+	assert.Len(t, f.PostContext, 2)
+}
