@@ -25,7 +25,7 @@ func (e *nilPtrErr) Error() string { return e.msg } // panics on a nil receiver
 
 type callersErr struct{ pcs []uintptr }
 
-func (e *callersErr) Error() string       { return "has callers" }
+func (e *callersErr) Error() string      { return "has callers" }
 func (e *callersErr) Callers() []uintptr { return e.pcs }
 
 type panickyUnwrap struct{}
