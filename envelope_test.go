@@ -1,0 +1,97 @@
+package raven_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ravenkit/raven"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEnvelopeWireFormat(t *testing.T) {
+	env := &raven.Envelope{
+		Header: raven.EnvelopeHeader{EventID: "9ec79c33ec9942ab8353589fcb2e04dc", SentAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DSN: "https://k@h/1"},
+		Items: []raven.EnvelopeItem{
+			{Type: raven.ItemEvent, Payload: []byte(`{"message":"a\nb"}`), Events: 1},
+			{Type: raven.ItemClientReport, Payload: []byte(`{}`)},
+		},
+	}
+	b, err := env.Bytes()
+	require.NoError(t, err)
+	want := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2026-01-02T03:04:05Z","dsn":"https://k@h/1"}` + "\n" +
+		`{"type":"event","length":18}` + "\n" + `{"message":"a\nb"}` + "\n" +
+		`{"type":"client_report","length":2}` + "\n{}\n"
+	assert.Equal(t, want, string(b))
+	got, err := raven.ParseEnvelope(b)
+	require.NoError(t, err)
+	assert.Equal(t, env.Header.EventID, got.Header.EventID)
+	require.Len(t, got.Items, 2)
+	assert.Equal(t, env.Items[0].Payload, got.Items[0].Payload)
+	assert.Equal(t, 1, got.EventCount())
+	assert.Equal(t, "error", got.Items[0].Category())
+}
+
+func TestParseEnvelopeLenient(t *testing.T) {
+	// items without length end at the newline; a missing final newline is fine
+	env, err := raven.ParseEnvelope([]byte("{}\n{\"type\":\"event\"}\n{\"a\":1}\n{\"type\":\"attachment\",\"length\":3}\nabc"))
+	require.NoError(t, err)
+	require.Len(t, env.Items, 2)
+	assert.Equal(t, `{"a":1}`, string(env.Items[0].Payload))
+	assert.Equal(t, "abc", string(env.Items[1].Payload))
+}
+
+func TestParseEnvelopeMalformed(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":            "",
+		"header not json":  "nope\n",
+		"header array":     "[]\n",
+		"item header junk": "{}\nxx\n",
+		"missing type":     "{}\n{\"length\":1}\na\n",
+		"length too long":  "{}\n{\"type\":\"event\",\"length\":100}\n{}\n",
+		"negative length":  "{}\n{\"type\":\"event\",\"length\":-1}\n{}\n",
+		"no newline after": "{}\n{\"type\":\"event\",\"length\":1}\nab\n",
+		"bad sent_at":      "{\"sent_at\":\"yesterday\"}\n",
+		"trailing garbage": "{} {}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := raven.ParseEnvelope([]byte(in))
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, raven.ErrMalformedEnvelope))
+		})
+	}
+}
+
+func FuzzParseEnvelope(f *testing.F) {
+	f.Add([]byte("{}\n{\"type\":\"event\",\"length\":2}\n{}\n"))
+	f.Add([]byte("{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\"}\n{}\n"))
+	f.Add([]byte("{}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := raven.ParseEnvelope(data)
+		if err != nil {
+			if !errors.Is(err, raven.ErrMalformedEnvelope) {
+				t.Fatalf("unexpected error type: %v", err)
+			}
+			return
+		}
+		// what parses re-encodes to something that parses to the same items
+		b, err := env.Bytes()
+		if err != nil {
+			return
+		}
+		again, err := raven.ParseEnvelope(b)
+		if err != nil {
+			t.Fatalf("re-encoded envelope does not parse: %v\n%q", err, b)
+		}
+		if len(again.Items) != len(env.Items) {
+			t.Fatalf("items %d != %d", len(again.Items), len(env.Items))
+		}
+		for i := range env.Items {
+			if !bytes.Equal(again.Items[i].Payload, env.Items[i].Payload) || again.Items[i].Type != env.Items[i].Type {
+				t.Fatalf("item %d differs", i)
+			}
+		}
+	})
+}
