@@ -153,23 +153,24 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 		c.recordDrop(Drop{Reason: DropSampleRate, EventID: id, Count: 1}, false)
 		return id
 	}
-	p := &pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
+	p := pendingPool.Get().(*pending)
+	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
 		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}
 	needStack := o.panicked ||
 		(o.err != nil && !hasOwnStack(o.err, c.cfg.maxErrorDepth)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
 	if needStack {
-		p.pcs = capturePCs(o.skip + 2)
+		p.pcs = capturePCs(o.skip+2, p.pcsBuf[:])
 	}
 	if s != nil {
 		p.scope = s.snapshot()
 	}
 	switch c.pipe.enqueue(p) {
 	case enqueueFull:
-		releasePCs(p.pcs)
+		releasePending(p)
 		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
 	case enqueueClosed:
-		releasePCs(p.pcs)
+		releasePending(p)
 		c.recordDrop(Drop{Reason: DropClosed, EventID: id, Count: 1}, true)
 		return ""
 	}
@@ -294,8 +295,8 @@ func (c *Client) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		err := c.pipe.close(ctx, func(p *pending) {
-			releasePCs(p.pcs)
 			c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
+			releasePending(p)
 		})
 		if err == nil {
 			c.sendClientReport(ctx)
@@ -324,7 +325,7 @@ func (c *Client) sendClientReport(ctx context.Context) {
 // processPending runs on a sender: it builds the event, applies hooks,
 // encodes the envelope and sends it, accounting for every outcome.
 func (c *Client) processPending(ctx context.Context, p *pending) {
-	defer releasePCs(p.pcs)
+	defer releasePending(p)
 	ev, reason, err := c.buildEvent(p)
 	if ev == nil {
 		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
@@ -418,13 +419,13 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		msg := clampString(fmt.Sprint(p.panicVal), maxValueBytes)
 		exc := Exception{Type: "panic", Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: boolPtr(false)}}
 		if p.pcs != nil {
-			exc.Stacktrace = c.stack(p.pcs.pcs, true)
+			exc.Stacktrace = c.stack(p.pcs, true)
 		}
 		ev.Exception = &ExceptionList{Values: []Exception{exc}}
 	case p.event == nil:
 		ev.Message = &LogEntry{Formatted: clampString(p.msg, maxValueBytes)}
 		if p.pcs != nil {
-			ev.Threads = &ThreadList{Values: []Thread{{ID: 0, Current: true, Crashed: false, Stacktrace: c.stack(p.pcs.pcs, false)}}}
+			ev.Threads = &ThreadList{Values: []Thread{{ID: 0, Current: true, Crashed: false, Stacktrace: c.stack(p.pcs, false)}}}
 		}
 	}
 
@@ -478,13 +479,6 @@ func (c *Client) addException(ev *Event, p *pending) {
 	if len(links) == 0 {
 		return
 	}
-	hasStack := false
-	for _, l := range links {
-		if l.pcs != nil {
-			hasStack = true
-			break
-		}
-	}
 	mechType := p.mechanism
 	if mechType == "" {
 		mechType = "generic"
@@ -501,22 +495,14 @@ func (c *Client) addException(ev *Event, p *pending) {
 			m.Handled = boolPtr(p.handled)
 		}
 		e.Mechanism = m
-		pcs := l.pcs
-		panicking := false
-		if i == 0 && !hasStack && p.pcs != nil {
-			pcs, panicking = p.pcs.pcs, p.panicked
+		pcs, panicking := l.pcs, false
+		if i == 0 && pcs == nil && p.pcs != nil {
+			// the capture site (or the panic site) for the outermost link
+			// when it carries no stack of its own
+			pcs, panicking = p.pcs, p.panicked
 		}
 		if pcs != nil {
 			e.Stacktrace = c.stack(pcs, panicking)
-		}
-		if p.panicked && i == 0 {
-			if pv, ok := p.panicVal.(error); ok && pv != nil && hasStack {
-				// the panic site matters too: keep it on the outermost link
-				// when the error's own stacks are elsewhere
-				if e.Stacktrace == nil && p.pcs != nil {
-					e.Stacktrace = c.stack(p.pcs.pcs, true)
-				}
-			}
 		}
 		excs[len(links)-1-i] = e
 	}

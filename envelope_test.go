@@ -2,6 +2,7 @@ package raven_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -94,4 +95,29 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBreadcrumbJSONMatchesEncodingJSON(t *testing.T) {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.FixedZone("x", 3600))
+	for _, b := range []raven.Breadcrumb{
+		{Timestamp: ts},
+		{Timestamp: ts, Type: "http", Category: "c<>&", Message: "quote \" back \\ nl \n tab \t \x01 bad \xff ok é \u2028", Level: raven.LevelWarning, Data: map[string]any{"k": []int{1}}},
+	} {
+		got, err := json.Marshal(b)
+		require.NoError(t, err)
+		type plain struct {
+			Timestamp string         `json:"timestamp"`
+			Type      string         `json:"type,omitempty"`
+			Category  string         `json:"category,omitempty"`
+			Message   string         `json:"message,omitempty"`
+			Level     raven.Level    `json:"level,omitempty"`
+			Data      map[string]any `json:"data,omitempty"`
+		}
+		want, err := json.Marshal(plain{"2026-01-02T02:04:05.123456Z", b.Type, b.Category, b.Message, b.Level, b.Data})
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got))
+		var back raven.Breadcrumb
+		require.NoError(t, json.Unmarshal(got, &back))
+		assert.Equal(t, ts.Truncate(time.Microsecond).UTC(), back.Timestamp.UTC())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"time"
+	"unicode/utf8"
 )
 
 // Level is the severity of an event or a breadcrumb.
@@ -207,20 +208,79 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON encodes the breadcrumb with its timestamp as RFC 3339 in UTC.
+// Breadcrumbs are the bulk of most events, so this avoids reflection for
+// everything but Data.
 func (b Breadcrumb) MarshalJSON() ([]byte, error) {
-	type plain Breadcrumb
-	p := plain(b)
-	return json.Marshal(&struct {
-		*plain
-		Timestamp string `json:"timestamp"`
-	}{plain: &p, Timestamp: formatTime(b.Timestamp)})
+	buf := make([]byte, 0, 96+len(b.Message))
+	buf = append(buf, `{"timestamp":"`...)
+	buf = appendTime(buf, b.Timestamp)
+	buf = append(buf, '"')
+	for _, f := range [...]struct{ k, v string }{{"type", b.Type}, {"category", b.Category}, {"message", b.Message}, {"level", string(b.Level)}} {
+		if f.v != "" {
+			buf = append(buf, ',', '"')
+			buf = append(buf, f.k...)
+			buf = append(buf, '"', ':')
+			buf = appendJSONString(buf, f.v)
+		}
+	}
+	if len(b.Data) > 0 {
+		d, err := json.Marshal(b.Data)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, `,"data":`...)
+		buf = append(buf, d...)
+	}
+	return append(buf, '}'), nil
 }
 
-func formatTime(t time.Time) string {
+// appendJSONString appends s as a JSON string, replacing invalid UTF-8.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				buf = append(buf, '\\', c)
+			case c == '\n':
+				buf = append(buf, '\\', 'n')
+			case c == '\r':
+				buf = append(buf, '\\', 'r')
+			case c == '\t':
+				buf = append(buf, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				buf = append(buf, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			buf = append(buf, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			buf = append(buf, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(buf, '"')
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string { return string(appendTime(nil, t)) }
+
+func appendTime(buf []byte, t time.Time) []byte {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
+	return t.UTC().AppendFormat(buf, timeLayout)
 }
 
 // boolPtr returns a pointer to b.

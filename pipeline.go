@@ -19,7 +19,8 @@ type pending struct {
 	panicked  bool
 	handled   bool
 	mechanism string
-	pcs       *pcBuf
+	pcs       []uintptr // capture-site or panic stack, innermost first
+	pcsBuf    [initialPCs]uintptr
 	scope     *scopeData
 	event     *Event // CaptureEvent
 	size      int
@@ -27,10 +28,21 @@ type pending struct {
 
 const pendingBaseBytes = 512
 
+// pendingPool recycles capture records: a capture allocates only its
+// event id in the steady state.
+var pendingPool = sync.Pool{New: func() any { return new(pending) }}
+
+// releasePending returns p to its pool; p must not
+// be used afterwards.
+func releasePending(p *pending) {
+	*p = pending{}
+	pendingPool.Put(p)
+}
+
 func (p *pending) estimate() int {
 	n := pendingBaseBytes + len(p.msg)
 	if p.pcs != nil {
-		n += 8 * len(p.pcs.pcs)
+		n += 8 * len(p.pcs)
 	}
 	return n
 }

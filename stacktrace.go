@@ -20,31 +20,20 @@ const (
 	sdkModule  = "github.com/ravenkit/raven"
 )
 
-// pcBuf is pooled storage for program counters.
-type pcBuf struct{ pcs []uintptr }
-
-var pcPool = sync.Pool{New: func() any { return &pcBuf{pcs: make([]uintptr, initialPCs)} }}
-
 // capturePCs records the calling goroutine's stack, skipping skip frames
-// above its caller. The result must be released with releasePCs.
-func capturePCs(skip int) *pcBuf {
-	b := pcPool.Get().(*pcBuf)
-	b.pcs = b.pcs[:cap(b.pcs)]
+// above its caller, into buf when it fits and into a larger slice when it
+// does not (there is no fixed depth limit short of maxPCs).
+func capturePCs(skip int, buf []uintptr) []uintptr {
+	if len(buf) == 0 {
+		buf = make([]uintptr, initialPCs)
+	}
 	for {
-		n := runtime.Callers(skip+2, b.pcs)
-		if n < len(b.pcs) || len(b.pcs) >= maxPCs {
-			b.pcs = b.pcs[:n]
-			return b
+		n := runtime.Callers(skip+2, buf)
+		if n < len(buf) || len(buf) >= maxPCs {
+			return buf[:n]
 		}
-		b.pcs = make([]uintptr, 2*len(b.pcs))
+		buf = make([]uintptr, 2*len(buf))
 	}
-}
-
-func releasePCs(b *pcBuf) {
-	if b == nil || cap(b.pcs) > 4096 {
-		return // let oversized buffers go to the collector
-	}
-	pcPool.Put(b)
 }
 
 // frameInfo is what the symbolizer knows about the process.

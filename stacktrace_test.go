@@ -73,7 +73,7 @@ func TestRelFile(t *testing.T) {
 	assert.Equal(t, "main.go", (&frameInfo{}).relFile("main", "/x/main.go"))
 }
 
-func recurse(n int, f func() *pcBuf) *pcBuf {
+func recurse(n int, f func() []uintptr) []uintptr {
 	if n == 0 {
 		return f()
 	}
@@ -82,10 +82,9 @@ func recurse(n int, f func() *pcBuf) *pcBuf {
 
 func TestSymbolizeDeepStackKeepsBothEnds(t *testing.T) {
 	fi := newFrameInfo(nil, nil, 0, 50)
-	b := recurse(500, func() *pcBuf { return capturePCs(0) })
-	defer releasePCs(b)
-	require.Greater(t, len(b.pcs), 500, "no fixed cap on captured PCs")
-	frames := fi.symbolize(b.pcs, false)
+	pcs := recurse(500, func() []uintptr { return capturePCs(0, nil) })
+	require.Greater(t, len(pcs), 500, "no fixed cap on captured PCs")
+	frames := fi.symbolize(pcs, false)
 	require.Len(t, frames, 50)
 	// outermost end: the test runner; innermost end: the capturing closure
 	assert.Equal(t, "testing", frames[0].Module)
@@ -102,9 +101,7 @@ func TestSymbolizePanicStartsAtPanicSite(t *testing.T) {
 	func() {
 		defer func() {
 			recover()
-			b := capturePCs(0)
-			frames = fi.symbolize(b.pcs, true)
-			releasePCs(b)
+			frames = fi.symbolize(capturePCs(0, nil), true)
 		}()
 		panicker()
 	}()
@@ -156,16 +153,14 @@ func TestContextLines(t *testing.T) {
 
 func TestFrameFieldsForThisFile(t *testing.T) {
 	fi := newFrameInfo(nil, nil, 2, 0)
-	b := capturePCs(0)
-	frames := fi.symbolize(b.pcs, false)
-	releasePCs(b)
+	frames := fi.symbolize(capturePCs(0, nil), false)
 	f := frames[len(frames)-1]
 	_, file, _, _ := runtime.Caller(0)
 	assert.Equal(t, "TestFrameFieldsForThisFile", f.Function)
 	assert.Equal(t, file, f.AbsPath)
 	assert.Equal(t, "github.com/ravenkit/raven/stacktrace_test.go", f.Filename)
 	assert.True(t, f.InApp)
-	assert.Contains(t, f.ContextLine, "capturePCs(0)")
+	assert.Contains(t, f.ContextLine, "capturePCs(0, nil)")
 	assert.Len(t, f.PreContext, 2)
 	assert.Len(t, f.PostContext, 2)
 }
