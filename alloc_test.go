@@ -52,6 +52,31 @@ func TestCaptureAllocations(t *testing.T) {
 
 func BenchmarkCaptureException(b *testing.B) {
 	b.Run("caller side", func(b *testing.B) {
+		// The sender runs on the other core; the timer is stopped while the
+		// queue is drained every 256 captures, so the figure is the
+		// caller's cost with a short queue, as in a live service.
+		c, err := raven.New(raven.WithDSN("https://k@o.example.com/1"), raven.WithTransport(discard{}), raven.WithSenders(1))
+		require.NoError(b, err)
+		ctx := raven.WithScope(raven.ContextWithScope(context.Background(), c.Scope()))
+		s := raven.ScopeFromContext(ctx)
+		s.SetTag("tag", "v")
+		for i := 0; i < 20; i++ {
+			s.AddBreadcrumb(raven.Breadcrumb{Message: "crumb", Category: "test"})
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+			if i++; i%256 == 0 {
+				b.StopTimer()
+				_ = c.Flush(context.Background())
+				b.StartTimer()
+			}
+		}
+		b.StopTimer()
+		require.NoError(b, c.Close(context.Background()))
+	})
+	b.Run("caller side, sender blocked", func(b *testing.B) {
 		c, ctx, done := holdQueue(b)
 		defer done()
 		b.ReportAllocs()

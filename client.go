@@ -417,7 +417,11 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		c.addException(ev, p)
 	case p.panicked:
 		msg := clampString(fmt.Sprint(p.panicVal), maxValueBytes)
-		exc := Exception{Type: "panic", Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: boolPtr(false)}}
+		typ := "panic"
+		if _, isString := p.panicVal.(string); !isString {
+			typ = fmt.Sprintf("%T", p.panicVal) // panic(customType{...})
+		}
+		exc := Exception{Type: typ, Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: boolPtr(false)}}
 		if p.pcs != nil {
 			exc.Stacktrace = c.stack(p.pcs, true)
 		}

@@ -382,6 +382,9 @@ func TestHooksDropAndCount(t *testing.T) {
 	assert.Equal(t, st.Captured, st.Delivered+st.DroppedTotal())
 }
 
+type customPanic struct{ Code int }
+
+func panicWithCustom()            { panic(customPanic{Code: 7}) }
 func panicWithString()            { panic("string panic") }
 func panicWithError()             { panic(pkgerrors.New("error panic")) }
 func panicWithNilMapWrite()       { var m map[string]int; m["x"] = 1 }
@@ -396,6 +399,7 @@ func TestRecoverPanics(t *testing.T) {
 		topFrame string
 	}{
 		{"string", panicWithString, "panic", "string panic", "panicWithString"},
+		{"custom type", panicWithCustom, "raven_test.customPanic", "{7}", "panicWithCustom"},
 		{"error keeps its chain", panicWithError, "*errors.fundamental", "error panic", "panicWithError"},
 		{"nil map write", panicWithNilMapWrite, "runtime.plainError", "assignment to entry in nil map", "panicWithNilMapWrite"},
 		{"index out of range", func() { panicWithIndex(5) }, "runtime.boundsError", "runtime error: index out of range [5] with length 3", "panicWithIndex"},

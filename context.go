@@ -331,12 +331,18 @@ type scopeKey struct{}
 // never reach its parent or its siblings, and later changes to the parent
 // do not reach the child.
 func WithScope(ctx context.Context) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, scopeKey{}, ScopeFromContext(ctx).fork())
 }
 
 // ContextWithScope returns a context carrying s. Use it to attach the root
 // scope of a client that is not the default (Client.Scope).
 func ContextWithScope(ctx context.Context, s *Scope) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, scopeKey{}, s)
 }
 

@@ -141,3 +141,76 @@ func TestClampString(t *testing.T) {
 	assert.NotContains(t, out, "\uFFFD", "cut on a rune boundary")
 	assert.Equal(t, "a\uFFFDb", clampString("a\xffb", 10))
 }
+
+// fuzzErr is an error graph node built from fuzz input: it may wrap one
+// error, several, or loop back to an earlier node.
+type fuzzErr struct {
+	msg   string
+	one   error
+	many  []error
+	multi bool
+}
+
+func (e *fuzzErr) Error() string { return e.msg }
+func (e *fuzzErr) Unwrap() error {
+	if e.multi {
+		return nil
+	}
+	return e.one
+}
+
+type fuzzJoin struct{ *fuzzErr }
+
+func (e fuzzJoin) Unwrap() []error { return e.many }
+
+func FuzzWalkChain(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, "msg")
+	f.Add([]byte{0, 0, 0, 0}, "\xff")
+	f.Add([]byte{5, 1, 7, 2, 9, 0, 3}, strings.Repeat("x", 100))
+	f.Fuzz(func(t *testing.T, shape []byte, msg string) {
+		if len(shape) > 64 {
+			shape = shape[:64]
+		}
+		nodes := make([]*fuzzErr, len(shape)+1)
+		for i := range nodes {
+			nodes[i] = &fuzzErr{msg: fmt.Sprint(msg, i)}
+		}
+		errs := make([]error, len(nodes))
+		for i, b := range shape {
+			n := nodes[i]
+			target := int(b>>2) % len(nodes) // may point backwards: cycles
+			switch b & 3 {
+			case 0:
+				n.one = nodes[target]
+			case 1:
+				n.multi = true
+				n.many = []error{nodes[target], nodes[(target+1)%len(nodes)]}
+			case 2:
+				n.one = fmt.Errorf("wrap %d: %w", i, nodes[target])
+			case 3:
+				var typedNil *nilPtrErr
+				n.one = typedNil
+			}
+		}
+		for i, n := range nodes {
+			if n.multi {
+				errs[i] = fuzzJoin{n}
+			} else {
+				errs[i] = n
+			}
+		}
+		links := walkChain(errs[0], DefaultMaxErrorDepth)
+		if len(links) == 0 || len(links) > DefaultMaxErrorDepth {
+			t.Fatalf("links = %d", len(links))
+		}
+		for i, l := range links {
+			if l.parent >= i || l.parent < -1 || (i > 0 && l.parent < 0) {
+				t.Fatalf("link %d has parent %d", i, l.parent)
+			}
+			if len(l.exc.Value) > maxValueBytes+4 {
+				t.Fatalf("value not clamped: %d bytes", len(l.exc.Value))
+			}
+		}
+		_ = hasOwnStack(errs[0], DefaultMaxErrorDepth)
+	})
+}

@@ -123,5 +123,12 @@ func TestScopeNilSafe(t *testing.T) {
 	s.SetUser(nil)
 	assert.Nil(t, s.Tags())
 	assert.NotNil(t, raven.ScopeFromContext(context.Background()))
-	assert.NotNil(t, raven.ScopeFromContext(nil)) //nolint:staticcheck // nil ctx is tolerated
+	var nilCtx context.Context // a nil context is treated as Background
+	assert.NotNil(t, raven.ScopeFromContext(nilCtx))
+	assert.NotNil(t, raven.ScopeFromContext(raven.WithScope(nilCtx)))
+	c, rec := newClient(t)
+	assert.NotEmpty(t, c.CaptureExceptionContext(nilCtx, errSentinel))
+	assert.NotEmpty(t, c.CaptureMessageContext(nilCtx, "m"))
+	flush(t, c)
+	assert.Len(t, rec.events(t), 2)
 }

@@ -191,6 +191,9 @@ func (fi *frameInfo) relFile(pkg, file string) string {
 	if fi.goroot != "" && strings.HasPrefix(file, fi.goroot+"/src/") {
 		return file[len(fi.goroot)+len("/src/"):]
 	}
+	if isStdlib(pkg) && pkg != "main" && !path.IsAbs(file) {
+		return file // -trimpath: already relative to GOROOT/src
+	}
 	switch {
 	case pkg == "main" && fi.mainPkg != "" && fi.mainPkg != "command-line-arguments":
 		return fi.mainPkg + "/" + base

@@ -71,6 +71,8 @@ func TestRelFile(t *testing.T) {
 	assert.Equal(t, "github.com/acme/app/db/db.go", fi.relFile("github.com/acme/app/db", "github.com/acme/app/db/db.go"))
 	assert.Equal(t, "github.com/acme/app/cmd/server/main.go", fi.relFile("main", "/home/u/src/app/cmd/server/main.go"))
 	assert.Equal(t, "main.go", (&frameInfo{}).relFile("main", "/x/main.go"))
+	// -trimpath: standard-library files are already relative to GOROOT/src
+	assert.Equal(t, "internal/runtime/maps/m.go", fi.relFile("runtime", "internal/runtime/maps/m.go"))
 }
 
 func recurse(n int, f func() []uintptr) []uintptr {
