@@ -317,7 +317,7 @@ func (c *Client) sendClientReport(ctx context.Context) {
 	}
 	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.static.sdk}}
 	env.Items = append(env.Items, clientReportItem(m, time.Now()))
-	if err := c.transport.Send(ctx, []*Envelope{env}); err != nil {
+	if err := c.send(ctx, env); err != nil {
 		c.cfg.logger.Debug("raven: client report not delivered", slog.Any("error", err))
 	}
 }
@@ -326,6 +326,15 @@ func (c *Client) sendClientReport(ctx context.Context) {
 // encodes the envelope and sends it, accounting for every outcome.
 func (c *Client) processPending(ctx context.Context, p *pending) {
 	defer releasePending(p)
+	defer func() {
+		// Nothing on a sender may take the process down: a panic in a
+		// user value's MarshalJSON, a transport or a hook drops the event
+		// and counts it.
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("raven: sending event panicked", slog.Any("panic", r))
+			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: fmt.Errorf("panic: %v", r)}, false)
+		}
+	}()
 	ev, reason, err := c.buildEvent(p)
 	if ev == nil {
 		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
@@ -348,9 +357,20 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 	c.deliver(ctx, env, reports)
 }
 
+// send calls the transport, turning a panic into an error.
+func (c *Client) send(ctx context.Context, env *Envelope) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("raven: transport panicked", slog.Any("panic", r))
+			err = &DropError{Reason: DropSendError, Err: fmt.Errorf("transport panicked: %v", r)}
+		}
+	}()
+	return c.transport.Send(ctx, []*Envelope{env})
+}
+
 // deliver sends one envelope and accounts for its events.
 func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportKey]int) {
-	err := c.transport.Send(ctx, []*Envelope{env})
+	err := c.send(ctx, env)
 	if err == nil {
 		c.counters.delivered.Add(uint64(env.EventCount()))
 		return
@@ -669,10 +689,74 @@ const MaxEventBytes = 1 << 20
 func encodeEvent(ev *Event, limit int) ([]byte, error) {
 	b, err := json.Marshal(ev)
 	if err != nil {
-		return nil, err
+		// A value that JSON cannot hold (a channel, a func, NaN, a cycle)
+		// was put in extra, contexts or data: replace such values with
+		// their printed form rather than lose the event.
+		sanitizeEvent(ev)
+		if b, err = json.Marshal(ev); err != nil {
+			return nil, err
+		}
 	}
 	if len(b) <= limit {
 		return b, nil
 	}
 	return trimToFit(ev, b, limit)
+}
+
+// sanitizeEvent replaces every user-supplied value that does not encode as
+// JSON with its fmt representation.
+func sanitizeEvent(ev *Event) {
+	ev.Extra = sanitizeMap(ev.Extra)
+	for k, v := range ev.Contexts {
+		ev.Contexts[k] = sanitizeMap(v)
+	}
+	if ev.User != nil {
+		u := *ev.User
+		u.Data = sanitizeMap(u.Data)
+		ev.User = &u
+	}
+	if ev.Request != nil && ev.Request.Data != nil {
+		r := *ev.Request
+		r.Data = sanitizeValue(r.Data)
+		ev.Request = &r
+	}
+	if ev.Breadcrumbs != nil {
+		crumbs := make([]Breadcrumb, len(ev.Breadcrumbs.Values))
+		for i, b := range ev.Breadcrumbs.Values {
+			b.Data = sanitizeMap(b.Data)
+			crumbs[i] = b
+		}
+		ev.Breadcrumbs = &BreadcrumbList{Values: crumbs}
+	}
+	if ev.Message != nil && len(ev.Message.Params) > 0 {
+		m := *ev.Message
+		m.Params = make([]any, len(ev.Message.Params))
+		for i, p := range ev.Message.Params {
+			m.Params[i] = sanitizeValue(p)
+		}
+		ev.Message = &m
+	}
+}
+
+func sanitizeMap(m map[string]any) map[string]any {
+	if len(m) == 0 {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = sanitizeValue(v)
+	}
+	return out
+}
+
+func sanitizeValue(v any) (out any) {
+	defer func() {
+		if r := recover(); r != nil { // a MarshalJSON method that panics
+			out = fmt.Sprintf("<%T: %v>", v, r)
+		}
+	}()
+	if _, err := json.Marshal(v); err != nil {
+		return clampString(fmt.Sprintf("%+v", v), maxValueBytes)
+	}
+	return v
 }

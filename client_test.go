@@ -615,3 +615,45 @@ func stacks() string {
 	buf := make([]byte, 1<<16)
 	return string(buf[:runtime.Stack(buf, true)])
 }
+
+type selfRef struct{ Next *selfRef }
+
+type explodingJSON struct{}
+
+func (explodingJSON) MarshalJSON() ([]byte, error) { panic("marshal exploded") }
+
+func TestUnencodableValuesAreStringified(t *testing.T) {
+	c, rec := newClient(t)
+	s := c.Scope()
+	loop := &selfRef{}
+	loop.Next = loop
+	s.SetExtra("chan", make(chan int))
+	s.SetExtra("func", func() {})
+	s.SetExtra("cycle", loop)
+	s.SetExtra("exploding", explodingJSON{})
+	s.SetExtra("fine", 1)
+	s.AddBreadcrumb(raven.Breadcrumb{Message: "b", Data: map[string]any{"nan": func() {}}})
+	s.SetContext("ctx", map[string]any{"c": make(chan bool)})
+	c.CaptureMessage("still delivered")
+	flush(t, c)
+	evs := rec.events(t)
+	require.Len(t, evs, 1)
+	assert.Equal(t, float64(1), path(evs[0], "extra", "fine"))
+	assert.IsType(t, "", path(evs[0], "extra", "chan"))
+	assert.IsType(t, "", path(evs[0], "extra", "cycle"))
+	assert.Contains(t, path(evs[0], "extra", "exploding"), "marshal exploded")
+	assert.IsType(t, "", path(evs[0], "breadcrumbs", "values", 0, "data", "nan"))
+	assert.Equal(t, uint64(1), c.Stats().Delivered)
+}
+
+type panickyTransport struct{ discard }
+
+func (panickyTransport) Send(context.Context, []*raven.Envelope) error { panic("transport exploded") }
+
+func TestPanickingTransportIsContained(t *testing.T) {
+	c, err := raven.New(raven.WithDSN("https://k@o.example.com/1"), raven.WithTransport(panickyTransport{}))
+	require.NoError(t, err)
+	c.CaptureMessage("x")
+	require.NoError(t, c.Close(context.Background()))
+	assert.Equal(t, uint64(1), c.Stats().Dropped[raven.DropSendError])
+}
