@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Client captures events and hands them to its transport. Create one with
@@ -453,6 +454,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		}
 	}
 
+	normalize(ev)
 	if c.ignored(ev) {
 		return nil, DropEventProcessor, errors.New("raven: matched IgnoreErrors")
 	}
@@ -759,4 +761,31 @@ func sanitizeValue(v any) (out any) {
 		return clampString(fmt.Sprintf("%+v", v), maxValueBytes)
 	}
 	return v
+}
+
+// maxTagBytes is Relay's limit for tag keys and values.
+const maxTagBytes = 200
+
+// normalize makes user-supplied fields acceptable to the server: a known
+// level, tags within Relay's length limit, valid UTF-8.
+func normalize(ev *Event) {
+	switch ev.Level {
+	case LevelDebug, LevelInfo, LevelWarning, LevelError, LevelFatal:
+	default:
+		ev.Level = LevelError
+	}
+	for k, v := range ev.Tags {
+		ck, cv := clampTag(k), clampTag(v)
+		if ck != k {
+			delete(ev.Tags, k)
+		}
+		ev.Tags[ck] = cv
+	}
+}
+
+func clampTag(s string) string {
+	if len(s) <= maxTagBytes && utf8.ValidString(s) {
+		return s
+	}
+	return clampString(s, maxTagBytes-len("…"))
 }

@@ -657,3 +657,19 @@ func TestPanickingTransportIsContained(t *testing.T) {
 	require.NoError(t, c.Close(context.Background()))
 	assert.Equal(t, uint64(1), c.Stats().Dropped[raven.DropSendError])
 }
+
+func TestNormalizesLevelAndTags(t *testing.T) {
+	c, rec := newClient(t)
+	long := strings.Repeat("k", 500)
+	c.CaptureEvent(context.Background(), &raven.Event{Level: "critical", Message: &raven.LogEntry{Formatted: "x"},
+		Tags: map[string]string{long: long, "bad": "\xff"}})
+	flush(t, c)
+	ev := rec.events(t)[0]
+	assert.Equal(t, "error", ev["level"])
+	tags := ev["tags"].(map[string]any)
+	for k, v := range tags {
+		assert.LessOrEqual(t, len(k), 200)
+		assert.LessOrEqual(t, len(v.(string)), 200)
+	}
+	assert.Equal(t, "\uFFFD", tags["bad"])
+}
