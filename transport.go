@@ -34,6 +34,7 @@ type DropError struct {
 	Err      error
 }
 
+// Error describes the drop.
 func (e *DropError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("raven: envelope dropped (%s): %v", e.Reason, e.Err)
@@ -41,6 +42,7 @@ func (e *DropError) Error() string {
 	return fmt.Sprintf("raven: envelope dropped (%s)", e.Reason)
 }
 
+// Unwrap returns the cause.
 func (e *DropError) Unwrap() error { return e.Err }
 
 // TransportOption configures an HTTPTransport.
