@@ -103,4 +103,3 @@ func receiverExported(fl *ast.FieldList) bool {
 		}
 	}
 }
-
