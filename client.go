@@ -33,6 +33,7 @@ type Client struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+	ext       clientExt // outbox and crash reporter (outbox.go, crash.go)
 }
 
 // staticInfo is computed once per client and shared by every event.
@@ -73,6 +74,9 @@ func New(opts ...Option) (*Client, error) {
 	c.frames = newFrameInfo(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
 	c.static = newStaticInfo(c.cfg.serverName)
 	c.pipe = newPipeline(c.cfg.queueSize, c.cfg.queueBytes, c.cfg.senders, c.cfg.blockTimeout, c.processPending)
+	if err := c.initExt(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -296,6 +300,10 @@ func (c *Client) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		err := c.pipe.close(ctx, func(p *pending) {
+			if c.drainToOutbox(p) {
+				releasePending(p)
+				return
+			}
 			c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
 			releasePending(p)
 		})
@@ -305,6 +313,7 @@ func (c *Client) Close(ctx context.Context) error {
 		if terr := c.transport.Close(ctx); err == nil {
 			err = terr
 		}
+		c.closeExt()
 		c.closeErr = err
 	})
 	return c.closeErr
@@ -375,6 +384,9 @@ func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportK
 	if err == nil {
 		c.counters.delivered.Add(uint64(env.EventCount()))
 		return
+	}
+	if errors.Is(err, errSpooled) {
+		return // stored in the outbox: counted when re-sent or evicted
 	}
 	var de *DropError
 	reason, reported := DropSendError, false

@@ -1,0 +1,512 @@
+package raven
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Crash reporting.
+//
+// An unrecovered panic in any goroutine, or a fatal runtime error such as
+// concurrent map writes, kills a Go process before code in it can send
+// anything. WithCrashReporting hands the runtime's crash output (see
+// runtime/debug.SetCrashOutput) to a place that outlives the process:
+//
+//   - by default, a monitor: a second copy of the program's own binary,
+//     started with RAVEN_CRASH_MONITOR=1 and the write end of a pipe as the
+//     crash output. The monitor sleeps on the pipe; when the program exits
+//     normally it reads end-of-file and exits, and when the program crashes
+//     it parses the crash, adds the scope the program last saved, and sends
+//     a fatal event (or stores it in the outbox when the server cannot be
+//     reached). The program must call CrashMonitor first thing in main.
+//   - with CrashToOutbox, a file in the outbox directory: the next client
+//     created with the same outbox finds it, parses it and sends the event.
+//
+// The scope (release, environment, server name, tags, user, contexts,
+// extra and breadcrumbs of the client's root scope) is saved to a small JSON
+// file at New and then at most once per WithCrashScopeInterval when it
+// changed. Saving on every change would put file I/O on the capture path;
+// the price of the interval is that changes made in the last interval
+// before a crash may be missing from the crash event. Scopes forked with
+// WithScope are not saved: only the root scope's data reaches crash events.
+
+// EnvCrashMonitor is set to "1" in the environment of the crash monitor
+// process. CrashMonitor checks it; a program never sets it itself.
+const EnvCrashMonitor = "RAVEN_CRASH_MONITOR"
+
+// envCrashState names the state file of the crashing program.
+const envCrashState = "RAVEN_CRASH_STATE"
+
+// Defaults of crash reporting.
+const (
+	// DefaultCrashScopeInterval is how often the root scope is saved for
+	// crash events when it changed.
+	DefaultCrashScopeInterval = time.Second
+	// DefaultCrashTraceback is the GOTRACEBACK level set by
+	// WithCrashReporting (unless GOTRACEBACK is set in the environment):
+	// "all" prints every goroutine, which become the event's threads.
+	DefaultCrashTraceback = "all"
+	// DefaultCrashSendTimeout bounds how long the monitor tries to send a
+	// crash event before storing it in the outbox.
+	DefaultCrashSendTimeout = 10 * time.Second
+)
+
+// CrashOption configures WithCrashReporting.
+type CrashOption interface{ applyCrash(*crashConfig) }
+
+type crashOptionFunc func(*crashConfig)
+
+func (f crashOptionFunc) applyCrash(c *crashConfig) { f(c) }
+
+type crashConfig struct {
+	toOutbox      bool
+	scopeInterval time.Duration
+	traceback     string
+}
+
+// CrashToOutbox writes the crash output to a file in the outbox (see
+// WithOutbox, required) instead of starting a monitor process; the crash is
+// reported by the next client created with the same outbox directory, for
+// instance when the program is restarted. No second process runs, and
+// CrashMonitor is not needed.
+func CrashToOutbox() CrashOption {
+	return crashOptionFunc(func(c *crashConfig) { c.toOutbox = true })
+}
+
+// WithCrashScopeInterval sets how often the root scope is saved for crash
+// events when it changed (DefaultCrashScopeInterval when d <= 0).
+func WithCrashScopeInterval(d time.Duration) CrashOption {
+	return crashOptionFunc(func(c *crashConfig) {
+		if d > 0 {
+			c.scopeInterval = d
+		}
+	})
+}
+
+// WithCrashTraceback sets the traceback level (as runtime/debug.SetTraceback
+// takes it: "single", "all", "system") used when GOTRACEBACK is not set in
+// the environment. The empty string leaves the level alone.
+func WithCrashTraceback(level string) CrashOption {
+	return crashOptionFunc(func(c *crashConfig) { c.traceback = level })
+}
+
+// WithCrashReporting reports crashes (unrecovered panics in any goroutine,
+// fatal runtime errors) as fatal events; see the package documentation's
+// crash section. In the default monitor mode the program must call
+// CrashMonitor first thing in main:
+//
+//	func main() {
+//		raven.CrashMonitor() // returns at once unless this is the monitor
+//		raven.Init(raven.WithDSN(dsn), raven.WithCrashReporting())
+//		...
+//	}
+//
+// It has no effect on a disabled client (no DSN). Only one crash output
+// exists per process: the last client created with WithCrashReporting owns
+// it.
+func WithCrashReporting(opts ...CrashOption) Option {
+	return optionFunc(func(c *config) {
+		cc := &crashConfig{scopeInterval: DefaultCrashScopeInterval, traceback: DefaultCrashTraceback}
+		for _, o := range opts {
+			if o != nil {
+				o.applyCrash(cc)
+			}
+		}
+		c.ext.crash = cc
+	})
+}
+
+// CrashMonitor runs the crash monitor and exits the process when the
+// program was started as one (EnvCrashMonitor is "1"); otherwise it returns
+// at once. Call it first thing in main, before flags are parsed or any
+// work starts, when using WithCrashReporting: the monitor is a copy of the
+// program's own binary. As a safety net, a client created with
+// WithCrashReporting in a monitor process also runs the monitor and exits,
+// so a missing call never makes the program run twice past New, and a
+// monitor never starts another monitor.
+func CrashMonitor() {
+	if os.Getenv(EnvCrashMonitor) != "1" {
+		return
+	}
+	os.Exit(runCrashMonitor(os.Stdin, os.Getenv(envCrashState)))
+}
+
+// extConfig holds the options of crash reporting and the outbox.
+type extConfig struct {
+	outbox *outboxConfig
+	crash  *crashConfig
+}
+
+// clientExt is the client's crash reporter and outbox, when enabled.
+type clientExt struct {
+	outbox *outbox
+	crash  *crashReporter
+}
+
+// initExt sets up the outbox and crash reporting of a new enabled client.
+func (c *Client) initExt() error {
+	cc := c.cfg.ext.crash
+	if cc != nil && os.Getenv(EnvCrashMonitor) == "1" {
+		CrashMonitor() // safety net: this process is a monitor
+	}
+	if oc := c.cfg.ext.outbox; oc != nil {
+		o, err := newOutbox(c, *oc, c.transport)
+		if err != nil {
+			return err
+		}
+		c.transport = o
+		c.ext.outbox = o
+		o.collectCrashFiles()
+	}
+	if cc != nil {
+		if cc.toOutbox && c.ext.outbox == nil {
+			return errors.New("raven: CrashToOutbox needs WithOutbox")
+		}
+		r, err := startCrashReporter(c, *cc)
+		if err != nil {
+			// crash reporting is best effort: the program runs on without it
+			c.cfg.logger.Warn("raven: crash reporting not started", slog.Any("error", err))
+		} else {
+			c.ext.crash = r
+		}
+	}
+	return nil
+}
+
+// closeExt stops the crash reporter's scope saving. The crash output stays
+// in place: a crash after Close is still reported.
+func (c *Client) closeExt() {
+	if r := c.ext.crash; r != nil {
+		r.stop()
+	}
+}
+
+// drainToOutbox stores a capture still queued at Close in the outbox; it
+// reports false when there is no outbox or storing failed.
+func (c *Client) drainToOutbox(p *pending) bool {
+	return c.ext.outbox != nil && c.ext.outbox.spool(p)
+}
+
+// crashState is what a program saves for its crash monitor.
+type crashState struct {
+	PID          int      `json:"pid"`
+	DSN          string   `json:"dsn"`
+	Outbox       string   `json:"outbox,omitempty"`
+	InAppInclude []string `json:"in_app_include,omitempty"`
+	InAppExclude []string `json:"in_app_exclude,omitempty"`
+	ContextLines int      `json:"context_lines,omitempty"`
+	Scope        *Event   `json:"scope"`
+}
+
+// crashReporter saves the scope for crash events.
+//
+// Ownership: it runs no goroutine of its own; a timer (time.AfterFunc)
+// saves the scope and re-arms itself; stop disarms it.
+type crashReporter struct {
+	c         *Client
+	cfg       crashConfig
+	statePath string
+	base      crashState
+
+	mu      sync.Mutex
+	last    *scopeData
+	timer   *time.Timer
+	stopped bool
+}
+
+func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
+	r := &crashReporter{c: c, cfg: cfg}
+	r.base = crashState{PID: os.Getpid(), InAppInclude: c.cfg.inAppInclude, InAppExclude: c.cfg.inAppExclude,
+		ContextLines: c.cfg.contextLines}
+	if c.dsn != nil {
+		r.base.DSN = c.dsn.String()
+	}
+	if c.ext.outbox != nil {
+		r.base.Outbox = c.ext.outbox.cfg.dir
+	}
+	if cfg.traceback != "" && os.Getenv("GOTRACEBACK") == "" {
+		debug.SetTraceback(cfg.traceback)
+	}
+	var out *os.File
+	if cfg.toOutbox {
+		dir := c.ext.outbox.cfg.dir
+		name := fmt.Sprintf("crash-%d-%s", os.Getpid(), randomHex(4))
+		r.statePath = filepath.Join(dir, name+crashStateExt)
+		if err := r.save(); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(filepath.Join(dir, name+crashOutExt), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		out = f
+	} else {
+		f, err := os.CreateTemp("", "raven-crash-*.json")
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
+		r.statePath = f.Name()
+		if err := r.save(); err != nil {
+			return nil, err
+		}
+		w, err := startMonitor(r.statePath)
+		if err != nil {
+			os.Remove(r.statePath)
+			return nil, err
+		}
+		out = w
+	}
+	err := debug.SetCrashOutput(out, debug.CrashOptions{})
+	out.Close() // SetCrashOutput keeps its own descriptor
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.timer = time.AfterFunc(cfg.scopeInterval, r.tick)
+	r.mu.Unlock()
+	return r, nil
+}
+
+// startMonitor re-executes the program's binary as a crash monitor reading
+// a pipe; it returns the pipe's write end.
+func startMonitor(statePath string) (*os.File, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Args = []string{os.Args[0]}
+	cmd.Env = append(os.Environ(), EnvCrashMonitor+"=1", envCrashState+"="+statePath)
+	cmd.Stdin = pr
+	cmd.Stderr = os.Stderr
+	detachMonitor(cmd)
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, err
+	}
+	pr.Close()
+	// The monitor lives until this process exits; it is never waited for.
+	_ = cmd.Process.Release()
+	return pw, nil
+}
+
+func (r *crashReporter) tick() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	if err := r.saveLocked(); err != nil {
+		r.c.cfg.logger.Debug("raven: saving scope for crash reports failed", slog.Any("error", err))
+	}
+	r.timer.Reset(r.cfg.scopeInterval)
+}
+
+func (r *crashReporter) save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.saveLocked()
+}
+
+// saveLocked writes the state file when the root scope changed since the
+// last save (a changed scope is a new snapshot pointer).
+func (r *crashReporter) saveLocked() error {
+	d := r.c.root.snapshot()
+	if d == r.last && r.last != nil {
+		return nil
+	}
+	c := r.c
+	ev := &Event{Platform: "go", Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist,
+		ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
+	c.applyScope(ev, d)
+	ev.Level = ""
+	st := r.base
+	st.Scope = ev
+	b, err := json.Marshal(&st)
+	if err != nil {
+		sanitizeEvent(ev)
+		if b, err = json.Marshal(&st); err != nil {
+			return err
+		}
+	}
+	if err := writeFileAtomic(filepath.Dir(r.statePath), filepath.Base(r.statePath), b); err != nil {
+		return err
+	}
+	r.last = d
+	return nil
+}
+
+func (r *crashReporter) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	_ = r.saveLocked()
+	r.stopped = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+}
+
+// Files of CrashToOutbox in the outbox directory.
+const (
+	crashOutExt   = ".crash"
+	crashStateExt = ".state.json"
+)
+
+// runCrashMonitor reads the crash output of the program from in until it
+// exits, and reports a crash when there is one. It returns the monitor's
+// exit code.
+func runCrashMonitor(in io.Reader, statePath string) int {
+	out, _ := io.ReadAll(io.LimitReader(in, MaxCrashOutputBytes))
+	_, _ = io.Copy(io.Discard, in) // never block the dying program
+	if statePath == "" {
+		fmt.Fprintln(os.Stderr, "raven: crash monitor started without "+envCrashState)
+		return 2
+	}
+	defer os.Remove(statePath)
+	if len(out) == 0 {
+		return 0 // the program exited without crashing
+	}
+	st, err := readCrashState(statePath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "raven: crash monitor:", err)
+		return 1
+	}
+	if err := reportCrash(st, out, DefaultCrashSendTimeout); err != nil {
+		fmt.Fprintln(os.Stderr, "raven: crash monitor:", err)
+		return 1
+	}
+	return 0
+}
+
+func readCrashState(path string) (*crashState, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st crashState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if st.Scope == nil {
+		st.Scope = &Event{}
+	}
+	return &st, nil
+}
+
+// crashEvent merges the parsed crash output with the saved scope.
+func crashEvent(st *crashState, out []byte) *Event {
+	fi := newFrameInfo(st.InAppInclude, st.InAppExclude, st.ContextLines, DefaultMaxFrames)
+	ev := st.Scope
+	ev.EventID = NewEventID()
+	ev.Timestamp = time.Now()
+	ev.Platform = "go"
+	ev.Level = LevelFatal
+	if r := parseCrash(out); r != nil {
+		crash := r.event(fi, ev.Timestamp)
+		ev.Exception, ev.Threads = crash.Exception, crash.Threads
+	} else {
+		// Output the parser does not know: still report that the program died.
+		ev.Exception = &ExceptionList{Values: []Exception{{Type: "crash", Value: clampString(validUTF8(strings.TrimSpace(string(out))), maxCrashValueBytes),
+			Mechanism: &Mechanism{Type: "fatal_error", Handled: boolPtr(false)}}}}
+	}
+	if ev.Extra == nil {
+		ev.Extra = map[string]any{}
+	}
+	if st.PID > 0 {
+		ev.Extra["crashed_pid"] = st.PID
+	}
+	return ev
+}
+
+// reportCrash sends the crash event of a program that died, or stores it in
+// the outbox when it cannot be sent.
+func reportCrash(st *crashState, out []byte, timeout time.Duration) error {
+	ev := crashEvent(st, out)
+	opts := []Option{WithDSN(st.DSN), WithSampleRate(1), withoutEnv(), WithRelease(ev.Release), WithEnvironment(ev.Environment)}
+	if st.Outbox != "" {
+		opts = append(opts, WithOutbox(st.Outbox))
+	}
+	c, err := New(opts...)
+	if err != nil {
+		return err
+	}
+	if !c.Enabled() {
+		return errors.New("no DSN to report the crash to")
+	}
+	c.CaptureEvent(context.Background(), ev)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_ = c.Close(ctx)
+	s := c.Stats()
+	if s.Delivered == 0 && s.DroppedTotal() > 0 {
+		return fmt.Errorf("crash event %s not delivered: %v", ev.EventID, s.Dropped)
+	}
+	return nil
+}
+
+// collectCrashFiles reports crash outputs that CrashToOutbox left in the
+// outbox by programs no longer running: each becomes a stored envelope.
+func (o *outbox) collectCrashFiles() {
+	ents, err := os.ReadDir(o.cfg.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		base, ok := strings.CutSuffix(name, crashOutExt)
+		if !ok || !strings.HasPrefix(base, "crash-") {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(strings.TrimPrefix(base, "crash-"), "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		src := filepath.Join(o.cfg.dir, name)
+		claimed := src + outboxClaim + o.token
+		if os.Rename(src, claimed) != nil {
+			continue // another process took it
+		}
+		statePath := filepath.Join(o.cfg.dir, base+crashStateExt)
+		out, _ := os.ReadFile(claimed)
+		if len(out) > MaxCrashOutputBytes {
+			out = out[:MaxCrashOutputBytes]
+		}
+		if len(bytesTrimSpace(out)) > 0 {
+			st, err := readCrashState(statePath)
+			if err != nil {
+				st = &crashState{Scope: &Event{}}
+			}
+			ev := crashEvent(st, out)
+			ev.SDK = o.client.static.sdk
+			if o.client.dsn != nil {
+				o.client.capture(nil, captureOpts{level: LevelFatal, event: ev})
+			}
+		}
+		os.Remove(claimed)
+		os.Remove(statePath)
+	}
+}
+
+func bytesTrimSpace(b []byte) string { return strings.TrimSpace(string(b)) }

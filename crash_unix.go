@@ -1,0 +1,15 @@
+//go:build unix
+
+package raven
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// detachMonitor puts the monitor in its own process group, so that a
+// Ctrl-C sent to the program's group does not kill the monitor before it
+// has reported the crash.
+func detachMonitor(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
