@@ -422,7 +422,7 @@ func crashEvent(st *crashState, out []byte) *Event {
 	ev.Timestamp = time.Now()
 	ev.Platform = "go"
 	ev.Level = LevelFatal
-	if r := parseCrash(out); r != nil {
+	if r := parseCrash(out, true); r != nil {
 		crash := r.event(fi, ev.Timestamp)
 		ev.Exception, ev.Threads = crash.Exception, crash.Threads
 	} else {

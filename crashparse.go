@@ -34,6 +34,11 @@ type crashReport struct {
 	goroutines []crashGoroutine
 	omitted    int // goroutines beyond MaxCrashThreads
 	truncated  bool
+	// headerless: the output starts with the goroutines. The runtime
+	// prints "fatal error: MSG" to stderr only, before it copies its output
+	// to the file given to SetCrashOutput, so crash outputs of fatal errors
+	// read there lack the message.
+	headerless bool
 }
 
 type crashPanic struct {
@@ -66,15 +71,18 @@ type crashFrame struct {
 // ErrNoCrash when data holds no crash. Only the first MaxCrashOutputBytes
 // are read; ParseCrash never panics on malformed input.
 func ParseCrash(data []byte) (*Event, error) {
-	r := parseCrash(data)
+	r := parseCrash(data, false)
 	if r == nil {
 		return nil, ErrNoCrash
 	}
 	return r.event(newFrameInfo(nil, nil, 0, DefaultMaxFrames), time.Now()), nil
 }
 
-// parseCrash parses data; nil when no crash header is found.
-func parseCrash(data []byte) *crashReport {
+// parseCrash parses data; nil when no crash header is found. With
+// headerless, output that starts with a goroutine dump (or the runtime
+// stack) counts as a fatal error whose message is unknown: that is what
+// the SetCrashOutput file holds for fatal errors.
+func parseCrash(data []byte, headerless bool) *crashReport {
 	r := &crashReport{}
 	if len(data) > MaxCrashOutputBytes {
 		data = data[:MaxCrashOutputBytes]
@@ -92,15 +100,23 @@ func parseCrash(data []byte) *crashReport {
 			line = line[:maxCrashLineBytes]
 		}
 		s := strings.TrimRight(string(line), "\r")
-		switch {
-		case !found:
+		if !found {
 			if v, ok := strings.CutPrefix(s, "panic: "); ok {
 				found, inHeader = true, true
 				r.addPanic(v)
+				continue
 			} else if v, ok := strings.CutPrefix(s, "fatal error: "); ok {
 				found, inHeader, r.fatal = true, true, true
 				r.panics = append(r.panics, crashPanic{value: clampString(v, maxCrashValueBytes)})
+				continue
 			}
+			if !headerless || !(s == "runtime stack:" || (strings.HasPrefix(s, "goroutine ") && strings.HasSuffix(s, ":"))) {
+				continue
+			}
+			found, r.fatal, r.headerless = true, true, true
+			r.panics = append(r.panics, crashPanic{})
+		}
+		switch {
 		case inHeader && strings.HasPrefix(s, "\tpanic: "):
 			r.addPanic(s[len("\tpanic: "):])
 		case inHeader && strings.HasPrefix(s, "\t") && len(r.panics) > 0:
@@ -273,6 +289,9 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 	if r.fatal {
 		mechType = "fatal_error"
 	}
+	if r.headerless && len(r.panics) == 1 {
+		r.panics[0].value = headerlessMessage(crashed)
+	}
 	n := len(r.panics)
 	excs := make([]Exception, n)
 	for i, p := range r.panics {
@@ -289,6 +308,9 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 		}
 		if p.repanicked {
 			data["repanicked"] = true
+		}
+		if r.headerless {
+			data["message_unavailable"] = true
 		}
 		if i == n-1 {
 			if r.signal != "" {
@@ -319,6 +341,18 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 	}
 	ev.Exception = &ExceptionList{Values: excs}
 	return ev
+}
+
+// headerlessMessage names a fatal error whose message the crash output
+// lacks, from the innermost frame of the crashing goroutine.
+func headerlessMessage(g *crashGoroutine) string {
+	if g != nil && len(g.frames) > 0 {
+		pkg, fn := splitSymbol(g.frames[0].function)
+		if pkg == "internal/runtime/maps" && fn == "fatal" {
+			return "concurrent map access (the runtime printed the exact message to standard error only)"
+		}
+	}
+	return "unknown fatal error (the runtime printed its message to standard error only)"
 }
 
 // crashFrames converts printed frames (innermost first) into event frames,

@@ -18,7 +18,9 @@ import (
 
 // The files in testdata/crash are real outputs of
 // internal/testprog/crasher built with Go 1.26 and run with
-// GOTRACEBACK=all (single-goroutine-panic.txt: GOTRACEBACK=single).
+// GOTRACEBACK=all (single-goroutine-panic.txt: GOTRACEBACK=single): its
+// stderr as MODE.txt, and what runtime/debug.SetCrashOutput wrote as
+// setcrashoutput-MODE.txt.
 func TestParseCrashTestdata(t *testing.T) {
 	tests := []struct {
 		file      string
@@ -31,24 +33,24 @@ func TestParseCrashTestdata(t *testing.T) {
 		topLine   int
 		data      map[string]any
 	}{
-		{"goroutine-panic.txt", 1, "panic", "boom in goroutine", "panic", 5, 5, "doPanic", 25, nil},
-		{"single-goroutine-panic.txt", 1, "panic", "boom in goroutine", "panic", 22, 1, "doPanic", 25, nil},
-		{"concurrent-map.txt", 1, "fatal error", "concurrent map writes", "fatal_error", 6, 8, "Crash.func2", 72, nil},
-		{"nil-map.txt", 1, "panic", "assignment to entry in nil map", "panic", 5, 5, "Crash.func3", 80, nil},
-		{"nil-deref.txt", 1, "runtime error", "invalid memory address or nil pointer dereference", "panic", 10, 5, "Crash.func6", 104,
-			map[string]any{"signal": "SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a2ab6"}},
-		{"index.txt", 1, "runtime error", "index out of range [5] with length 3", "panic", 1, 4, "Crash", 109, nil},
-		{"nested-panic.txt", 2, "panic", "second panic in defer", "panic", 1, 4, "Crash.func4.1", 84, nil},
-		{"nested3.txt", 3, "panic", "third", "panic", 1, 4, "Crash.func8.1", 128, nil},
-		{"recovered-new.txt", 2, "panic", "after recover", "panic", 1, 4, "Crash.func7.1", 122, nil},
-		{"repanic.txt", 1, "panic", "repanicked value", "panic", 1, 4, "Crash.func5.1", 91,
+		{"goroutine-panic.txt", 1, "panic", "boom in goroutine", "panic", 5, 5, "doPanic", 29, nil},
+		{"single-goroutine-panic.txt", 1, "panic", "boom in goroutine", "panic", 22, 1, "doPanic", 29, nil},
+		{"concurrent-map.txt", 1, "fatal error", "concurrent map writes", "fatal_error", 6, 8, "Crash.func2", 87, nil},
+		{"nil-map.txt", 1, "panic", "assignment to entry in nil map", "panic", 5, 5, "Crash.func3", 95, nil},
+		{"nil-deref.txt", 1, "runtime error", "invalid memory address or nil pointer dereference", "panic", 19, 5, "Crash.func6", 119,
+			map[string]any{"signal": "SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a3bf6"}},
+		{"index.txt", 1, "runtime error", "index out of range [5] with length 3", "panic", 1, 4, "Crash", 124, nil},
+		{"nested-panic.txt", 2, "panic", "second panic in defer", "panic", 1, 4, "Crash.func4.1", 99, nil},
+		{"nested3.txt", 3, "panic", "third", "panic", 1, 4, "Crash.func8.1", 143, nil},
+		{"recovered-new.txt", 2, "panic", "after recover", "panic", 1, 4, "Crash.func7.1", 137, nil},
+		{"repanic.txt", 1, "panic", "repanicked value", "panic", 1, 4, "Crash.func5.1", 106,
 			map[string]any{"recovered": true, "repanicked": true}},
-		{"error-panic.txt", 1, "panic", "wrapped: disk full", "panic", 1, 4, "Crash", 96, nil},
-		{"custom-panic.txt", 1, "panic", "custom failure 42", "panic", 1, 4, "Crash", 98, nil},
-		{"struct-panic.txt", 1, "main.point", "(main.point) 0x4d4048", "panic", 1, 4, "Crash", 100, nil},
-		{"multiline.txt", 1, "panic", "line one\nline two\n\tindented", "panic", 1, 4, "Crash", 117, nil},
+		{"error-panic.txt", 1, "panic", "wrapped: disk full", "panic", 1, 4, "Crash", 111, nil},
+		{"custom-panic.txt", 1, "panic", "custom failure 42", "panic", 1, 4, "Crash", 113, nil},
+		{"struct-panic.txt", 1, "main.point", "(main.point) 0x4d5090", "panic", 1, 4, "Crash", 115, nil},
+		{"multiline.txt", 1, "panic", "line one\nline two\n\tindented", "panic", 1, 4, "Crash", 132, nil},
 		{"deadlock.txt", 1, "fatal error", "all goroutines are asleep - deadlock!", "fatal_error", 1, 4, "runtime_SemacquireWaitGroup", 114, nil},
-		{"stack-overflow.txt", 1, "fatal error", "stack overflow", "fatal_error", 1, 9, "recurse", 41,
+		{"stack-overflow.txt", 1, "fatal error", "stack overflow", "fatal_error", 1, 9, "recurse", 45,
 			map[string]any{"frames_elided": 6100695}},
 	}
 	for _, tt := range tests {

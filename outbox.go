@@ -505,3 +505,105 @@ func (o *outbox) spool(p *pending) bool {
 	}
 	return true
 }
+
+// OutboxResult summarises a FlushOutbox run.
+type OutboxResult struct {
+	Delivered int // events delivered (files removed)
+	Dropped   int // events the server refused for good (files removed)
+	Left      int // envelope files still in the directory
+}
+
+// FlushOutbox sends the envelopes stored in the outbox directory dir once,
+// oldest first, each to the DSN recorded in its header, or to dsn when it
+// is not empty. Delivered files and files the server refuses for good
+// (4xx other than 429) are removed; it stops at the first failure that may
+// pass (network, 5xx, 429) and returns it, leaving the rest for later.
+// Files being sent by another process are skipped.
+func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) (OutboxResult, error) {
+	var res OutboxResult
+	if _, err := os.Stat(dir); err != nil {
+		return res, fmt.Errorf("raven: outbox: %w", err)
+	}
+	var override *DSN
+	if dsn != "" {
+		d, err := ParseDSN(dsn)
+		if err != nil {
+			return res, err
+		}
+		override = d
+	}
+	c := &Client{cfg: defaultConfig()}
+	c.cfg.logger = slog.New(discardHandler{})
+	router := &dsnRouter{override: override, opts: opts, byDSN: map[string]*HTTPTransport{}}
+	o := &outbox{cfg: outboxConfig{dir: dir, maxFiles: DefaultOutboxMaxFiles, maxBytes: DefaultOutboxMaxBytes},
+		inner: router, client: c, log: c.cfg.logger, token: strconv.Itoa(os.Getpid()) + "-" + randomHex(4)}
+	o.reclaimStale()
+	_, failed := o.flushOnce(ctx)
+	res.Delivered = int(c.counters.delivered.Load())
+	res.Dropped = int(c.Stats().DroppedTotal())
+	res.Left = len(o.list())
+	_ = router.Close(ctx)
+	if failed {
+		if router.lastErr != nil {
+			return res, router.lastErr
+		}
+		return res, fmt.Errorf("raven: outbox: %d envelopes not delivered", res.Left)
+	}
+	return res, ctx.Err()
+}
+
+// dsnRouter sends each envelope to the DSN of its header.
+type dsnRouter struct {
+	override *DSN
+	opts     []TransportOption
+	mu       sync.Mutex
+	byDSN    map[string]*HTTPTransport
+	lastErr  error
+}
+
+func (r *dsnRouter) Send(ctx context.Context, envs []*Envelope) error {
+	var errs []error
+	for _, env := range envs {
+		d := r.override
+		if d == nil {
+			var err error
+			if d, err = ParseDSN(env.Header.DSN); err != nil {
+				errs = append(errs, &DropError{Reason: DropSendError, Err: fmt.Errorf("envelope without a usable DSN: %w", err)})
+				continue
+			}
+		}
+		r.mu.Lock()
+		t := r.byDSN[d.String()]
+		if t == nil {
+			var err error
+			if t, err = NewHTTPTransport(d, r.opts...); err != nil {
+				r.mu.Unlock()
+				errs = append(errs, &DropError{Reason: DropSendError, Err: err})
+				continue
+			}
+			r.byDSN[d.String()] = t
+		}
+		r.mu.Unlock()
+		if err := t.Send(ctx, []*Envelope{env}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		r.mu.Lock()
+		r.lastErr = err
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *dsnRouter) Flush(ctx context.Context) error { return nil }
+
+func (r *dsnRouter) Close(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.byDSN {
+		_ = t.Close(ctx)
+	}
+	return nil
+}

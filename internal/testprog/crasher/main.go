@@ -5,12 +5,16 @@
 //	        repanic | error-panic | nil-deref | index | deadlock |
 //	        stack-overflow | custom-panic | struct-panic | multiline |
 //	        recovered-new | nested3 | exit3
+//
+// With CRASHER_OUTPUT=FILE it also writes its crash output to FILE with
+// runtime/debug.SetCrashOutput.
 package main
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -44,6 +48,17 @@ func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: crasher MODE")
 		os.Exit(2)
+	}
+	// CRASHER_OUTPUT names a file for runtime/debug.SetCrashOutput.
+	if path := os.Getenv("CRASHER_OUTPUT"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			panic(err)
+		}
+		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+			panic(err)
+		}
+		f.Close()
 	}
 	// A few idle goroutines so that GOTRACEBACK=all shows several.
 	block := make(chan struct{})
