@@ -117,7 +117,8 @@ type outbox struct {
 	log    *slog.Logger
 	token  string // this process's claim suffix
 
-	kick   chan struct{}
+	kick   chan struct{} // a live send succeeded: try now
+	stored chan struct{} // a file was stored: schedule a retry
 	stop   chan struct{}
 	done   chan struct{}
 	ctx    context.Context
@@ -139,7 +140,7 @@ func newOutbox(c *Client, cfg outboxConfig, inner Transport) (*outbox, error) {
 	}
 	o := &outbox{cfg: cfg, inner: inner, client: c, log: c.cfg.logger,
 		token: strconv.Itoa(os.Getpid()) + "-" + randomHex(4),
-		kick:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		kick:  make(chan struct{}, 1), stored: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	o.reclaimStale()
 	go o.run()
@@ -163,7 +164,10 @@ func (o *outbox) Send(ctx context.Context, envs []*Envelope) error {
 			delivered = true
 			continue
 		}
-		if !retryable(err) {
+		if !retryable(err) || env.EventCount() == 0 {
+			// refused for good; or a client report alone, which the client
+			// keeps and sends with a later envelope rather than filling
+			// the outbox with it
 			errs = append(errs, err)
 			continue
 		}
@@ -252,27 +256,39 @@ func (o *outbox) run() {
 	backoff := o.cfg.minBackoff
 	timer := time.NewTimer(0) // a first pass at start picks up earlier runs
 	defer timer.Stop()
+	armed := true
 	for {
 		select {
 		case <-o.stop:
 			return
+		case <-o.stored:
+			// something new waits on disk: make sure a retry is scheduled,
+			// without cutting the current backoff short
+			if !armed {
+				timer.Reset(backoff)
+				armed = true
+			}
+			continue
 		case <-o.kick:
 		case <-timer.C:
 		}
-		left, failed := o.flushOnce(o.ctx)
-		if !timer.Stop() {
+		if armed && !timer.Stop() {
 			select {
 			case <-timer.C:
 			default:
 			}
 		}
+		armed = false
+		left, failed := o.flushOnce(o.ctx)
 		switch {
 		case failed:
-			timer.Reset(backoff)
 			backoff = min(2*backoff, o.cfg.maxBackoff)
+			timer.Reset(backoff)
+			armed = true
 		case left:
 			backoff = o.cfg.minBackoff
 			timer.Reset(backoff)
+			armed = true
 		default:
 			backoff = o.cfg.minBackoff
 		}
@@ -338,6 +354,12 @@ func (o *outbox) store(env *Envelope) error {
 		return err
 	}
 	o.evict(name)
+	if o.stored != nil {
+		select {
+		case o.stored <- struct{}{}:
+		default:
+		}
+	}
 	return nil
 }
 
@@ -474,8 +496,8 @@ func (o *outbox) reclaimStale() {
 		owner := n[i+len(outboxExt+outboxClaim):]
 		pidStr, _, _ := strings.Cut(owner, "-")
 		pid, err := strconv.Atoi(pidStr)
-		if err != nil || (pid != os.Getpid() && processAlive(pid)) {
-			continue
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue // a claim of a running process (this one included)
 		}
 		_ = os.Rename(filepath.Join(o.cfg.dir, n), filepath.Join(o.cfg.dir, n[:i+len(outboxExt)]))
 	}
