@@ -1,0 +1,67 @@
+package raven
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// What runtime/debug.SetCrashOutput receives: the same as stderr for
+// panics, but for fatal errors the runtime prints "fatal error: MSG" to
+// stderr only. The monitor parses these files with headerless set.
+func TestParseSetCrashOutputFiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "crash", "setcrashoutput-*.txt"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	headerless := map[string]string{
+		"concurrent-map": "concurrent map access",
+		"deadlock":       "unknown fatal error",
+		"stack-overflow": "unknown fatal error",
+	}
+	for _, file := range files {
+		mode := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "setcrashoutput-"), ".txt")
+		t.Run(mode, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			st := &crashState{Scope: &Event{Tags: map[string]string{"k": "v"}, Release: "r1"}}
+			ev := crashEvent(st, data)
+			assert.Equal(t, LevelFatal, ev.Level)
+			assert.Equal(t, "v", ev.Tags["k"])
+			assert.Equal(t, "r1", ev.Release)
+			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
+			if prefix, ok := headerless[mode]; ok {
+				assert.Equal(t, "fatal error", exc.Type)
+				assert.True(t, strings.HasPrefix(exc.Value, prefix), exc.Value)
+				assert.Equal(t, true, exc.Mechanism.Data["message_unavailable"])
+				assert.Equal(t, "fatal_error", exc.Mechanism.Type)
+			} else {
+				// a panic: the same event as from stderr
+				stderr, err := os.ReadFile(filepath.Join("testdata", "crash", mode+".txt"))
+				require.NoError(t, err)
+				want, err := ParseCrash(stderr)
+				require.NoError(t, err)
+				w := want.Exception.Values[len(want.Exception.Values)-1]
+				assert.Equal(t, w.Type, exc.Type)
+				assert.Equal(t, w.Value, exc.Value)
+				assert.Equal(t, w.Stacktrace, exc.Stacktrace)
+			}
+			require.NotNil(t, exc.Stacktrace)
+			require.NotNil(t, ev.Threads)
+		})
+	}
+	// Without headerless (ParseCrash, raven run), a goroutine dump alone is
+	// not a crash: programs print stacks in their logs.
+	data, err := os.ReadFile(filepath.Join("testdata", "crash", "setcrashoutput-concurrent-map.txt"))
+	require.NoError(t, err)
+	_, err = ParseCrash(data)
+	assert.ErrorIs(t, err, ErrNoCrash)
+
+	// Output the parser does not know still gives a fatal event.
+	ev := crashEvent(&crashState{Scope: &Event{}}, []byte("something odd\n"))
+	assert.Equal(t, "crash", ev.Exception.Values[0].Type)
+	assert.Equal(t, "something odd", ev.Exception.Values[0].Value)
+}
