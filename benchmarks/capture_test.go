@@ -1,0 +1,349 @@
+package benchmarks
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	ravengo "github.com/getsentry/raven-go"
+	"github.com/getsentry/sentry-go"
+	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/benchmarks/internal/sink"
+)
+
+// BenchmarkCaptureException (scenario 1) is the cost on the caller's
+// goroutine of reporting a two-level error chain with 20 breadcrumbs and a
+// tag on the scope, with an in-memory transport. Queues are drained every
+// flushEvery captures with the timer stopped. cpu-ns/op adds up the CPU
+// of every goroutine, including raven's senders that build the event.
+func BenchmarkCaptureException(b *testing.B) {
+	b.Run("raven", func(b *testing.B) {
+		tr := &ravenMem{}
+		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr))
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+			if i++; i%flushEvery == 0 {
+				b.StopTimer()
+				flushRaven(b, c)
+				b.StartTimer()
+			}
+		}
+		flushRaven(b, c)
+		cpu.report(b)
+		expect(b, "raven", tr.events.Load())
+	})
+	b.Run("sentry-go", func(b *testing.B) {
+		tr := &sentryMem{}
+		c, hub := newSentry(b, sentry.ClientOptions{Dsn: memDSN, Transport: tr})
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			hub.CaptureException(errChain)
+			if i++; i%flushEvery == 0 {
+				b.StopTimer()
+				flushSentry(b, c)
+				b.StartTimer()
+			}
+		}
+		flushSentry(b, c)
+		cpu.report(b)
+		expect(b, "sentry-go", tr.events.Load())
+	})
+	b.Run("raven-go", func(b *testing.B) {
+		tr := &ravenGoMem{}
+		c, _ := newRavenGo(b, memDSN, tr)
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureError(errChain, nil)
+			if i++; i%flushEvery == 0 {
+				b.StopTimer()
+				c.Wait()
+				b.StartTimer()
+			}
+		}
+		c.Wait()
+		cpu.report(b)
+		expect(b, "raven-go", tr.events.Load())
+	})
+}
+
+// BenchmarkCaptureExceptionEndToEnd is scenario 1 with the wait for
+// delivery inside the timed region (a flush every flushEvery captures), and
+// each in-memory transport producing the bytes its HTTP transport would
+// send. ns/op is the wall time until the event is ready for the network;
+// cpu-ns/op is the total CPU it took on every goroutine.
+func BenchmarkCaptureExceptionEndToEnd(b *testing.B) {
+	b.Run("raven", func(b *testing.B) {
+		tr := &ravenMem{encode: true}
+		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr))
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+			if i++; i%flushEvery == 0 {
+				flushRaven(b, c)
+			}
+		}
+		flushRaven(b, c)
+		cpu.report(b)
+		expect(b, "raven", tr.events.Load())
+	})
+	b.Run("sentry-go", func(b *testing.B) {
+		tr := &sentryMem{encode: true}
+		c, hub := newSentry(b, sentry.ClientOptions{Dsn: memDSN, Transport: tr})
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			hub.CaptureException(errChain)
+			if i++; i%flushEvery == 0 {
+				flushSentry(b, c)
+			}
+		}
+		flushSentry(b, c)
+		cpu.report(b)
+		expect(b, "sentry-go", tr.events.Load())
+	})
+	b.Run("raven-go", func(b *testing.B) {
+		tr := &ravenGoMem{encode: true}
+		c, _ := newRavenGo(b, memDSN, tr)
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureError(errChain, nil)
+			if i++; i%flushEvery == 0 {
+				c.Wait()
+			}
+		}
+		c.Wait()
+		cpu.report(b)
+		expect(b, "raven-go", tr.events.Load())
+	})
+}
+
+// httpBatch is how many events are captured between two flushes in the
+// HTTP scenarios: below every SDK's queue (sentry-go's error buffer holds
+// 100), so none drops and delivered events/s is sustained throughput.
+const httpBatch = 50
+
+// BenchmarkCaptureHTTP (scenario 2, caller side) is scenario 1 with each
+// SDK's default HTTP transport posting to a loopback server: the caller's
+// cost while the network path is live. Flushes run with the timer stopped.
+func BenchmarkCaptureHTTP(b *testing.B) { benchHTTP(b, false) }
+
+// BenchmarkDeliverHTTP (scenario 2, end to end) times captures and the
+// flushes that deliver them, httpBatch at a time; events/s is what the
+// server received per second of that time.
+func BenchmarkDeliverHTTP(b *testing.B) { benchHTTP(b, true) }
+
+func benchHTTP(b *testing.B, timedFlush bool) {
+	pause := func(b *testing.B) {
+		if !timedFlush {
+			b.StopTimer()
+		}
+	}
+	resume := func(b *testing.B) {
+		if !timedFlush {
+			b.StartTimer()
+		}
+	}
+	report := func(b *testing.B, srv *sink.Server, cpu cpuMeter) {
+		cpu.report(b)
+		if timedFlush && b.Elapsed() > 0 {
+			b.ReportMetric(float64(srv.Events())/b.Elapsed().Seconds(), "events/s")
+		}
+		if srv.Rejected() > 0 {
+			b.Errorf("server rejected %d requests: %v", srv.Rejected(), srv.Err())
+		}
+		expect(b, "server", srv.Events())
+	}
+	b.Run("raven", func(b *testing.B) {
+		srv := sink.Start(0)
+		defer srv.Close()
+		c, ctx := newRaven(b, raven.WithDSN(srv.DSN()))
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+			if i++; i%httpBatch == 0 {
+				pause(b)
+				flushRaven(b, c)
+				resume(b)
+			}
+		}
+		flushRaven(b, c)
+		report(b, srv, cpu)
+		_ = c.Close(context.Background())
+	})
+	b.Run("sentry-go", func(b *testing.B) {
+		srv := sink.Start(0)
+		defer srv.Close()
+		c, hub := newSentry(b, sentry.ClientOptions{Dsn: srv.DSN()})
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			hub.CaptureException(errChain)
+			if i++; i%httpBatch == 0 {
+				pause(b)
+				flushSentry(b, c)
+				resume(b)
+			}
+		}
+		flushSentry(b, c)
+		report(b, srv, cpu)
+		c.Close()
+	})
+	b.Run("raven-go", func(b *testing.B) {
+		srv := sink.Start(0)
+		defer srv.Close()
+		c, drops := newRavenGo(b, srv.DSN(), nil)
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureError(errChain, nil)
+			if i++; i%httpBatch == 0 {
+				pause(b)
+				c.Wait()
+				resume(b)
+			}
+		}
+		c.Wait()
+		if n := drops.Load(); n > 0 {
+			b.Logf("raven-go dropped %d packets", n)
+		}
+		report(b, srv, cpu)
+	})
+}
+
+// BenchmarkRecover (scenario 3) recovers a string panic and reports it
+// with a stack, on the caller's goroutine (in-memory transport, queues
+// drained with the timer stopped).
+func BenchmarkRecover(b *testing.B) {
+	b.Run("raven", func(b *testing.B) {
+		tr := &ravenMem{}
+		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr), raven.WithAttachStacktrace(true))
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			func() {
+				defer c.RecoverContext(ctx)
+				panic("boom")
+			}()
+			if i++; i%flushEvery == 0 {
+				b.StopTimer()
+				flushRaven(b, c)
+				b.StartTimer()
+			}
+		}
+		flushRaven(b, c)
+		cpu.report(b)
+		expect(b, "raven", tr.events.Load())
+	})
+	b.Run("sentry-go", func(b *testing.B) {
+		tr := &sentryMem{}
+		c, hub := newSentry(b, sentry.ClientOptions{Dsn: memDSN, Transport: tr, AttachStacktrace: true})
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						hub.Recover(r)
+					}
+				}()
+				panic("boom")
+			}()
+			if i++; i%flushEvery == 0 {
+				b.StopTimer()
+				flushSentry(b, c)
+				b.StartTimer()
+			}
+		}
+		flushSentry(b, c)
+		cpu.report(b)
+		expect(b, "sentry-go", tr.events.Load())
+	})
+	b.Run("raven-go", func(b *testing.B) {
+		tr := &ravenGoMem{}
+		c, _ := newRavenGo(b, memDSN, tr)
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CapturePanic(func() { panic("boom") }, nil)
+			if i++; i%flushEvery == 0 {
+				b.StopTimer()
+				c.Wait()
+				b.StartTimer()
+			}
+		}
+		c.Wait()
+		cpu.report(b)
+		expect(b, "raven-go", tr.events.Load())
+	})
+}
+
+// BenchmarkDisabled (scenario 5) captures with a client that has no DSN:
+// the cost of a capture, and how many goroutines creating the client and
+// capturing left running.
+func BenchmarkDisabled(b *testing.B) {
+	b.Setenv("SENTRY_DSN", "")
+	b.Run("raven", func(b *testing.B) {
+		before := settledGoroutines()
+		c, err := raven.New(raven.WithDSN(""))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := raven.ContextWithScope(context.Background(), c.Scope())
+		b.ReportAllocs()
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+		}
+		b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines")
+		_ = c.Close(context.Background())
+	})
+	b.Run("sentry-go", func(b *testing.B) {
+		before := settledGoroutines()
+		c, err := sentry.NewClient(sentry.ClientOptions{Release: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hub := sentry.NewHub(c, sentry.NewScope())
+		b.ReportAllocs()
+		for b.Loop() {
+			hub.CaptureException(errChain)
+		}
+		b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines")
+		c.Close()
+	})
+	b.Run("raven-go", func(b *testing.B) {
+		before := settledGoroutines()
+		c, err := ravengo.New("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.SetRelease("bench")
+		b.ReportAllocs()
+		for b.Loop() {
+			c.CaptureError(errChain, nil)
+		}
+		c.Wait()
+		b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines")
+		c.Close()
+		time.Sleep(10 * time.Millisecond) // let its worker see the closed queue
+	})
+}
