@@ -66,7 +66,14 @@ Run "raven COMMAND --help" for a command's flags.
 The DSN comes from --dsn or $SENTRY_DSN.
 
 Exit codes: 0 success; 1 event not delivered; 2 usage error;
-raven run exits with COMMAND's exit status (127 if it could not start).
+raven run exits with COMMAND's exit status (128+N when killed by signal N,
+127 if it could not start).
+`
+
+const exitCodesHelp = `
+Exit codes: 0 success; 1 event not delivered; 2 usage error;
+raven run exits with COMMAND's exit status (128+N when killed by signal N,
+127 if it could not start).
 `
 
 func main() {
@@ -86,7 +93,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "outbox":
 		if len(args) < 2 || args[1] != "flush" {
 			if len(args) >= 2 && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
-				fmt.Fprint(stdout, "Usage: raven outbox flush [--dsn DSN] DIR\n")
+				fmt.Fprint(stdout, "Usage: raven outbox flush [--dsn DSN] DIR\n"+exitCodesHelp)
 				return exitOK
 			}
 			fmt.Fprintln(stderr, "raven: outbox: expected \"flush\"; usage: raven outbox flush [--dsn DSN] DIR")
@@ -123,6 +130,7 @@ func newFlagSet(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), exitCodesHelp)
 	}
 	return fs
 }
