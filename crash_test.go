@@ -14,6 +14,7 @@ import (
 
 	"github.com/ravenkit/raven"
 	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -129,7 +130,7 @@ func TestCrashCapture(t *testing.T) {
 	}
 	for _, tc := range monitorCases {
 		t.Run("monitor/"+tc.mode, func(t *testing.T) {
-			srv := newTestServer(t)
+			srv := raventest.NewServer(t)
 			code, _ := runApp(t, bin, tc.mode, srv.DSN(), "")
 			assert.Equal(t, 2, code)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -147,7 +148,7 @@ func TestCrashCapture(t *testing.T) {
 		assert.Equal(t, 2, code)
 		// the monitor outlives the program: wait for it to store the event
 		waitFor(t, 20*time.Second, func() bool { return len(outboxFiles(t, dir)) == 1 }, "crash stored in the outbox")
-		srv := newTestServer(t)
+		srv := raventest.NewServer(t)
 		code, out := runApp(t, bin, "start", srv.DSN(), dir)
 		require.Equal(t, 0, code)
 		assert.Equal(t, "1", strings.TrimSpace(out))
@@ -159,7 +160,7 @@ func TestCrashCapture(t *testing.T) {
 
 	t.Run("outbox/crash-file-next-start", func(t *testing.T) {
 		dir := t.TempDir()
-		srv := newTestServer(t)
+		srv := raventest.NewServer(t)
 		code, _ := runApp(t, bin, "outbox-panic", srv.DSN(), dir)
 		assert.Equal(t, 2, code)
 		assert.Empty(t, srv.Events(), "nothing is sent before the next start")
@@ -179,7 +180,7 @@ func TestCrashCapture(t *testing.T) {
 		id := strings.TrimSpace(out)
 		require.Len(t, id, 32)
 		require.Len(t, outboxFiles(t, dir), 1)
-		srv := newTestServer(t)
+		srv := raventest.NewServer(t)
 		code, _ = runApp(t, bin, "start", srv.DSN(), dir)
 		require.Equal(t, 0, code)
 		evs := srv.Events()
@@ -192,7 +193,7 @@ func TestCrashCapture(t *testing.T) {
 	})
 
 	t.Run("monitor/normal-exit-reports-nothing", func(t *testing.T) {
-		srv := newTestServer(t)
+		srv := raventest.NewServer(t)
 		code, _ := runApp(t, bin, "ok", srv.DSN(), "")
 		assert.Equal(t, 0, code)
 		time.Sleep(300 * time.Millisecond)

@@ -199,11 +199,10 @@ func (o *outbox) Close(ctx context.Context) error {
 		close(o.stop)
 		o.cancel()
 	})
-	select {
-	case <-o.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	// The re-send in progress, if any, was cancelled above and returns
+	// promptly (Send honours its context); waiting for it, even past ctx,
+	// puts a file it had claimed back before Close returns.
+	<-o.done
 	return o.inner.Close(ctx)
 }
 

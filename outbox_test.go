@@ -1,9 +1,7 @@
 package raven_test
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -18,101 +16,10 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// testServer is a small Sentry-compatible receiver on loopback: it decodes
-// every envelope and can be told to answer an error status.
-type testServer struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	status int
-	events []*raven.Event
-	reqs   atomic.Int64
-}
-
-func newTestServer(t testing.TB) *testServer {
-	s := &testServer{}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-func (s *testServer) handle(w http.ResponseWriter, r *http.Request) {
-	s.reqs.Add(1)
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	status := s.status
-	s.mu.Unlock()
-	if status != 0 {
-		w.WriteHeader(status)
-		return
-	}
-	env, err := raven.ParseEnvelope(data)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	for _, it := range env.Items {
-		if it.Type != raven.ItemEvent {
-			continue
-		}
-		var ev raven.Event
-		if err := json.Unmarshal(it.Payload, &ev); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		s.mu.Lock()
-		s.events = append(s.events, &ev)
-		s.mu.Unlock()
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-func (s *testServer) DSN() string {
-	return "http://public@" + strings.TrimPrefix(s.srv.URL, "http://") + "/42"
-}
-
-// RespondWith makes every request answer status; 0 restores normal
-// answers.
-func (s *testServer) RespondWith(status int) {
-	s.mu.Lock()
-	s.status = status
-	s.mu.Unlock()
-}
-
-func (s *testServer) Events() []*raven.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*raven.Event(nil), s.events...)
-}
-
-func (s *testServer) WaitForEvents(ctx context.Context, n int) ([]*raven.Event, error) {
-	for {
-		if evs := s.Events(); len(evs) >= n {
-			return evs, nil
-		}
-		select {
-		case <-ctx.Done():
-			return s.Events(), ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
 
 // deadDSN is a DSN whose server refuses connections.
 func deadDSN(t *testing.T) string {
@@ -161,8 +68,8 @@ func fastBackoff() raven.OutboxOption {
 }
 
 func TestOutboxServerDownThenBack(t *testing.T) {
-	srv := newTestServer(t)
-	srv.RespondWith(http.StatusServiceUnavailable)
+	srv := raventest.NewServer(t)
+	srv.RespondWith(http.StatusServiceUnavailable, nil)
 	dir := t.TempDir()
 	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
 	require.NoError(t, err)
@@ -185,7 +92,7 @@ func TestOutboxServerDownThenBack(t *testing.T) {
 	assert.Len(t, outboxFiles(t, dir), n)
 	assert.Empty(t, srv.Events())
 
-	srv.RespondWith(0) // the server is back
+	srv.RespondWith(0, nil) // the server is back
 	evs, err := srv.WaitForEvents(ctx, n)
 	require.NoError(t, err)
 	waitFor(t, 5*time.Second, func() bool { return c.Stats().Delivered == n }, "delivered count")
@@ -213,7 +120,7 @@ func TestOutboxNextStart(t *testing.T) {
 	assert.Len(t, outboxFiles(t, dir), 5)
 	assert.Zero(t, down.Stats().DroppedTotal())
 
-	srv := newTestServer(t)
+	srv := raventest.NewServer(t)
 	next, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
 	require.NoError(t, err)
 	_, err = srv.WaitForEvents(ctx, 5)
@@ -253,7 +160,7 @@ func TestOutboxEvictionCounted(t *testing.T) {
 	mu.Unlock()
 
 	// the newest three survive and are delivered
-	srv := newTestServer(t)
+	srv := raventest.NewServer(t)
 	res, err := raven.FlushOutbox(ctx, dir, srv.DSN())
 	require.NoError(t, err)
 	assert.Equal(t, raven.OutboxResult{Delivered: 3}, res)
@@ -264,7 +171,7 @@ func TestOutboxEvictionCounted(t *testing.T) {
 
 func TestOutboxCloseStoresQueuedEvents(t *testing.T) {
 	dir := t.TempDir()
-	srv := newTestServer(t)
+	srv := raventest.NewServer(t)
 	release := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -308,7 +215,7 @@ func TestOutboxSharedDirectoryDeliversOnce(t *testing.T) {
 	require.NoError(t, down.Close(ctx))
 	require.Len(t, outboxFiles(t, dir), n)
 
-	srv := newTestServer(t)
+	srv := raventest.NewServer(t)
 	var wg sync.WaitGroup
 	var total atomic.Int64
 	for i := 0; i < 4; i++ {
@@ -331,8 +238,8 @@ func TestOutboxSharedDirectoryDeliversOnce(t *testing.T) {
 }
 
 func TestOutboxPermanentErrorsNotStored(t *testing.T) {
-	srv := newTestServer(t)
-	srv.RespondWith(http.StatusBadRequest)
+	srv := raventest.NewServer(t)
+	srv.RespondWith(http.StatusBadRequest, nil)
 	dir := t.TempDir()
 	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
 	require.NoError(t, err)
@@ -357,7 +264,7 @@ func TestOutboxBadInput(t *testing.T) {
 	// garbage files are removed, not sent, and do not stop the others
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000001-1-aa-1.env"), []byte("not an envelope"), 0o600))
-	srv := newTestServer(t)
+	srv := raventest.NewServer(t)
 	res, err := raven.FlushOutbox(context.Background(), dir, srv.DSN())
 	require.NoError(t, err)
 	assert.Equal(t, raven.OutboxResult{}, res)
