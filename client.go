@@ -193,7 +193,7 @@ func (c *Client) CaptureExceptionContext(ctx context.Context, err error) EventID
 	if err == nil || c == nil || c.pipe == nil {
 		return ""
 	}
-	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 1})
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 0})
 }
 
 // CaptureMessage reports a message with the client's root scope.
@@ -207,7 +207,7 @@ func (c *Client) CaptureMessageContext(ctx context.Context, msg string) EventID 
 	if c == nil || c.pipe == nil {
 		return ""
 	}
-	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelInfo, msg: msg, skip: 1})
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelInfo, msg: msg, skip: 0})
 }
 
 // CaptureEvent sends a fully built event, merged with the scope ctx
@@ -216,7 +216,7 @@ func (c *Client) CaptureEvent(ctx context.Context, e *Event) EventID {
 	if c == nil || c.pipe == nil || e == nil {
 		return ""
 	}
-	return c.capture(c.scopeFor(ctx), captureOpts{level: e.Level, event: e, skip: 1})
+	return c.capture(c.scopeFor(ctx), captureOpts{level: e.Level, event: e, skip: 0})
 }
 
 // CapturePanic reports a recovered panic value with the scope ctx carries.

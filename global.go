@@ -9,7 +9,7 @@ func CaptureException(err error) EventID {
 		return ""
 	}
 	c := CurrentClient()
-	return c.capture(c.root, captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 1})
+	return c.capture(c.root, captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 0})
 }
 
 // CaptureExceptionContext reports err with the scope ctx carries (and that
@@ -19,19 +19,19 @@ func CaptureExceptionContext(ctx context.Context, err error) EventID {
 		return ""
 	}
 	s := ScopeFromContext(ctx)
-	return s.client.capture(s, captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 1})
+	return s.client.capture(s, captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 0})
 }
 
 // CaptureMessage reports a message at info level with the default client.
 func CaptureMessage(msg string) EventID {
 	c := CurrentClient()
-	return c.capture(c.root, captureOpts{level: LevelInfo, msg: msg, skip: 1})
+	return c.capture(c.root, captureOpts{level: LevelInfo, msg: msg, skip: 0})
 }
 
 // CaptureMessageContext reports a message with the scope ctx carries.
 func CaptureMessageContext(ctx context.Context, msg string) EventID {
 	s := ScopeFromContext(ctx)
-	return s.client.capture(s, captureOpts{level: LevelInfo, msg: msg, skip: 1})
+	return s.client.capture(s, captureOpts{level: LevelInfo, msg: msg, skip: 0})
 }
 
 // CaptureEvent sends a fully built event with the scope ctx carries.
@@ -40,7 +40,7 @@ func CaptureEvent(ctx context.Context, e *Event) EventID {
 		return ""
 	}
 	s := ScopeFromContext(ctx)
-	return s.client.capture(s, captureOpts{level: e.Level, event: e, skip: 1})
+	return s.client.capture(s, captureOpts{level: e.Level, event: e, skip: 0})
 }
 
 // CapturePanic reports a recovered panic value with the scope ctx carries.
