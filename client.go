@@ -701,13 +701,15 @@ const MaxEventBytes = 1 << 20
 
 // encodeEvent marshals ev, trimming it to fit limit bytes.
 func encodeEvent(ev *Event, limit int) ([]byte, error) {
-	b, err := json.Marshal(ev)
+	// ev.MarshalJSON output is already compact: going through
+	// json.Marshal(ev) would scan the whole payload once more.
+	b, err := ev.MarshalJSON()
 	if err != nil {
 		// A value that JSON cannot hold (a channel, a func, NaN, a cycle)
 		// was put in extra, contexts or data: replace such values with
 		// their printed form rather than lose the event.
 		sanitizeEvent(ev)
-		if b, err = json.Marshal(ev); err != nil {
+		if b, err = ev.MarshalJSON(); err != nil {
 			return nil, err
 		}
 	}
