@@ -14,63 +14,33 @@ import (
 
 // BenchmarkCaptureException (scenario 1) is the cost on the caller's
 // goroutine of reporting a two-level error chain with 20 breadcrumbs and a
-// tag on the scope, with an in-memory transport. Queues are drained every
-// flushEvery captures with the timer stopped. cpu-ns/op adds up the CPU
-// of every goroutine, including raven's senders that build the event.
+// tag on the scope, with an in-memory transport. Background goroutines
+// (raven's sender, raven-go's worker) are held in their transport while the
+// timer runs, and queues are drained every flushEvery captures with the
+// timer stopped; sentry-go does all its work on the caller's goroutine.
+// cpu-ns/op adds up the CPU of every goroutine, timed or not.
 func BenchmarkCaptureException(b *testing.B) {
 	b.Run("raven", func(b *testing.B) {
 		tr := &ravenMem{}
-		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr))
-		b.ReportAllocs()
-		cpu := startCPU()
-		i := 0
-		for b.Loop() {
-			c.CaptureExceptionContext(ctx, errChain)
-			if i++; i%flushEvery == 0 {
-				b.StopTimer()
-				flushRaven(b, c)
-				b.StartTimer()
-			}
-		}
-		flushRaven(b, c)
-		cpu.report(b)
-		expect(b, "raven", tr.events.Load())
+		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr), raven.WithSenders(1))
+		callerLoop(b, func() { c.CaptureExceptionContext(ctx, errChain) },
+			func() { tr.unpark(); flushRaven(b, c) },
+			func() { tr.park(func() { c.CaptureMessageContext(ctx, "park") }) })
+		expect(b, "raven", tr.events.Load()-tr.parks)
 	})
 	b.Run("sentry-go", func(b *testing.B) {
 		tr := &sentryMem{}
 		c, hub := newSentry(b, sentry.ClientOptions{Dsn: memDSN, Transport: tr})
-		b.ReportAllocs()
-		cpu := startCPU()
-		i := 0
-		for b.Loop() {
-			hub.CaptureException(errChain)
-			if i++; i%flushEvery == 0 {
-				b.StopTimer()
-				flushSentry(b, c)
-				b.StartTimer()
-			}
-		}
-		flushSentry(b, c)
-		cpu.report(b)
+		callerLoop(b, func() { hub.CaptureException(errChain) }, func() { flushSentry(b, c) }, nil)
 		expect(b, "sentry-go", tr.events.Load())
 	})
 	b.Run("raven-go", func(b *testing.B) {
 		tr := &ravenGoMem{}
 		c, _ := newRavenGo(b, memDSN, tr)
-		b.ReportAllocs()
-		cpu := startCPU()
-		i := 0
-		for b.Loop() {
-			c.CaptureError(errChain, nil)
-			if i++; i%flushEvery == 0 {
-				b.StopTimer()
-				c.Wait()
-				b.StartTimer()
-			}
-		}
-		c.Wait()
-		cpu.report(b)
-		expect(b, "raven-go", tr.events.Load())
+		callerLoop(b, func() { c.CaptureError(errChain, nil) },
+			func() { tr.unpark(); c.Wait() },
+			func() { tr.park(func() { c.CaptureMessage("park", nil) }) })
+		expect(b, "raven-go", tr.events.Load()-tr.parks)
 	})
 }
 
@@ -95,6 +65,7 @@ func BenchmarkCaptureExceptionEndToEnd(b *testing.B) {
 		flushRaven(b, c)
 		cpu.report(b)
 		expect(b, "raven", tr.events.Load())
+		reportSize(b, tr.bytes.Load(), tr.events.Load())
 	})
 	b.Run("sentry-go", func(b *testing.B) {
 		tr := &sentryMem{encode: true}
@@ -111,6 +82,7 @@ func BenchmarkCaptureExceptionEndToEnd(b *testing.B) {
 		flushSentry(b, c)
 		cpu.report(b)
 		expect(b, "sentry-go", tr.events.Load())
+		reportSize(b, tr.bytes.Load(), tr.events.Load())
 	})
 	b.Run("raven-go", func(b *testing.B) {
 		tr := &ravenGoMem{encode: true}
@@ -127,6 +99,7 @@ func BenchmarkCaptureExceptionEndToEnd(b *testing.B) {
 		c.Wait()
 		cpu.report(b)
 		expect(b, "raven-go", tr.events.Load())
+		reportSize(b, tr.bytes.Load(), tr.events.Load())
 	})
 }
 
@@ -228,72 +201,39 @@ func benchHTTP(b *testing.B, timedFlush bool) {
 }
 
 // BenchmarkRecover (scenario 3) recovers a string panic and reports it
-// with a stack, on the caller's goroutine (in-memory transport, queues
-// drained with the timer stopped).
+// with a stack, measured on the caller's goroutine as in
+// BenchmarkCaptureException.
 func BenchmarkRecover(b *testing.B) {
 	b.Run("raven", func(b *testing.B) {
 		tr := &ravenMem{}
-		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr), raven.WithAttachStacktrace(true))
-		b.ReportAllocs()
-		cpu := startCPU()
-		i := 0
-		for b.Loop() {
-			func() {
-				defer c.RecoverContext(ctx)
-				panic("boom")
-			}()
-			if i++; i%flushEvery == 0 {
-				b.StopTimer()
-				flushRaven(b, c)
-				b.StartTimer()
-			}
-		}
-		flushRaven(b, c)
-		cpu.report(b)
-		expect(b, "raven", tr.events.Load())
+		c, ctx := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(tr), raven.WithAttachStacktrace(true), raven.WithSenders(1))
+		callerLoop(b, func() {
+			defer c.RecoverContext(ctx)
+			panic("boom")
+		}, func() { tr.unpark(); flushRaven(b, c) },
+			func() { tr.park(func() { c.CaptureMessageContext(ctx, "park") }) })
+		expect(b, "raven", tr.events.Load()-tr.parks)
 	})
 	b.Run("sentry-go", func(b *testing.B) {
 		tr := &sentryMem{}
 		c, hub := newSentry(b, sentry.ClientOptions{Dsn: memDSN, Transport: tr, AttachStacktrace: true})
-		b.ReportAllocs()
-		cpu := startCPU()
-		i := 0
-		for b.Loop() {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						hub.Recover(r)
-					}
-				}()
-				panic("boom")
+		callerLoop(b, func() {
+			defer func() {
+				if r := recover(); r != nil {
+					hub.Recover(r)
+				}
 			}()
-			if i++; i%flushEvery == 0 {
-				b.StopTimer()
-				flushSentry(b, c)
-				b.StartTimer()
-			}
-		}
-		flushSentry(b, c)
-		cpu.report(b)
+			panic("boom")
+		}, func() { flushSentry(b, c) }, nil)
 		expect(b, "sentry-go", tr.events.Load())
 	})
 	b.Run("raven-go", func(b *testing.B) {
 		tr := &ravenGoMem{}
 		c, _ := newRavenGo(b, memDSN, tr)
-		b.ReportAllocs()
-		cpu := startCPU()
-		i := 0
-		for b.Loop() {
-			c.CapturePanic(func() { panic("boom") }, nil)
-			if i++; i%flushEvery == 0 {
-				b.StopTimer()
-				c.Wait()
-				b.StartTimer()
-			}
-		}
-		c.Wait()
-		cpu.report(b)
-		expect(b, "raven-go", tr.events.Load())
+		callerLoop(b, func() { c.CapturePanic(func() { panic("boom") }, nil) },
+			func() { tr.unpark(); c.Wait() },
+			func() { tr.park(func() { c.CaptureMessage("park", nil) }) })
+		expect(b, "raven-go", tr.events.Load()-tr.parks)
 	})
 }
 

@@ -45,24 +45,98 @@ func (m cpuMeter) report(b *testing.B) {
 	}
 }
 
+// parker lets a caller-side benchmark keep an SDK's background goroutine
+// off the CPU while the timer runs: park captures one extra event and
+// returns once the goroutine delivering it is blocked in the transport, so
+// the timed captures only queue; unpark lets it go. B/op and allocs/op
+// count every goroutine's allocations, so without this they would include
+// whatever the sender did meanwhile.
+type parker struct {
+	mu      sync.Mutex
+	hold    chan struct{}
+	entered chan struct{}
+	parks   int64 // events captured by park
+}
+
+func (p *parker) wait() {
+	p.mu.Lock()
+	h, e := p.hold, p.entered
+	p.mu.Unlock()
+	if h != nil {
+		e <- struct{}{}
+		<-h
+	}
+}
+
+func (p *parker) park(capture func()) {
+	p.mu.Lock()
+	if p.entered == nil {
+		p.entered = make(chan struct{}, 1)
+	}
+	p.hold = make(chan struct{})
+	p.mu.Unlock()
+	p.parks++
+	capture()
+	<-p.entered
+}
+
+func (p *parker) unpark() {
+	p.mu.Lock()
+	h := p.hold
+	p.hold = nil
+	p.mu.Unlock()
+	if h != nil {
+		close(h)
+	}
+}
+
+// callerLoop runs capture b.N times. Every flushEvery captures it stops
+// the timer, calls drain (which empties the SDK's queue) and park (nil when
+// the SDK has no background goroutine to hold).
+func callerLoop(b *testing.B, capture, drain, park func()) {
+	if park == nil {
+		park = func() {}
+	}
+	b.ReportAllocs()
+	cpu := startCPU()
+	park()
+	i := 0
+	for b.Loop() {
+		capture()
+		if i++; i%flushEvery == 0 {
+			b.StopTimer()
+			drain()
+			park()
+			b.StartTimer()
+		}
+	}
+	b.StopTimer()
+	drain()
+	cpu.report(b)
+}
+
 // ---- raven ----
 
 // ravenMem is an in-memory raven.Transport; with encode set it also frames
 // each envelope into bytes, the work its HTTP transport does before I/O.
 type ravenMem struct {
+	parker
 	encode bool
 	mu     sync.Mutex
 	buf    []byte
 	events atomic.Int64
+	bytes  atomic.Int64
 }
 
 func (t *ravenMem) Send(_ context.Context, envs []*raven.Envelope) error {
+	t.wait()
 	for _, env := range envs {
 		if t.encode {
 			t.mu.Lock()
 			buf, err := env.AppendTo(t.buf[:0])
 			t.buf = buf
 			t.mu.Unlock()
+			t.bytes.Add(int64(len(buf)))
 			if err != nil {
 				return err
 			}
@@ -107,6 +181,7 @@ func flushRaven(b *testing.B, c *raven.Client) {
 type sentryMem struct {
 	encode bool
 	events atomic.Int64
+	bytes  atomic.Int64
 }
 
 func (t *sentryMem) Configure(sentry.ClientOptions)        {}
@@ -115,9 +190,11 @@ func (t *sentryMem) FlushWithContext(context.Context) bool { return true }
 func (t *sentryMem) Close()                                {}
 func (t *sentryMem) SendEvent(e *sentry.Event) {
 	if t.encode {
-		if _, err := json.Marshal(e); err != nil {
+		b, err := json.Marshal(e)
+		if err != nil {
 			panic(err)
 		}
+		t.bytes.Add(int64(len(b)))
 	}
 	t.events.Add(1)
 }
@@ -151,15 +228,20 @@ func flushSentry(b *testing.B, c *sentry.Client) {
 // ravenGoMem is an in-memory raven-go Transport; with encode set it also
 // marshals each packet, the work its HTTP transport does before I/O.
 type ravenGoMem struct {
+	parker
 	encode bool
 	events atomic.Int64
+	bytes  atomic.Int64
 }
 
 func (t *ravenGoMem) Send(_, _ string, p *ravengo.Packet) error {
+	t.wait()
 	if t.encode {
-		if _, err := p.JSON(); err != nil {
+		b, err := p.JSON()
+		if err != nil {
 			return err
 		}
+		t.bytes.Add(int64(len(b)))
 	}
 	t.events.Add(1)
 	return nil
@@ -189,6 +271,13 @@ func newRavenGo(b *testing.B, dsn string, tr ravengo.Transport) (*ravengo.Client
 		}
 	})
 	return c, drops
+}
+
+// reportSize reports the mean encoded size of an event.
+func reportSize(b *testing.B, bytes, events int64) {
+	if events > 0 {
+		b.ReportMetric(float64(bytes)/float64(events), "bytes/event")
+	}
 }
 
 // expect fails the benchmark when an SDK did not hand over every event:
