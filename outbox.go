@@ -446,7 +446,7 @@ func (o *outbox) flushOnce(ctx context.Context) (left, failed bool) {
 		case err == nil:
 			_ = os.Remove(claimed)
 			o.client.counters.delivered.Add(uint64(env.EventCount()))
-		case retryable(err) || isRateLimited(err) || ctx.Err() != nil:
+		case retryable(err) || isRateLimited(err) || errors.Is(err, errNoDSN) || ctx.Err() != nil:
 			_ = os.Rename(claimed, src) // keep it for the next attempt
 			return true, true
 		default:
@@ -573,6 +573,9 @@ func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) 
 	return res, ctx.Err()
 }
 
+// errNoDSN: a stored envelope records no DSN and none was given; it is kept.
+var errNoDSN = errors.New("raven: outbox: envelope records no usable DSN")
+
 // dsnRouter sends each envelope to the DSN of its header.
 type dsnRouter struct {
 	override *DSN
@@ -589,7 +592,7 @@ func (r *dsnRouter) Send(ctx context.Context, envs []*Envelope) error {
 		if d == nil {
 			var err error
 			if d, err = ParseDSN(env.Header.DSN); err != nil {
-				errs = append(errs, &DropError{Reason: DropSendError, Err: fmt.Errorf("envelope without a usable DSN: %w", err)})
+				errs = append(errs, fmt.Errorf("%w (%v): give a DSN to send it to", errNoDSN, err))
 				continue
 			}
 		}

@@ -36,7 +36,8 @@ func outboxFiles(t *testing.T, dir string) []string {
 	require.NoError(t, err)
 	var out []string
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".env") {
+		// stored envelopes, including one being re-sent right now (claimed)
+		if n := e.Name(); !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".env") || strings.Contains(n, ".env.claim-")) {
 			out = append(out, e.Name())
 		}
 	}
@@ -269,4 +270,23 @@ func TestOutboxBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, raven.OutboxResult{}, res)
 	assert.Empty(t, outboxFiles(t, dir))
+}
+
+func TestFlushOutboxKeepsEnvelopesWithoutDSN(t *testing.T) {
+	dir := t.TempDir()
+	env := &raven.Envelope{Header: raven.EnvelopeHeader{EventID: raven.NewEventID()},
+		Items: []raven.EnvelopeItem{{Type: raven.ItemEvent, Payload: []byte(`{"event_id":"` + "0123456789abcdef0123456789abcdef" + `"}`), Events: 1}}}
+	b, err := env.Bytes()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000001-1-aa-1.env"), b, 0o600))
+	res, err := raven.FlushOutbox(context.Background(), dir, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DSN")
+	assert.Equal(t, raven.OutboxResult{Left: 1}, res)
+
+	srv := raventest.NewServer(t)
+	res, err = raven.FlushOutbox(context.Background(), dir, srv.DSN())
+	require.NoError(t, err)
+	assert.Equal(t, raven.OutboxResult{Delivered: 1}, res)
+	require.Len(t, srv.Events(), 1)
 }
