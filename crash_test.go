@@ -57,6 +57,7 @@ func runApp(t *testing.T, bin, mode, dsn, outbox string) (int, string) {
 		return ee.ExitCode(), string(out)
 	}
 	require.NoError(t, err, "stderr: %s", stderr.String())
+	t.Logf("crashapp %s exited 0; stdout %q; stderr %q", mode, out, stderr.String())
 	return 0, string(out)
 }
 

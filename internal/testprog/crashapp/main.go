@@ -28,8 +28,10 @@ func inGoroutine(f func()) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
-		defer wg.Done()
+		// Not deferred: a deferred Done would run while the panic unwinds
+		// and let main return (exit status 0) before the crash is printed.
 		f()
+		wg.Done()
 	}()
 	wg.Wait()
 }

@@ -30,8 +30,8 @@ func doPanic(msg string) { panic(msg) }
 
 //go:noinline
 func worker(wg *sync.WaitGroup, f func()) {
-	defer wg.Done()
 	f()
+	wg.Done() // not deferred: a panic in f must not let main return first
 }
 
 func inGoroutine(f func()) {
