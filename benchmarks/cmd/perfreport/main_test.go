@@ -1,0 +1,112 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sample = `goos: linux
+goarch: amd64
+pkg: github.com/ravenkit/raven/benchmarks
+cpu: Some CPU @ 2.0GHz
+BenchmarkCaptureException/raven-2         	   20000	      1000 ns/op	     50000 cpu-ns/op	      37 B/op	       1 allocs/op
+BenchmarkCaptureException/raven-2         	   20000	      1200 ns/op	     50000 cpu-ns/op	      37 B/op	       1 allocs/op
+BenchmarkCaptureException/raven-2         	   20000	      9000 ns/op	     50000 cpu-ns/op	      37 B/op	       1 allocs/op
+BenchmarkCaptureException/sentry-go-2     	   20000	     20000 ns/op	     36000 cpu-ns/op	   11480 B/op	      50 allocs/op
+BenchmarkDeliverHTTP/raven-2              	    2000	    100000 ns/op	      9000 events/s	   44655 B/op	     217 allocs/op
+BenchmarkDeliverHTTP/sentry-go-2          	    2000	    200000 ns/op	      5000 events/s	   59622 B/op	     319 allocs/op
+BenchmarkMiddleware/baseline-2            	 1000000	       100 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMiddleware/raven-2               	 1000000	       400 ns/op	      48 B/op	       2 allocs/op
+BenchmarkMiddleware/sentry-go-2           	 1000000	      1000 ns/op	    4000 B/op	      30 allocs/op
+BenchmarkDisabled/raven                   	 1000000	         2 ns/op	         0 goroutines	       0 B/op	       0 allocs/op
+--- FAIL: BenchmarkSomething
+    some log line: with colon
+PASS
+ok  	github.com/ravenkit/raven/benchmarks	12.3s
+`
+
+func TestParseBench(t *testing.T) {
+	b, err := ParseBench(strings.NewReader(sample))
+	require.NoError(t, err)
+	assert.Equal(t, "linux", b.Header["goos"])
+	assert.Equal(t, "Some CPU @ 2.0GHz", b.Header["cpu"])
+	require.Len(t, b.Samples, 10)
+	assert.Equal(t, "CaptureException/raven", b.Samples[0].Name)
+	assert.Equal(t, "Disabled/raven", b.Samples[9].Name, "a name without -GOMAXPROCS suffix is kept whole")
+
+	med := b.Median()
+	cases := []struct {
+		scen, sdk, unit string
+		want            float64
+	}{
+		{"CaptureException", "raven", "ns/op", 1200}, // median of 1000, 1200, 9000
+		{"CaptureException", "raven", "samples", 3},
+		{"CaptureException", "sentry-go", "allocs/op", 50},
+		{"DeliverHTTP", "raven", "events/s", 9000},
+		{"Disabled", "raven", "goroutines", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.scen+"/"+tc.sdk+"/"+tc.unit, func(t *testing.T) {
+			assert.Equal(t, tc.want, med[tc.scen][tc.sdk][tc.unit])
+		})
+	}
+}
+
+func TestParseBenchRejectsBadNumbers(t *testing.T) {
+	_, err := ParseBench(strings.NewReader("BenchmarkX-2 10 abc ns/op\n"))
+	require.Error(t, err)
+}
+
+func TestMarkdown(t *testing.T) {
+	b, err := ParseBench(strings.NewReader(sample))
+	require.NoError(t, err)
+	r := &Report{Bench: b, Med: b.Median(), Commands: []string{"bash benchmarks/run.sh"}, Date: time.Unix(0, 0),
+		GoVer: "go1.26", CPUModel: "Test CPU", Cores: 2, RawBench: sample, Reading: "## Reading\n\nWhy."}
+	md := r.Markdown()
+	for _, want := range []string{
+		"| CPU | Test CPU |",
+		"| Cores | 2 |",
+		"bash benchmarks/run.sh",
+		// 1200 vs 20000 ns/op: met; 1 vs 50 allocs: met
+		"| Scenario 1: raven ≤ 1/5 of sentry-go's ns/op | 1,200 vs 20,000 ns/op (1/17) | met |",
+		"| Scenario 1: raven ≤ 1/4 of sentry-go's allocs/op | 1.00 vs 50.0 allocs/op (1/50) | met |",
+		// 9000 vs 5000 events/s: 1.8x, missed
+		"| Scenario 2: raven ≥ 2x sentry-go's delivered events/s | 9,000 vs 5,000 events/s (1.80x) | **missed** |",
+		// overhead 300 vs 900 ns: exactly 1/3, met
+		"| Scenario 4 (Middleware): raven's overhead ≤ 1/3 of sentry-go's | 300 vs 900 ns of overhead (0.33x) | met |",
+		"| Scenario 5: raven starts 0 goroutines | 0 goroutines | met |",
+		"| Burst: raven delivers all | no burst results | not measured |",
+		"| raven | 1,200 | 37.0 | 1.00 | 50,000 | 1/17 | 1/50 |",
+		"| baseline | 100 | 0 | 0 | — | — |",
+		"| raven | 400 | 48.0 | 2.00 | 300 | 0.33x |",
+		"## Reading\n\nWhy.",
+	} {
+		assert.Contains(t, md, want)
+	}
+	assert.NotContains(t, md, "### 3.", "scenarios without results are left out")
+}
+
+func FuzzParseBench(f *testing.F) {
+	f.Add(sample)
+	f.Add("BenchmarkX-2 10 5 ns/op\n")
+	f.Add("BenchmarkX-2 10 5\n")
+	f.Add("cpu: x\nBenchmark- 1 1 a 2 b\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		b, err := ParseBench(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		med := b.Median()
+		for _, rows := range med {
+			for _, m := range rows {
+				assert.GreaterOrEqual(t, m["samples"], 1.0)
+			}
+		}
+		r := &Report{Bench: b, Med: med, Date: time.Unix(0, 0)}
+		_ = r.Markdown()
+	})
+}
