@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +202,69 @@ func TestCrashCapture(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		assert.Empty(t, srv.Events())
 	})
+}
+
+func TestCrashToOutboxNeedsOutbox(t *testing.T) {
+	_, err := raven.New(raven.WithDSN("http://k@127.0.0.1:1/1"), raven.WithCrashReporting(raven.CrashToOutbox()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WithOutbox")
+}
+
+// The scope is saved when it changes (at most once per interval), and a
+// crash file left by a process that died is reported by the next client
+// with that saved scope.
+func TestCrashScopeSavedAndCollected(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { _ = debug.SetCrashOutput(nil, debug.CrashOptions{}) })
+	srv := raventest.NewServer(t)
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithRelease("r9"),
+		raven.WithOutbox(dir, fastBackoff()),
+		raven.WithCrashReporting(raven.CrashToOutbox(), raven.WithCrashScopeInterval(10*time.Millisecond), raven.WithCrashTraceback("")))
+	require.NoError(t, err)
+	states, err := filepath.Glob(filepath.Join(dir, "crash-*.state.json"))
+	require.NoError(t, err)
+	require.Len(t, states, 1)
+	state := states[0]
+	readState := func() string {
+		b, _ := os.ReadFile(state)
+		return string(b)
+	}
+	assert.Contains(t, readState(), `"release":"r9"`)
+
+	c.Scope().SetTag("stage", "one")
+	waitFor(t, 5*time.Second, func() bool { return strings.Contains(readState(), `"stage":"one"`) }, "scope saved")
+	c.Scope().SetTag("stage", "two")
+	c.Scope().AddBreadcrumb(raven.Breadcrumb{Message: "last step"})
+	waitFor(t, 5*time.Second, func() bool { return strings.Contains(readState(), `"stage":"two"`) }, "scope saved again")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+
+	// Pretend the process died in a crash: give its files the pid of a
+	// process that no longer runs and real crash output.
+	crashes, err := filepath.Glob(filepath.Join(dir, "crash-*.crash"))
+	require.NoError(t, err)
+	require.Len(t, crashes, 1)
+	out, err := os.ReadFile(filepath.Join("testdata", "crash", "setcrashoutput-nil-map.txt"))
+	require.NoError(t, err)
+	dead := exec.Command("true")
+	require.NoError(t, dead.Run())
+	base := filepath.Join(dir, "crash-"+strconv.Itoa(dead.Process.Pid)+"-0000")
+	require.NoError(t, os.WriteFile(base+".crash", out, 0o600))
+	require.NoError(t, os.Rename(state, base+".state.json"))
+	require.NoError(t, os.Remove(crashes[0]))
+
+	next, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
+	require.NoError(t, err)
+	evs, err := srv.WaitForEvents(ctx, 1)
+	require.NoError(t, err)
+	require.NoError(t, next.Close(ctx))
+	ev := evs[0]
+	assert.Equal(t, raven.LevelFatal, ev.Level)
+	assert.Equal(t, "r9", ev.Release)
+	assert.Equal(t, "two", ev.Tags["stage"])
+	assert.True(t, hasBreadcrumb(ev, "last step"))
+	assert.Equal(t, "assignment to entry in nil map", ev.Exception.Values[0].Value)
+	left, _ := filepath.Glob(filepath.Join(dir, "crash-*"))
+	assert.Empty(t, left)
 }
