@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -75,8 +76,14 @@ func ParseCrash(data []byte) (*Event, error) {
 	if r == nil {
 		return nil, ErrNoCrash
 	}
-	return r.event(newFrameInfo(nil, nil, 0, DefaultMaxFrames), time.Now()), nil
+	return r.event(defaultCrashFrameInfo(), time.Now()), nil
 }
+
+// defaultCrashFrameInfo is the symbolizer of ParseCrash: this binary's
+// module for in_app, no context lines.
+var defaultCrashFrameInfo = sync.OnceValue(func() *frameInfo {
+	return newFrameInfo(nil, nil, 0, DefaultMaxFrames)
+})
 
 // parseCrash parses data; nil when no crash header is found. With
 // headerless, output that starts with a goroutine dump (or the runtime
