@@ -29,14 +29,11 @@ func newRequest() *http.Request {
 	return r
 }
 
-// serve sends one request through h b.N times; with panics set, drain runs
-// every flushEvery requests with the timer stopped.
+// serve sends one request through h b.N times; drain and park are passed
+// to callerLoop (nil when the handler reports nothing).
 func serve(b *testing.B, h http.Handler, wantStatus int, drain, park func()) {
 	req := newRequest()
 	w := &nopWriter{h: http.Header{}}
-	if drain == nil {
-		drain = func() {}
-	}
 	callerLoop(b, func() {
 		w.status = 0
 		clear(w.h)
@@ -81,6 +78,9 @@ func benchMiddleware(b *testing.B, panics bool) {
 			b.Skip("raven's net/http middleware is not built in")
 		}
 		h, flush, park, events := ravenMiddleware(b, handler)
+		if !panics {
+			flush, park = nil, nil
+		}
 		serve(b, h, status, flush, park)
 		if panics {
 			expect(b, "raven", events())
@@ -97,7 +97,11 @@ func benchMiddleware(b *testing.B, panics bool) {
 		if panics {
 			want = 0 // sentryhttp answers nothing after a panic it does not re-raise
 		}
-		serve(b, h, want, func() { sentry.Flush(0) }, nil)
+		var drain func()
+		if panics {
+			drain = func() { sentry.Flush(0) }
+		}
+		serve(b, h, want, drain, nil)
 		if panics {
 			expect(b, "sentry-go", tr.events.Load())
 		}
@@ -122,6 +126,10 @@ func benchMiddleware(b *testing.B, panics bool) {
 			defer func() { os.Stderr = stderr; devnull.Close() }()
 		}
 		h := http.HandlerFunc(ravengo.RecoveryHandler(handler))
+		if !panics {
+			serve(b, h, status, nil, nil)
+			return
+		}
 		serve(b, h, status, func() { tr.unpark(); c.Wait() }, func() {
 			tr.park(func() { c.CaptureMessage("park", nil) })
 		})

@@ -201,6 +201,12 @@ func ratio(a, b float64) string {
 		return "∞"
 	}
 	r := a / b
+	switch {
+	case a == 0:
+		return "0"
+	case r < 0:
+		return "—" // an overhead within noise of the baseline
+	}
 	if r >= 10 {
 		return fmt.Sprintf("%.0fx", r)
 	}
@@ -244,6 +250,9 @@ type target struct {
 func (r *Report) targets() []target {
 	var ts []target
 	add := func(what string, known, met bool, measured string) {
+		if !known {
+			measured = "no results"
+		}
 		ts = append(ts, target{what: what, measured: measured, met: met, known: known})
 	}
 	rn, ok1 := r.get("CaptureException", "raven", "ns/op")

@@ -56,6 +56,18 @@ func TestParseBench(t *testing.T) {
 	}
 }
 
+func TestRatio(t *testing.T) {
+	cases := []struct {
+		a, b float64
+		want string
+	}{
+		{1, 2, "0.50x"}, {1, 50, "1/50"}, {30, 2, "15x"}, {0, 5, "0"}, {0, 0, "—"}, {3, 0, "∞"}, {-3, 10, "—"},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, ratio(tc.a, tc.b), "%v/%v", tc.a, tc.b)
+	}
+}
+
 func TestParseBenchRejectsBadNumbers(t *testing.T) {
 	_, err := ParseBench(strings.NewReader("BenchmarkX-2 10 abc ns/op\n"))
 	require.Error(t, err)
@@ -79,7 +91,8 @@ func TestMarkdown(t *testing.T) {
 		// overhead 300 vs 900 ns: exactly 1/3, met
 		"| Scenario 4 (Middleware): raven's overhead ≤ 1/3 of sentry-go's | 300 vs 900 ns of overhead (0.33x) | met |",
 		"| Scenario 5: raven starts 0 goroutines | 0 goroutines | met |",
-		"| Burst: raven delivers all | no burst results | not measured |",
+		"| Burst: raven delivers all | no results | not measured |",
+		"| Scenario 4 (MiddlewarePanic): raven's overhead ≤ 1/3 of sentry-go's | no results | not measured |",
 		"| raven | 1,200 | 37.0 | 1.00 | 50,000 | 1/17 | 1/50 |",
 		"| baseline | 100 | 0 | 0 | — | — |",
 		"| raven | 400 | 48.0 | 2.00 | 300 | 0.33x |",

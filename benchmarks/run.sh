@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Regenerates docs/PERFORMANCE.md: runs every benchmark of this module and
+# the burst program, then renders the report with cmd/perfreport.
+# Takes about 5 minutes on 2 cores. COUNT=n changes how many times each
+# benchmark runs (default 5; the report shows medians).
+set -euo pipefail
+cd "$(dirname "$0")"
+COUNT=${COUNT:-5}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Each group gets the benchtime that suits it: the caller-side benchmarks
+# drain their queue with the timer stopped, so a fixed number of
+# iterations bounds their wall time; the HTTP ones are slow per event.
+groups=(
+	"^Benchmark(CaptureException|CaptureExceptionEndToEnd|Recover|MiddlewarePanic)\$ 20000x"
+	"^Benchmark(CaptureHTTP|DeliverHTTP)\$ 2000x"
+	"^Benchmark(Middleware|Disabled)\$ 1s"
+)
+cmds=()
+for g in "${groups[@]}"; do
+	read -r pattern benchtime <<<"$g"
+	cmd="go test -run='^\$' -bench='$pattern' -benchmem -count=$COUNT -benchtime=$benchtime ."
+	cmds+=("-cmd" "(cd benchmarks && $cmd)")
+	echo "+ $cmd" >&2
+	go test -run='^$' -bench="$pattern" -benchmem -count="$COUNT" -benchtime="$benchtime" . | tee -a "$tmp/bench.txt"
+done
+
+burst="go run ./cmd/burst -n 3000 -latency 20ms -timeout 60s"
+echo "+ $burst" >&2
+$burst -json "$tmp/burst.json" | tee "$tmp/burst.txt"
+cmds+=("-cmd" "(cd benchmarks && $burst)")
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || true)
+go run ./cmd/perfreport -bench "$tmp/bench.txt" -burst "$tmp/burst.json" -burst-text "$tmp/burst.txt" \
+	-reading READING.md -commit "$commit" -go "$(go env GOVERSION)" \
+	-cmd "bash benchmarks/run.sh   # runs the commands below" "${cmds[@]}" -o ../docs/PERFORMANCE.md
+echo "wrote docs/PERFORMANCE.md" >&2
