@@ -17,31 +17,6 @@ import (
 	"time"
 )
 
-// Crash reporting.
-//
-// An unrecovered panic in any goroutine, or a fatal runtime error such as
-// concurrent map writes, kills a Go process before code in it can send
-// anything. WithCrashReporting hands the runtime's crash output (see
-// runtime/debug.SetCrashOutput) to a place that outlives the process:
-//
-//   - by default, a monitor: a second copy of the program's own binary,
-//     started with RAVEN_CRASH_MONITOR=1 and the write end of a pipe as the
-//     crash output. The monitor sleeps on the pipe; when the program exits
-//     normally it reads end-of-file and exits, and when the program crashes
-//     it parses the crash, adds the scope the program last saved, and sends
-//     a fatal event (or stores it in the outbox when the server cannot be
-//     reached). The program must call CrashMonitor first thing in main.
-//   - with CrashToOutbox, a file in the outbox directory: the next client
-//     created with the same outbox finds it, parses it and sends the event.
-//
-// The scope (release, environment, server name, tags, user, contexts,
-// extra and breadcrumbs of the client's root scope) is saved to a small JSON
-// file at New and then at most once per WithCrashScopeInterval when it
-// changed. Saving on every change would put file I/O on the capture path;
-// the price of the interval is that changes made in the last interval
-// before a crash may be missing from the crash event. Scopes forked with
-// WithScope are not saved: only the root scope's data reaches crash events.
-
 // EnvCrashMonitor is set to "1" in the environment of the crash monitor
 // process. CrashMonitor checks it; a program never sets it itself.
 const EnvCrashMonitor = "RAVEN_CRASH_MONITOR"
@@ -103,9 +78,24 @@ func WithCrashTraceback(level string) CrashOption {
 }
 
 // WithCrashReporting reports crashes (unrecovered panics in any goroutine,
-// fatal runtime errors) as fatal events; see the package documentation's
-// crash section. In the default monitor mode the program must call
-// CrashMonitor first thing in main:
+// fatal runtime errors such as concurrent map writes) as fatal events.
+// Such a crash kills the process before code in it can send anything, so
+// the runtime's crash output (see runtime/debug.SetCrashOutput) goes to a
+// place that outlives the process:
+//
+//   - by default, a monitor: a second copy of the program's own binary,
+//     started with EnvCrashMonitor=1 and the read end of a pipe as its
+//     standard input; the write end is the crash output. The monitor sleeps
+//     on the pipe. When the program exits normally it reads end-of-file and
+//     exits; when the program crashes it parses the crash output (see
+//     ParseCrash), adds the scope the program last saved, and sends a fatal
+//     event, or stores it in the outbox (WithOutbox) when the server cannot
+//     be reached. The program must call CrashMonitor first thing in main.
+//   - with CrashToOutbox, a file in the outbox directory: the next client
+//     created with the same outbox finds it, parses it and sends the event.
+//     No second process runs.
+//
+// In the default mode:
 //
 //	func main() {
 //		raven.CrashMonitor() // returns at once unless this is the monitor
@@ -113,9 +103,23 @@ func WithCrashTraceback(level string) CrashOption {
 //		...
 //	}
 //
-// It has no effect on a disabled client (no DSN). Only one crash output
-// exists per process: the last client created with WithCrashReporting owns
-// it.
+// The event carries the scope of the client's root scope (release,
+// environment, server name, tags, user, contexts, extra, breadcrumbs),
+// saved to a small JSON file at New and then, when it changed, at most once
+// per WithCrashScopeInterval by a timer. Saving on every change would put
+// file I/O on the capture path; the price of the interval is that changes
+// made during the last interval before a crash may be missing from the
+// crash event. Scopes forked with WithScope are not saved.
+//
+// The traceback level is raised to DefaultCrashTraceback ("all", see
+// WithCrashTraceback) unless GOTRACEBACK is set, so every goroutine becomes
+// a thread of the event. For fatal errors the runtime writes the message
+// line ("fatal error: concurrent map writes") to standard error only, not
+// to the crash output; such events name the error from the crashing frame
+// where possible. Crash reporting has no effect on a disabled client (no
+// DSN), and only one crash output exists per process: the last client
+// created with WithCrashReporting owns it. The crash output stays in place
+// after Close.
 func WithCrashReporting(opts ...CrashOption) Option {
 	return optionFunc(func(c *config) {
 		cc := &crashConfig{scopeInterval: DefaultCrashScopeInterval, traceback: DefaultCrashTraceback}
@@ -132,7 +136,8 @@ func WithCrashReporting(opts ...CrashOption) Option {
 // program was started as one (EnvCrashMonitor is "1"); otherwise it returns
 // at once. Call it first thing in main, before flags are parsed or any
 // work starts, when using WithCrashReporting: the monitor is a copy of the
-// program's own binary. As a safety net, a client created with
+// program's own binary (package init functions run in it too, so they
+// should not start work of their own). As a safety net, a client created with
 // WithCrashReporting in a monitor process also runs the monitor and exits,
 // so a missing call never makes the program run twice past New, and a
 // monitor never starts another monitor.
