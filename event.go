@@ -198,20 +198,43 @@ const (
 )
 
 // MarshalJSON encodes the event with its timestamp as RFC 3339 in UTC.
+// Breadcrumbs are appended by hand after the rest: through encoding/json,
+// the output of every Breadcrumb.MarshalJSON would be scanned again to be
+// compacted, which cost more than encoding them.
 func (e *Event) MarshalJSON() ([]byte, error) {
 	type plain Event
-	p := (*plain)(e)
-	return json.Marshal(&struct {
+	cp := *e
+	crumbs := cp.Breadcrumbs
+	cp.Breadcrumbs = nil
+	b, err := json.Marshal(&struct {
 		*plain
 		Timestamp string `json:"timestamp"`
-	}{plain: p, Timestamp: formatTime(e.Timestamp)})
+	}{plain: (*plain)(&cp), Timestamp: formatTime(e.Timestamp)})
+	if err != nil || crumbs == nil {
+		return b, err
+	}
+	// b ends with '}'; a nil Values is written [] (the schema wants an array)
+	b = append(b[:len(b)-1], `,"breadcrumbs":{"values":[`...)
+	for i := range crumbs.Values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = crumbs.Values[i].appendJSON(b); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, "]}}"...), nil
 }
 
 // MarshalJSON encodes the breadcrumb with its timestamp as RFC 3339 in UTC.
 // Breadcrumbs are the bulk of most events, so this avoids reflection for
 // everything but Data.
 func (b Breadcrumb) MarshalJSON() ([]byte, error) {
-	buf := make([]byte, 0, 96+len(b.Message))
+	return b.appendJSON(make([]byte, 0, 96+len(b.Message)))
+}
+
+// appendJSON appends the breadcrumb's JSON encoding to buf.
+func (b *Breadcrumb) appendJSON(buf []byte) ([]byte, error) {
 	buf = append(buf, `{"timestamp":"`...)
 	buf = appendTime(buf, b.Timestamp)
 	buf = append(buf, '"')
