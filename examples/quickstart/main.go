@@ -1,0 +1,170 @@
+// Command quickstart shows raven end to end in one command.
+//
+// With no SENTRY_DSN it starts an in-process Sentry-compatible receiver
+// (raventest), captures a wrapped error, a message and a panic from an HTTP
+// handler, and prints what the receiver got. With SENTRY_DSN set it sends
+// the same events to that server and prints their ids.
+//
+//	go run ./examples/quickstart
+//	SENTRY_DSN=https://key@o0.ingest.sentry.io/0 go run ./examples/quickstart
+//
+// It exits 0 only when every event was received (or, with a DSN, delivered
+// with nothing dropped).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	pkgerrors "github.com/pkg/errors"
+	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/raventest"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// loadConfig fails the way configuration code does.
+func loadConfig(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return pkgerrors.Wrap(err, "load config")
+	}
+	return nil
+}
+
+// handler panics on purpose: a nil map write, a real runtime panic.
+func handler(w http.ResponseWriter, r *http.Request) {
+	var cache map[string]string
+	cache[r.URL.Path] = "x" // panics: assignment to entry in nil map
+	fmt.Fprintln(w, "unreachable")
+}
+
+func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
+	dsn := getenv(raven.EnvDSN)
+	var srv *raventest.Server
+	if dsn == "" {
+		var err error
+		if srv, err = raventest.Start(); err != nil {
+			return err
+		}
+		defer srv.Close()
+		dsn = srv.DSN()
+		fmt.Fprintf(out, "No SENTRY_DSN: sending to an in-process receiver at %s\n\n", srv.URL())
+	}
+	client, err := raven.New(raven.WithDSN(dsn), raven.WithRelease("quickstart@1.0.0"),
+		raven.WithEnvironment("development"), raven.WithContextLines(1))
+	if err != nil {
+		return err
+	}
+
+	// A scope per unit of work: tags, user and breadcrumbs travel with ctx.
+	ctx = raven.WithScope(raven.ContextWithScope(ctx, client.Scope()))
+	scope := raven.ScopeFromContext(ctx)
+	scope.SetTag("component", "quickstart")
+	scope.SetUser(&raven.User{ID: "user-42"})
+	scope.AddBreadcrumb(raven.Breadcrumb{Category: "app", Message: "starting up"})
+
+	var ids []raven.EventID
+	// 1. A wrapped error with a pkg/errors stack.
+	if err := loadConfig("/etc/quickstart/missing.yaml"); err != nil {
+		scope.AddBreadcrumb(raven.Breadcrumb{Category: "config", Message: "config not found", Level: raven.LevelWarning})
+		ids = append(ids, client.CaptureExceptionContext(ctx, fmt.Errorf("startup: %w", err)))
+	}
+	// 2. A message.
+	ids = append(ids, client.CaptureMessageContext(ctx, "quickstart ran"))
+	// 3. A panic in an HTTP handler, recovered and reported.
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				rctx := raven.WithScope(ctx)
+				raven.ScopeFromContext(rctx).SetRequest(&raven.Request{Method: r.Method, URL: "http://" + r.Host + r.URL.Path})
+				ids = append(ids, client.CapturePanic(rctx, v))
+				w.WriteHeader(http.StatusInternalServerError)
+			}
+		}()
+		handler(w, r)
+	}))
+	resp, err := http.Get(web.URL + "/orders/7")
+	if err == nil {
+		resp.Body.Close()
+	}
+	web.Close()
+
+	if err := client.Close(ctx); err != nil {
+		return fmt.Errorf("flushing: %w", err)
+	}
+	st := client.Stats()
+	if srv == nil {
+		for _, id := range ids {
+			fmt.Fprintf(out, "sent event %s\n", id)
+		}
+		if st.Delivered != uint64(len(ids)) {
+			return fmt.Errorf("delivered %d of %d events (dropped: %v)", st.Delivered, len(ids), st.Dropped)
+		}
+		return nil
+	}
+	events, err := srv.WaitForEvents(ctx, len(ids))
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		printEvent(out, ev)
+	}
+	if len(events) != len(ids) {
+		return errors.New("the receiver did not get every event")
+	}
+	fmt.Fprintf(out, "%d events captured, %d received.\n", len(ids), len(events))
+	return nil
+}
+
+func printEvent(out io.Writer, ev *raven.Event) {
+	fmt.Fprintf(out, "── event %s  level=%s\n", ev.EventID, ev.Level)
+	if ev.Message != nil {
+		fmt.Fprintf(out, "   message: %s\n", ev.Message.Formatted)
+	}
+	if ev.Exception != nil {
+		vals := ev.Exception.Values
+		for i := len(vals) - 1; i >= 0; i-- {
+			e := vals[i]
+			fmt.Fprintf(out, "   %s: %s\n", e.Type, e.Value)
+			if e.Stacktrace == nil {
+				continue
+			}
+			for j := len(e.Stacktrace.Frames) - 1; j >= 0; j-- {
+				f := e.Stacktrace.Frames[j]
+				if !f.InApp {
+					continue
+				}
+				fmt.Fprintf(out, "      at %s (%s:%d)\n", f.Function, f.Filename, f.Lineno)
+				if f.ContextLine != "" {
+					fmt.Fprintf(out, "         > %s\n", strings.TrimSpace(f.ContextLine))
+				}
+			}
+		}
+	}
+	if ev.Breadcrumbs != nil {
+		for _, b := range ev.Breadcrumbs.Values {
+			fmt.Fprintf(out, "   breadcrumb [%s] %s\n", b.Category, b.Message)
+		}
+	}
+	if len(ev.Tags) > 0 {
+		fmt.Fprintf(out, "   tags: %v\n", ev.Tags)
+	}
+	if ev.User != nil {
+		fmt.Fprintf(out, "   user: %s\n", ev.User.ID)
+	}
+	fmt.Fprintln(out)
+}
