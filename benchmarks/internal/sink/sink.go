@@ -207,6 +207,9 @@ func (s *Server) countEnvelope(body []byte) error {
 		}
 		var payload []byte
 		if h.Length != nil {
+			if *h.Length < 0 || *h.Length > len(body) {
+				return fmt.Errorf("item length %d out of range", *h.Length)
+			}
 			payload = make([]byte, *h.Length)
 			if _, err := io.ReadFull(br, payload); err != nil {
 				return fmt.Errorf("item payload: %w", err)
