@@ -3,23 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ravenkit/raven"
 	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -55,49 +51,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// receiver is a loopback Sentry-compatible server keeping event payloads.
-type receiver struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	events [][]byte
-}
-
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		env, err := raven.ParseEnvelope(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.mu.Lock()
-		for _, it := range env.Items {
-			if it.Type == raven.ItemEvent {
-				r.events = append(r.events, it.Payload)
-			}
-		}
-		r.mu.Unlock()
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) DSN() string {
-	return "http://key@" + strings.TrimPrefix(r.srv.URL, "http://") + "/7"
-}
-
-func (r *receiver) Events(t *testing.T) []*raven.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []*raven.Event
-	for _, p := range r.events {
+// events returns what srv received, each validated against the event schema.
+func events(t *testing.T, srv *raventest.Server) []*raven.Event {
+	t.Helper()
+	for _, p := range srv.RawEvents() {
 		schematest.Check(t, p)
-		var ev raven.Event
-		require.NoError(t, json.Unmarshal(p, &ev))
-		out = append(out, &ev)
 	}
-	return out
+	return srv.Events()
 }
 
 // cli runs the built command.
@@ -118,13 +78,13 @@ func cli(t *testing.T, env []string, args ...string) (code int, stdout, stderr s
 }
 
 func TestRunReportsExitStatus(t *testing.T) {
-	r := newReceiver(t)
+	r := raventest.NewServer(t)
 	code, stdout, stderr := cli(t, []string{"SENTRY_DSN=" + r.DSN()}, "run", "--tag", "job=nightly", "--",
 		"sh", "-c", "echo out; echo oops >&2; exit 3")
 	assert.Equal(t, 3, code)
 	assert.Equal(t, "out\n", stdout, "stdout passes through")
 	assert.Equal(t, "oops\n", stderr, "stderr passes through")
-	evs := r.Events(t)
+	evs := events(t, r)
 	require.Len(t, evs, 1)
 	ev := evs[0]
 	assert.Equal(t, raven.LevelError, ev.Level)
@@ -137,11 +97,11 @@ func TestRunReportsExitStatus(t *testing.T) {
 }
 
 func TestRunReportsGoCrash(t *testing.T) {
-	r := newReceiver(t)
+	r := raventest.NewServer(t)
 	code, _, stderr := cli(t, []string{"GOTRACEBACK=all"}, "run", "--dsn", r.DSN(), "--", crasherBin, "goroutine-panic")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "panic: boom in goroutine")
-	evs := r.Events(t)
+	evs := events(t, r)
 	require.Len(t, evs, 1)
 	ev := evs[0]
 	assert.Equal(t, raven.LevelFatal, ev.Level)
@@ -160,15 +120,15 @@ func TestRunReportsGoCrash(t *testing.T) {
 }
 
 func TestRunSuccessReportsNothing(t *testing.T) {
-	r := newReceiver(t)
+	r := raventest.NewServer(t)
 	code, stdout, _ := cli(t, nil, "run", "--dsn", r.DSN(), "--", "sh", "-c", "echo fine")
 	assert.Equal(t, 0, code)
 	assert.Equal(t, "fine\n", stdout)
-	assert.Empty(t, r.Events(t))
+	assert.Empty(t, events(t, r))
 }
 
 func TestRunStdinAndSignalStatus(t *testing.T) {
-	r := newReceiver(t)
+	r := raventest.NewServer(t)
 	cmd := exec.Command(ravenBin, "run", "--dsn", r.DSN(), "--", "sh", "-c", "read x; echo got $x; kill -TERM $$")
 	cmd.Stdin = strings.NewReader("hello\n")
 	out, err := cmd.Output()
@@ -176,17 +136,17 @@ func TestRunStdinAndSignalStatus(t *testing.T) {
 	require.True(t, errors.As(err, &ee), "%v", err)
 	assert.Equal(t, 128+15, ee.ExitCode())
 	assert.Equal(t, "got hello\n", string(out))
-	evs := r.Events(t)
+	evs := events(t, r)
 	require.Len(t, evs, 1)
 	assert.Equal(t, "sh: killed by signal terminated", evs[0].Message.Formatted)
 }
 
 func TestSendEvent(t *testing.T) {
-	r := newReceiver(t)
+	r := raventest.NewServer(t)
 	code, stdout, stderr := cli(t, []string{"SENTRY_DSN=" + r.DSN()}, "send-event", "-m", "backup failed",
 		"--level", "error", "--tag", "k=v", "--tag", "host=db1")
 	require.Equal(t, 0, code, stderr)
-	evs := r.Events(t)
+	evs := events(t, r)
 	require.Len(t, evs, 1)
 	ev := evs[0]
 	assert.Equal(t, strings.TrimSpace(stdout), string(ev.EventID))
@@ -221,12 +181,12 @@ func TestOutboxFlush(t *testing.T) {
 	defer cancel()
 	require.NoError(t, c.Close(ctx))
 
-	r := newReceiver(t)
+	r := raventest.NewServer(t)
 	code, stdout, stderr := cli(t, nil, "outbox", "flush", "--dsn", r.DSN(), dir)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "delivered 3 events, dropped 0, 0 envelopes left\n", stdout)
 	got := map[string]bool{}
-	for _, ev := range r.Events(t) {
+	for _, ev := range events(t, r) {
 		got[string(ev.EventID)] = true
 	}
 	assert.Equal(t, ids, got)
