@@ -401,8 +401,8 @@ func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportK
 			c.recordDrop(Drop{Reason: reason, Category: it.Category(), EventID: env.Header.EventID, Count: it.Events, Err: err}, reported)
 		}
 	}
-	if len(reports) > 0 && reason != DropRateLimit {
-		c.reports.restore(reports)
+	if len(reports) > 0 {
+		c.reports.restore(reports) // the report did not reach the server either
 	}
 }
 

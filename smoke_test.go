@@ -4,39 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pkg/errors"
 	"github.com/ravenkit/raven"
 	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/raventest"
 )
 
 func TestSmokeEndToEnd(t *testing.T) {
-	var mu sync.Mutex
-	var payloads [][]byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		env, err := raven.ParseEnvelope(b)
-		if err != nil {
-			t.Errorf("parse: %v", err)
-			return
-		}
-		mu.Lock()
-		for _, it := range env.Items {
-			if it.Type == "event" {
-				payloads = append(payloads, it.Payload)
-			}
-		}
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	dsn := "http://key@" + strings.TrimPrefix(srv.URL, "http://") + "/42"
+	srv := raventest.NewServer(t)
+	dsn := srv.DSN()
 	c, err := raven.New(raven.WithDSN(dsn), raven.WithAttachStacktrace(true))
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +38,7 @@ func TestSmokeEndToEnd(t *testing.T) {
 	if err := c.Close(fctx); err != nil {
 		t.Fatal(err)
 	}
+	payloads := srv.RawEvents()
 	if len(payloads) != 3 {
 		t.Fatalf("got %d events, stats %+v", len(payloads), c.Stats())
 	}

@@ -2,12 +2,18 @@ package raven
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 )
 
@@ -45,6 +51,17 @@ func (e *DropError) Error() string {
 // Unwrap returns the cause.
 func (e *DropError) Unwrap() error { return e.Err }
 
+// Defaults of the HTTP transport.
+const (
+	// DefaultRequestTimeout bounds one HTTP request.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultMaxAttempts bounds the tries of one envelope (network errors
+	// and 5xx answers are retried).
+	DefaultMaxAttempts = 4
+	// DefaultRetryBudget bounds the total time spent retrying one envelope.
+	DefaultRetryBudget = 30 * time.Second
+)
+
 // TransportOption configures an HTTPTransport.
 type TransportOption interface{ applyTransport(*httpConfig) }
 
@@ -52,13 +69,18 @@ type transportOptionFunc func(*httpConfig)
 
 func (f transportOptionFunc) applyTransport(c *httpConfig) { f(c) }
 
-// DefaultRequestTimeout bounds one HTTP request of the transport.
-const DefaultRequestTimeout = 30 * time.Second
-
 type httpConfig struct {
-	client  *http.Client
-	timeout time.Duration
-	logger  *slog.Logger
+	client      *http.Client
+	timeout     time.Duration
+	logger      *slog.Logger
+	gzip        bool
+	proxy       *url.URL
+	caCerts     *x509.CertPool
+	maxAttempts int
+	budget      time.Duration
+	backoff     Backoff
+	now         func() time.Time
+	userAgent   string
 }
 
 // WithTransportLogger sets the logger for the transport's diagnostics.
@@ -66,15 +88,76 @@ func WithTransportLogger(l *slog.Logger) TransportOption {
 	return transportOptionFunc(func(c *httpConfig) { c.logger = l })
 }
 
-// WithHTTPClient sets the http.Client the transport uses.
+// WithHTTPClient sets the http.Client the transport uses, replacing the
+// tuned default (proxy and CA options then do not apply).
 func WithHTTPClient(hc *http.Client) TransportOption {
 	return transportOptionFunc(func(c *httpConfig) { c.client = hc })
 }
 
-// HTTPTransport posts envelopes to a Sentry-compatible server.
+// WithGzip turns gzip compression of request bodies on or off (default on).
+func WithGzip(on bool) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) { c.gzip = on })
+}
+
+// WithProxy sends requests through the proxy at u; by default the proxy
+// comes from HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
+func WithProxy(u *url.URL) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) { c.proxy = u })
+}
+
+// WithCACerts verifies the server against pool instead of the system
+// roots. Verification is never turned off.
+func WithCACerts(pool *x509.CertPool) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) { c.caCerts = pool })
+}
+
+// WithRequestTimeout bounds one HTTP request (default
+// DefaultRequestTimeout).
+func WithRequestTimeout(d time.Duration) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) {
+		if d > 0 {
+			c.timeout = d
+		}
+	})
+}
+
+// WithRetries bounds the attempts for one envelope and the total time
+// spent on them (defaults DefaultMaxAttempts and DefaultRetryBudget); 1
+// attempt disables retries.
+func WithRetries(attempts int, budget time.Duration) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) {
+		if attempts > 0 {
+			c.maxAttempts = attempts
+		}
+		if budget > 0 {
+			c.budget = budget
+		}
+	})
+}
+
+// WithBackoff sets the wait before retry number attempt (1-based).
+func WithBackoff(b Backoff) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) {
+		if b != nil {
+			c.backoff = b
+		}
+	})
+}
+
+// HTTPTransport posts envelopes to a Sentry-compatible server's envelope
+// endpoint: gzip-compressed, retried on network errors and 5xx answers,
+// honouring the server's rate limits. It is safe for concurrent use and
+// starts no goroutine of its own.
 type HTTPTransport struct {
-	dsn *DSN
-	cfg httpConfig
+	dsn      *DSN
+	url      string
+	auth     string
+	cfg      httpConfig
+	limits   *limiter
+	gzPool   sync.Pool
+	bufPool  sync.Pool
+	closed   chan struct{}
+	closeOne sync.Once
 }
 
 // NewHTTPTransport returns a transport posting to the DSN's envelope
@@ -83,20 +166,51 @@ func NewHTTPTransport(dsn *DSN, opts ...TransportOption) (*HTTPTransport, error)
 	if dsn == nil {
 		return nil, errors.New("raven: HTTPTransport needs a DSN")
 	}
-	t := &HTTPTransport{dsn: dsn, cfg: httpConfig{timeout: DefaultRequestTimeout}}
+	t := &HTTPTransport{dsn: dsn, url: dsn.EnvelopeURL(), auth: dsn.AuthHeader(), closed: make(chan struct{}),
+		cfg: httpConfig{timeout: DefaultRequestTimeout, gzip: true, maxAttempts: DefaultMaxAttempts,
+			budget: DefaultRetryBudget, backoff: ExponentialBackoff(200*time.Millisecond, 5*time.Second),
+			userAgent: "raven-go/" + SDKVersion}}
 	for _, o := range opts {
-		o.applyTransport(&t.cfg)
+		if o != nil {
+			o.applyTransport(&t.cfg)
+		}
+	}
+	if t.cfg.now == nil {
+		t.cfg.now = time.Now
 	}
 	if t.cfg.client == nil {
-		t.cfg.client = &http.Client{}
+		t.cfg.client = &http.Client{Transport: newHTTPRoundTripper(t.cfg)}
 	}
 	if t.cfg.logger == nil {
 		t.cfg.logger = slog.New(discardHandler{})
 	}
+	t.limits = newLimiter(t.cfg.now)
+	t.bufPool.New = func() any { return new(bytes.Buffer) }
 	return t, nil
 }
 
-// Send posts each envelope.
+// newHTTPRoundTripper is a transport tuned for a few long-lived connections
+// to one host: keep-alive, HTTP/2 when offered, TLS verified.
+func newHTTPRoundTripper(cfg httpConfig) *http.Transport {
+	proxy := http.ProxyFromEnvironment
+	if cfg.proxy != nil {
+		proxy = http.ProxyURL(cfg.proxy)
+	}
+	return &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{RootCAs: cfg.caCerts, MinVersion: tls.VersionTLS12},
+	}
+}
+
+// Send posts each envelope. Envelopes of rate-limited categories are not
+// sent (DropError with DropRateLimit).
 func (t *HTTPTransport) Send(ctx context.Context, envs []*Envelope) error {
 	var errs []error
 	for _, env := range envs {
@@ -108,35 +222,121 @@ func (t *HTTPTransport) Send(ctx context.Context, envs []*Envelope) error {
 }
 
 func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
-	body, err := env.Bytes()
+	out, limited := t.limits.filter(env)
+	if out == nil {
+		return &DropError{Reason: DropRateLimit, Err: fmt.Errorf("rate limited: %v", limited)}
+	}
+	body, err := t.encode(out)
 	if err != nil {
 		return &DropError{Reason: DropSendError, Err: err}
 	}
+	defer t.bufPool.Put(body)
+	start := t.cfg.now()
+	for attempt := 1; ; attempt++ {
+		status, err := t.post(ctx, body.Bytes())
+		switch {
+		case err == nil && status/100 == 2:
+			return nil
+		case err == nil && status == http.StatusTooManyRequests:
+			return &DropError{Reason: DropRateLimit, Reported: true, Err: errors.New("server answered 429")}
+		case err == nil && status == http.StatusRequestEntityTooLarge:
+			return &DropError{Reason: DropSendError, Err: errors.New("server answered 413: envelope too large")}
+		case err == nil && status < 500:
+			return &DropError{Reason: DropSendError, Err: fmt.Errorf("server answered %d", status)}
+		}
+		reason := DropSendError
+		if err != nil {
+			reason = DropNetworkError
+		} else {
+			err = fmt.Errorf("server answered %d", status)
+		}
+		if ctx.Err() != nil {
+			return &DropError{Reason: DropNetworkError, Err: err}
+		}
+		wait := t.cfg.backoff(attempt)
+		if attempt >= t.cfg.maxAttempts || t.cfg.now().Add(wait).Sub(start) > t.cfg.budget {
+			return &DropError{Reason: reason, Err: fmt.Errorf("after %d attempts: %w", attempt, err)}
+		}
+		t.cfg.logger.Debug("raven: retrying envelope", slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return &DropError{Reason: DropNetworkError, Err: fmt.Errorf("%w (gave up: %v)", err, ctx.Err())}
+		case <-t.closed:
+			timer.Stop()
+			return &DropError{Reason: reason, Err: fmt.Errorf("%w (transport closed)", err)}
+		}
+	}
+}
+
+// encode writes the envelope, gzip-compressed when enabled, into a pooled
+// buffer the caller returns to t.bufPool.
+func (t *HTTPTransport) encode(env *Envelope) (*bytes.Buffer, error) {
+	buf := t.bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	raw, err := env.AppendTo(make([]byte, 0, 4096))
+	if err != nil {
+		t.bufPool.Put(buf)
+		return nil, err
+	}
+	if !t.cfg.gzip {
+		buf.Write(raw)
+		return buf, nil
+	}
+	zw, _ := t.gzPool.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed)
+	} else {
+		zw.Reset(buf)
+	}
+	_, err = zw.Write(raw)
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	t.gzPool.Put(zw)
+	if err != nil {
+		t.bufPool.Put(buf)
+		return nil, err
+	}
+	return buf, nil
+}
+
+// post makes one request and applies the rate limits of its answer.
+func (t *HTTPTransport) post(ctx context.Context, body []byte) (int, error) {
 	rctx, cancel := context.WithTimeout(ctx, t.cfg.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, t.dsn.EnvelopeURL(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
-		return &DropError{Reason: DropSendError, Err: err}
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-sentry-envelope")
-	req.Header.Set("X-Sentry-Auth", t.dsn.AuthHeader())
+	req.Header.Set("X-Sentry-Auth", t.auth)
+	req.Header.Set("User-Agent", t.cfg.userAgent)
+	if t.cfg.gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
 	resp, err := t.cfg.client.Do(req)
 	if err != nil {
-		return &DropError{Reason: DropNetworkError, Err: err}
+		return 0, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return &DropError{Reason: DropSendError, Err: fmt.Errorf("server answered %s", resp.Status)}
-	}
-	return nil
+	t.limits.update(resp.StatusCode, resp.Header)
+	return resp.StatusCode, nil
 }
+
+// RateLimited reports whether the server currently rate-limits category
+// ("error" for error events).
+func (t *HTTPTransport) RateLimited(category string) bool { return t.limits.blocked(category) }
 
 // Flush has nothing to wait for: Send is synchronous.
 func (t *HTTPTransport) Flush(ctx context.Context) error { return ctx.Err() }
 
-// Close releases idle connections.
+// Close stops retry waits in progress and releases idle connections.
 func (t *HTTPTransport) Close(ctx context.Context) error {
+	t.closeOne.Do(func() { close(t.closed) })
 	t.cfg.client.CloseIdleConnections()
 	return nil
 }
