@@ -40,6 +40,7 @@ type crashReport struct {
 	// to the file given to SetCrashOutput, so crash outputs of fatal errors
 	// read there lack the message.
 	headerless bool
+	newstack   bool // the runtime stack shows runtime.newstack: a stack overflow
 }
 
 type crashPanic struct {
@@ -155,6 +156,8 @@ func parseCrash(data []byte, headerless bool) *crashReport {
 			if !inRuntime {
 				g = nil
 			}
+		case inRuntime && strings.HasPrefix(s, "runtime.newstack("):
+			r.newstack = true
 		case inRuntime || g == nil:
 			// runtime messages, "exit status 2" and the like
 		case strings.HasPrefix(s, "\t"):
@@ -297,7 +300,7 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 		mechType = "fatal_error"
 	}
 	if r.headerless && len(r.panics) == 1 {
-		r.panics[0].value = headerlessMessage(crashed)
+		r.panics[0].value = r.headerlessMessage(crashed)
 	}
 	n := len(r.panics)
 	excs := make([]Exception, n)
@@ -351,15 +354,29 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 }
 
 // headerlessMessage names a fatal error whose message the crash output
-// lacks, from the innermost frame of the crashing goroutine.
-func headerlessMessage(g *crashGoroutine) string {
+// lacks, from what the runtime printed after it: the innermost frame of the
+// crashing goroutine, the runtime stack, the goroutines' states.
+func (r *crashReport) headerlessMessage(g *crashGoroutine) string {
+	const note = " (the runtime printed the exact message to standard error only)"
 	if g != nil && len(g.frames) > 0 {
 		pkg, fn := splitSymbol(g.frames[0].function)
 		if pkg == "internal/runtime/maps" && fn == "fatal" {
-			return "concurrent map access (the runtime printed the exact message to standard error only)"
+			return "concurrent map access" + note
 		}
 	}
-	return "unknown fatal error (the runtime printed its message to standard error only)"
+	if r.newstack {
+		return "stack overflow" + note
+	}
+	if len(r.goroutines) > 0 && r.omitted == 0 {
+		running := false
+		for _, g := range r.goroutines {
+			running = running || strings.HasPrefix(g.state, "running") || strings.HasPrefix(g.state, "runnable") || strings.HasPrefix(g.state, "syscall")
+		}
+		if !running {
+			return "all goroutines are asleep - deadlock!" + note
+		}
+	}
+	return "unknown fatal error" + note
 }
 
 // crashFrames converts printed frames (innermost first) into event frames,

@@ -19,8 +19,8 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 	require.NotEmpty(t, files)
 	headerless := map[string]string{
 		"concurrent-map": "concurrent map access",
-		"deadlock":       "unknown fatal error",
-		"stack-overflow": "unknown fatal error",
+		"deadlock":       "all goroutines are asleep - deadlock!",
+		"stack-overflow": "stack overflow",
 	}
 	for _, file := range files {
 		mode := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "setcrashoutput-"), ".txt")
@@ -59,6 +59,10 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ParseCrash(data)
 	assert.ErrorIs(t, err, ErrNoCrash)
+
+	// A headerless fatal error nothing identifies.
+	ev0 := crashEvent(&crashState{Scope: &Event{}}, []byte("\ngoroutine 7 [running]:\nmain.work()\n\t/app/main.go:3 +0x1\n"))
+	assert.True(t, strings.HasPrefix(ev0.Exception.Values[0].Value, "unknown fatal error"), ev0.Exception.Values[0].Value)
 
 	// Output the parser does not know still gives a fatal event.
 	ev := crashEvent(&crashState{Scope: &Event{}}, []byte("something odd\n"))
