@@ -69,3 +69,29 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 	assert.Equal(t, "crash", ev.Exception.Values[0].Type)
 	assert.Equal(t, "something odd", ev.Exception.Values[0].Value)
 }
+
+// FuzzCrashMonitorOutput fuzzes what the monitor parses: the crash output
+// file, where output without a header counts.
+func FuzzCrashMonitorOutput(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "crash", "setcrashoutput-*.txt"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("runtime stack:\nruntime.newstack()\n\ngoroutine 1 [running]:\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev := crashEvent(&crashState{Scope: &Event{}}, data)
+		if ev.Exception == nil || len(ev.Exception.Values) == 0 || ev.Level != LevelFatal {
+			t.Fatalf("no exception: %+v", ev)
+		}
+		if ev.Threads != nil && len(ev.Threads.Values) > MaxCrashThreads {
+			t.Fatalf("%d threads", len(ev.Threads.Values))
+		}
+		if _, err := encodeEvent(ev, MaxEventBytes); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
