@@ -65,7 +65,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.transport = c.cfg.transport
 	if c.transport == nil {
-		t, err := NewHTTPTransport(c.dsn, WithTransportLogger(c.cfg.logger))
+		t, err := NewHTTPTransport(c.dsn, append([]TransportOption{WithTransportLogger(c.cfg.logger)}, c.cfg.httpOpts...)...)
 		if err != nil {
 			return nil, err
 		}

@@ -91,6 +91,7 @@ type config struct {
 	queueSize, queueBytes, senders              int
 	blockTimeout                                time.Duration
 	onDrop                                      func(Drop)
+	httpOpts                                    []TransportOption
 	ext                                         extConfig // outbox and crash reporting (outbox.go, crash.go)
 	debugIgnoreEnv                              bool
 }
