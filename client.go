@@ -169,6 +169,9 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	if s != nil {
 		p.scope = s.snapshot()
+		if p.scope.reqSrc != nil && p.scope.request == nil {
+			p.request = safeRequest(p.scope.reqSrc)
+		}
 	}
 	switch c.pipe.enqueue(p) {
 	case enqueueFull:
@@ -443,7 +446,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		ev.Modules = c.static.modules
 	}
 	ev.Contexts = mergeContexts(c.static.contexts, ev.Contexts)
-	c.applyScope(ev, p.scope)
+	c.applyScope(ev, p.scope, p.request)
 
 	switch {
 	case p.err != nil:
@@ -572,7 +575,7 @@ func (c *Client) ignored(ev *Event) bool {
 	return false
 }
 
-func (c *Client) applyScope(ev *Event, d *scopeData) {
+func (c *Client) applyScope(ev *Event, d *scopeData, req *Request) {
 	if len(c.cfg.tags) > 0 || (d != nil && len(d.tags) > 0) {
 		tags := make(map[string]string, len(c.cfg.tags)+len(ev.Tags))
 		maps.Copy(tags, c.cfg.tags)
@@ -611,6 +614,9 @@ func (c *Client) applyScope(ev *Event, d *scopeData) {
 	}
 	if ev.Request == nil {
 		ev.Request = d.request
+	}
+	if ev.Request == nil {
+		ev.Request = req
 	}
 	if ev.Fingerprint == nil {
 		ev.Fingerprint = d.fingerprint
@@ -802,4 +808,15 @@ func clampTag(s string) string {
 		return s
 	}
 	return clampString(s, maxTagBytes-len("…"))
+}
+
+// safeRequest asks an integration's RequestSource for the request,
+// tolerating a panic.
+func safeRequest(src RequestSource) (r *Request) {
+	defer func() {
+		if recover() != nil {
+			r = nil
+		}
+	}()
+	return src.SentryRequest()
 }

@@ -27,6 +27,15 @@ type scopeData struct {
 	crumbs      []Breadcrumb // ring of at most max entries
 	head        int          // index of the oldest crumb when the ring is full
 	trace       *TraceContext
+	reqSrc      RequestSource
+}
+
+// RequestSource builds the Request of an event when one is captured.
+// Integrations set one per request with Scope.SetRequestSource so that
+// requests that report nothing pay nothing for recording themselves.
+type RequestSource interface {
+	// SentryRequest is called on the capturing goroutine, at capture time.
+	SentryRequest() *Request
 }
 
 // breadcrumbs returns the breadcrumbs oldest first.
@@ -67,6 +76,7 @@ type Scope struct {
 	d      *scopeData
 	owned  uint8
 	max    int
+	own    scopeData // storage for d in forked scopes, saving an allocation
 }
 
 func newScope(c *Client, max int) *Scope {
@@ -88,6 +98,22 @@ func (s *Scope) snapshot() *scopeData {
 // fork returns a child scope starting from the current data.
 func (s *Scope) fork() *Scope {
 	return &Scope{client: s.client, d: s.snapshot(), max: s.max}
+}
+
+// scopeContext is a context carrying a scope, allocated together with it:
+// forking a scope per request costs one allocation.
+type scopeContext struct {
+	context.Context
+	scope Scope
+}
+
+// Value returns the scope for the scope key and defers to the parent for
+// every other key.
+func (c *scopeContext) Value(key any) any {
+	if key == (scopeKey{}) {
+		return &c.scope
+	}
+	return c.Context.Value(key)
 }
 
 // edit locks the scope and makes the field set in bit writable.
@@ -209,6 +235,17 @@ func (s *Scope) SetRequest(r *Request) {
 	}
 	d := s.edit(0)
 	d.request = r
+	s.mu.Unlock()
+}
+
+// SetRequestSource defers building the request until an event is
+// captured with the scope; a request set with SetRequest wins.
+func (s *Scope) SetRequestSource(src RequestSource) {
+	if s == nil {
+		return
+	}
+	d := s.edit(0)
+	d.reqSrc = src
 	s.mu.Unlock()
 }
 
@@ -334,7 +371,14 @@ func WithScope(ctx context.Context) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return context.WithValue(ctx, scopeKey{}, ScopeFromContext(ctx).fork())
+	parent := ScopeFromContext(ctx)
+	sc := &scopeContext{Context: ctx}
+	sc.scope.client, sc.scope.max = parent.client, parent.max
+	// the child owns its struct (a copy of the parent's snapshot) but none
+	// of the maps and slices it shares with the parent
+	sc.scope.own = *parent.snapshot()
+	sc.scope.d, sc.scope.owned = &sc.scope.own, ownStruct
+	return sc
 }
 
 // ContextWithScope returns a context carrying s. Use it to attach the root

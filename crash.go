@@ -341,7 +341,7 @@ func (r *crashReporter) saveLocked() error {
 	c := r.c
 	ev := &Event{Platform: "go", Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist,
 		ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
-	c.applyScope(ev, d)
+	c.applyScope(ev, d, nil)
 	ev.Level = ""
 	st := r.base
 	st.Scope = ev

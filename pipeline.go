@@ -22,6 +22,7 @@ type pending struct {
 	pcs       []uintptr // capture-site or panic stack, innermost first
 	pcsBuf    [initialPCs]uintptr
 	scope     *scopeData
+	request   *Request // built from the scope's RequestSource at capture
 	event     *Event // CaptureEvent
 	size      int
 }
