@@ -23,7 +23,7 @@ type pending struct {
 	pcsBuf    [initialPCs]uintptr
 	scope     *scopeData
 	request   *Request // built from the scope's RequestSource at capture
-	event     *Event // CaptureEvent
+	event     *Event   // CaptureEvent
 	size      int
 }
 
