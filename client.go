@@ -470,6 +470,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	}
 
 	normalize(ev)
+	scrubber{extra: c.cfg.scrubKeys}.event(ev)
 	if c.ignored(ev) {
 		return nil, DropEventProcessor, errors.New("raven: matched IgnoreErrors")
 	}

@@ -92,6 +92,7 @@ type config struct {
 	blockTimeout                                time.Duration
 	onDrop                                      func(Drop)
 	httpOpts                                    []TransportOption
+	scrubKeys                                   []string
 	ext                                         extConfig // outbox and crash reporting (outbox.go, crash.go)
 	debugIgnoreEnv                              bool
 }
