@@ -371,7 +371,21 @@ func WithScope(ctx context.Context) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	parent := ScopeFromContext(ctx)
+	return forkInto(ctx, ScopeFromContext(ctx))
+}
+
+// WithScope returns a context carrying a new scope of c: forked from the
+// scope ctx carries when it belongs to c, else from c's root scope. It
+// costs one allocation, like the package-level WithScope.
+func (c *Client) WithScope(ctx context.Context) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return forkInto(ctx, c.scopeFor(ctx))
+}
+
+// forkInto returns ctx carrying a child of parent.
+func forkInto(ctx context.Context, parent *Scope) context.Context {
 	sc := &scopeContext{Context: ctx}
 	sc.scope.client, sc.scope.max = parent.client, parent.max
 	// the child owns its struct (a copy of the parent's snapshot) but none

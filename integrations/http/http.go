@@ -1,0 +1,333 @@
+// Package ravenhttp reports panics and failed requests of net/http
+// handlers, with a scope per request carrying the request itself.
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /orders/{id}", getOrder)
+//	http.ListenAndServe(":8080", ravenhttp.Handler(mux))
+//
+// Inside handlers, raven.ScopeFromContext(r.Context()) is the request's
+// own scope: tags, user and breadcrumbs set there reach only events of that
+// request, and raven.CaptureExceptionContext(r.Context(), err) reports
+// with them.
+package ravenhttp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ravenkit/raven"
+)
+
+// DefaultMaxBodyBytes bounds a request body recorded with WithRequestBody.
+const DefaultMaxBodyBytes = 16 << 10
+
+// DefaultRepanicFlushTimeout bounds how long WithRepanic waits for the
+// panic's event before panicking again.
+const DefaultRepanicFlushTimeout = 2 * time.Second
+
+// Option configures the middleware.
+type Option func(*options)
+
+type options struct {
+	client       *raven.Client
+	repanic      bool
+	report5xx    bool
+	pii          bool
+	bodyMax      int
+	flushTimeout time.Duration
+}
+
+// WithClient reports to c instead of the default client.
+func WithClient(c *raven.Client) Option { return func(o *options) { o.client = c } }
+
+// WithRepanic panics again after reporting (after waiting up to
+// DefaultRepanicFlushTimeout for delivery), for servers that must see the
+// panic themselves.
+func WithRepanic() Option { return func(o *options) { o.repanic = true } }
+
+// WithReport5xx also reports responses with a 5xx status that did not
+// panic.
+func WithReport5xx() Option { return func(o *options) { o.report5xx = true } }
+
+// WithSendDefaultPII records the client IP address and cookies (scrubbed of
+// sensitive names), which are left out by default.
+func WithSendDefaultPII() Option { return func(o *options) { o.pii = true } }
+
+// WithRequestBody records up to max bytes of request bodies (0:
+// DefaultMaxBodyBytes); longer bodies are truncated with a marker. The
+// handler still reads the whole body.
+func WithRequestBody(max int) Option {
+	return func(o *options) {
+		if max <= 0 {
+			max = DefaultMaxBodyBytes
+		}
+		o.bodyMax = max
+	}
+}
+
+// Handler wraps h: each request gets its own scope on r.Context(), a panic
+// is reported (mechanism panic, handled false) and answered 500 if nothing
+// was written yet, and http.ErrAbortHandler passes through untouched.
+func Handler(h http.Handler, opts ...Option) http.Handler {
+	o := &options{flushTimeout: DefaultRepanicFlushTimeout}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return &handler{next: h, o: o}
+}
+
+// HandlerFunc is Handler for a handler function.
+func HandlerFunc(f http.HandlerFunc, opts ...Option) http.Handler { return Handler(f, opts...) }
+
+type handler struct {
+	next http.Handler
+	o    *options
+}
+
+// state is everything the middleware keeps per request, in one allocation:
+// the response writer wrapper and the source of the event's request.
+type state struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	o      *options
+	status int
+	wrote  bool
+	body   *bodyRecorder
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var ctx context.Context
+	if h.o.client != nil {
+		ctx = h.o.client.WithScope(r.Context())
+	} else {
+		ctx = raven.WithScope(r.Context())
+	}
+	scope := raven.ScopeFromContext(ctx)
+	st := &state{w: w, o: h.o}
+	if tc, ok := traceFromHeaders(r.Header); ok {
+		scope.SetTrace(tc)
+	}
+	if h.o.bodyMax > 0 && r.Body != nil && r.Body != http.NoBody {
+		st.body = &bodyRecorder{rc: r.Body, max: h.o.bodyMax}
+		r2 := r.WithContext(ctx)
+		r2.Body = st.body
+		r = r2
+	} else {
+		r = r.WithContext(ctx)
+	}
+	st.r = r
+	scope.SetRequestSource(st)
+	defer h.recover(st, scope)
+	h.next.ServeHTTP(st, r)
+	if h.o.report5xx && st.status >= 500 {
+		scope.SetTransaction(transaction(r))
+		scope.Client().CaptureEvent(ctx, &raven.Event{Level: raven.LevelError,
+			Message: &raven.LogEntry{Formatted: r.Method + " " + r.URL.Path + " answered " + http.StatusText(st.status)}})
+	}
+}
+
+func (h *handler) recover(st *state, scope *raven.Scope) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is panicked as is
+		panic(v)
+	}
+	scope.SetTransaction(transaction(st.r))
+	client := scope.Client()
+	client.CapturePanic(st.r.Context(), v)
+	if h.o.repanic {
+		ctx, cancel := context.WithTimeout(context.Background(), h.o.flushTimeout)
+		_ = client.Flush(ctx)
+		cancel()
+		panic(v)
+	}
+	if !st.wrote {
+		st.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		st.w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(st.w, http.StatusText(http.StatusInternalServerError)+"\n")
+	}
+}
+
+// transaction names the request by its ServeMux pattern when one matched.
+func transaction(r *http.Request) string {
+	if r.Pattern != "" {
+		if strings.Contains(r.Pattern, " ") {
+			return r.Pattern
+		}
+		return r.Method + " " + r.Pattern
+	}
+	return r.Method + " " + r.URL.Path
+}
+
+// SentryRequest builds the event's request, at capture time only.
+func (st *state) SentryRequest() *raven.Request {
+	r := st.r
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	req := &raven.Request{
+		Method:      r.Method,
+		URL:         scheme + "://" + r.Host + r.URL.Path,
+		QueryString: r.URL.RawQuery, // scrubbed with the event
+		Headers:     make(map[string]string, len(r.Header)),
+	}
+	for k, v := range r.Header {
+		if k == "Cookie" {
+			continue
+		}
+		req.Headers[k] = strings.Join(v, ", ")
+	}
+	if st.o.pii {
+		req.Cookies = r.Header.Get("Cookie")
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			req.Env = map[string]string{"REMOTE_ADDR": host}
+		}
+	}
+	if st.body != nil {
+		req.Data = st.body.String()
+	}
+	return req
+}
+
+// Header returns the wrapped writer's header map.
+func (st *state) Header() http.Header { return st.w.Header() }
+
+// WriteHeader records the status and passes it on.
+func (st *state) WriteHeader(code int) {
+	if !st.wrote && code >= 200 {
+		st.status, st.wrote = code, true
+	}
+	st.w.WriteHeader(code)
+}
+
+// Write records that the response started and passes the bytes on.
+func (st *state) Write(b []byte) (int, error) {
+	if !st.wrote {
+		st.status, st.wrote = http.StatusOK, true
+	}
+	return st.w.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (st *state) Unwrap() http.ResponseWriter { return st.w }
+
+// Flush passes on to the underlying writer when it can flush.
+func (st *state) Flush() {
+	if f, ok := st.w.(http.Flusher); ok {
+		if !st.wrote {
+			st.status, st.wrote = http.StatusOK, true
+		}
+		f.Flush()
+	}
+}
+
+// Hijack passes on to the underlying writer when it can be hijacked.
+func (st *state) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if hj, ok := st.w.(http.Hijacker); ok {
+		st.wrote = true
+		return hj.Hijack()
+	}
+	return nil, nil, errors.New("ravenhttp: the response writer cannot be hijacked")
+}
+
+// ReadFrom lets io.Copy use the underlying writer's fast path.
+func (st *state) ReadFrom(src io.Reader) (int64, error) {
+	if !st.wrote {
+		st.status, st.wrote = http.StatusOK, true
+	}
+	if rf, ok := st.w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{st.w}, src)
+}
+
+type writerOnly struct{ io.Writer }
+
+// bodyRecorder keeps the first max bytes of a request body as the handler
+// reads it.
+type bodyRecorder struct {
+	rc        io.ReadCloser
+	max       int
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	truncated bool
+}
+
+func (b *bodyRecorder) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.mu.Lock()
+		room := b.max - b.buf.Len()
+		if room > 0 {
+			b.buf.Write(p[:min(n, room)])
+		}
+		if n > room {
+			b.truncated = true
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *bodyRecorder) Close() error { return b.rc.Close() }
+
+// String is what was recorded, with a marker when the body was longer.
+func (b *bodyRecorder) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	if b.truncated {
+		s += "…[truncated]"
+	}
+	return s
+}
+
+// traceFromHeaders reads sentry-trace (traceid-spanid[-sampled]) or W3C
+// traceparent (version-traceid-parentid-flags).
+func traceFromHeaders(h http.Header) (*raven.TraceContext, bool) {
+	if v := h.Get("Sentry-Trace"); v != "" {
+		parts := strings.Split(strings.TrimSpace(v), "-")
+		if len(parts) >= 2 && isHex(parts[0], 32) && isHex(parts[1], 16) {
+			tc := &raven.TraceContext{TraceID: parts[0], ParentSpanID: parts[1], SpanID: newSpanID()}
+			if len(parts) > 2 {
+				sampled := parts[2] == "1"
+				tc.Sampled = &sampled
+			}
+			return tc, true
+		}
+	}
+	if v := h.Get("Traceparent"); v != "" {
+		parts := strings.Split(strings.TrimSpace(v), "-")
+		if len(parts) == 4 && isHex(parts[1], 32) && isHex(parts[2], 16) && strings.Trim(parts[1], "0") != "" {
+			sampled := len(parts[3]) == 2 && (parts[3][1]-'0')&1 == 1
+			return &raven.TraceContext{TraceID: parts[1], ParentSpanID: parts[2], SpanID: newSpanID(), Sampled: &sampled}, true
+		}
+	}
+	return nil, false
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func newSpanID() string { return string(raven.NewEventID())[:16] }
