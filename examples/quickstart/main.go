@@ -25,6 +25,7 @@ import (
 
 	pkgerrors "github.com/pkg/errors"
 	"github.com/ravenkit/raven"
+	ravenhttp "github.com/ravenkit/raven/integrations/http"
 	"github.com/ravenkit/raven/raventest"
 )
 
@@ -86,22 +87,18 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	// 2. A message.
 	ids = append(ids, client.CaptureMessageContext(ctx, "quickstart ran"))
 	// 3. A panic in an HTTP handler, recovered and reported.
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				rctx := raven.WithScope(ctx)
-				raven.ScopeFromContext(rctx).SetRequest(&raven.Request{Method: r.Method, URL: "http://" + r.Host + r.URL.Path})
-				ids = append(ids, client.CapturePanic(rctx, v))
-				w.WriteHeader(http.StatusInternalServerError)
-			}
-		}()
-		handler(w, r)
-	}))
+	// The middleware gives each request its own scope (with the request
+	// recorded on it), reports the panic and answers 500.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", handler)
+	web := httptest.NewServer(ravenhttp.Handler(mux, ravenhttp.WithClient(client)))
 	resp, err := http.Get(web.URL + "/orders/7")
-	if err == nil {
-		resp.Body.Close()
+	if err != nil {
+		return err
 	}
+	resp.Body.Close()
 	web.Close()
+	ids = append(ids, "") // the panic's event, id known to the server only
 
 	if err := client.Close(ctx); err != nil {
 		return fmt.Errorf("flushing: %w", err)
@@ -109,7 +106,9 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	st := client.Stats()
 	if srv == nil {
 		for _, id := range ids {
-			fmt.Fprintf(out, "sent event %s\n", id)
+			if id != "" {
+				fmt.Fprintf(out, "sent event %s\n", id)
+			}
 		}
 		if st.Delivered != uint64(len(ids)) {
 			return fmt.Errorf("delivered %d of %d events (dropped: %v)", st.Delivered, len(ids), st.Dropped)
@@ -165,6 +164,9 @@ func printEvent(out io.Writer, ev *raven.Event) {
 	}
 	if ev.User != nil {
 		fmt.Fprintf(out, "   user: %s\n", ev.User.ID)
+	}
+	if ev.Request != nil {
+		fmt.Fprintf(out, "   request: %s %s (transaction %q)\n", ev.Request.Method, ev.Request.URL, ev.Transaction)
 	}
 	fmt.Fprintln(out)
 }
