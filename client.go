@@ -331,6 +331,8 @@ func (c *Client) sendClientReport(ctx context.Context) {
 	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.static.sdk}}
 	env.Items = append(env.Items, clientReportItem(m, time.Now()))
 	if err := c.send(ctx, env); err != nil {
+		// kept for the next envelope; a later Flush or Close tries again
+		c.reports.restore(m)
 		c.cfg.logger.Debug("raven: client report not delivered", slog.Any("error", err))
 	}
 }

@@ -219,18 +219,15 @@ func retryable(err error) bool {
 	for _, e := range flattenErrors(err) {
 		var de *DropError
 		if errors.As(e, &de) {
-			switch de.Reason {
-			case DropNetworkError:
+			switch {
+			case de.Reason == DropNetworkError || de.Status >= 500:
 				return true
-			case DropRateLimit:
+			case de.Reason == DropRateLimit:
 				continue
 			}
 		}
 		var sc interface{ StatusCode() int }
 		if errors.As(e, &sc) && sc.StatusCode() >= 500 {
-			return true
-		}
-		if strings.Contains(e.Error(), "server answered 5") {
 			return true
 		}
 	}

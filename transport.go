@@ -37,7 +37,9 @@ type DropError struct {
 	// Reported is true when the server has already recorded the outcome
 	// (a 429 answer), so no client report is sent for it.
 	Reported bool
-	Err      error
+	// Status is the HTTP status the server answered, 0 when none did.
+	Status int
+	Err    error
 }
 
 // Error describes the drop.
@@ -238,11 +240,11 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 		case err == nil && status/100 == 2:
 			return nil
 		case err == nil && status == http.StatusTooManyRequests:
-			return &DropError{Reason: DropRateLimit, Reported: true, Err: errors.New("server answered 429")}
+			return &DropError{Reason: DropRateLimit, Reported: true, Status: status, Err: errors.New("server answered 429")}
 		case err == nil && status == http.StatusRequestEntityTooLarge:
-			return &DropError{Reason: DropSendError, Err: errors.New("server answered 413: envelope too large")}
+			return &DropError{Reason: DropSendError, Status: status, Err: errors.New("server answered 413: envelope too large")}
 		case err == nil && status < 500:
-			return &DropError{Reason: DropSendError, Err: fmt.Errorf("server answered %d", status)}
+			return &DropError{Reason: DropSendError, Status: status, Err: fmt.Errorf("server answered %d", status)}
 		}
 		reason := DropSendError
 		if err != nil {
@@ -255,7 +257,7 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 		}
 		wait := t.cfg.backoff(attempt)
 		if attempt >= t.cfg.maxAttempts || t.cfg.now().Add(wait).Sub(start) > t.cfg.budget {
-			return &DropError{Reason: reason, Err: fmt.Errorf("after %d attempts: %w", attempt, err)}
+			return &DropError{Reason: reason, Status: status, Err: fmt.Errorf("after %d attempts: %w", attempt, err)}
 		}
 		t.cfg.logger.Debug("raven: retrying envelope", slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		timer := time.NewTimer(wait)
@@ -266,7 +268,7 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 			return &DropError{Reason: DropNetworkError, Err: fmt.Errorf("%w (gave up: %v)", err, ctx.Err())}
 		case <-t.closed:
 			timer.Stop()
-			return &DropError{Reason: reason, Err: fmt.Errorf("%w (transport closed)", err)}
+			return &DropError{Reason: reason, Status: status, Err: fmt.Errorf("%w (transport closed)", err)}
 		}
 	}
 }
