@@ -25,7 +25,9 @@ type PanicError struct {
 }
 
 // Error describes the panic.
-func (e *PanicError) Error() string { return fmt.Sprintf("ravenerrgroup: goroutine panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("ravenerrgroup: goroutine panicked: %v", e.Value)
+}
 
 // Unwrap returns the panic value when it is an error.
 func (e *PanicError) Unwrap() error {
