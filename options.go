@@ -247,6 +247,17 @@ func WithMaxErrorDepth(n int) Option {
 	})
 }
 
+// WithMaxFrames bounds the frames of one stack trace (default
+// DefaultMaxFrames); deeper stacks keep both ends. The size budget still
+// trims events over MaxEventBytes.
+func WithMaxFrames(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxFrames = n
+		}
+	})
+}
+
 // WithTags sets tags added to every event (scope tags win).
 func WithTags(tags map[string]string) Option {
 	return optionFunc(func(c *config) {

@@ -22,18 +22,50 @@ const (
 
 // capturePCs records the calling goroutine's stack, skipping skip frames
 // above its caller, into buf when it fits and into a larger slice when it
-// does not (there is no fixed depth limit short of maxPCs).
+// does not. Stacks deeper than maxPCs (runaway recursion) keep their
+// innermost and outermost halves.
 func capturePCs(skip int, buf []uintptr) []uintptr {
 	if len(buf) == 0 {
 		buf = make([]uintptr, initialPCs)
 	}
+	base := skip + 2 // runtime.Callers and this function
 	for {
-		n := runtime.Callers(skip+2, buf)
-		if n < len(buf) || len(buf) >= maxPCs {
+		n := runtime.Callers(base, buf)
+		if n < len(buf) {
 			return buf[:n]
+		}
+		if len(buf) >= maxPCs {
+			return captureEnds(base, buf)
 		}
 		buf = make([]uintptr, 2*len(buf))
 	}
+}
+
+// captureEnds fills the second half of a full buffer with the outermost
+// frames of a stack deeper than the buffer. It finds the depth by probing
+// with a one-frame buffer: each probe walks the stack, and there are about
+// log2(depth) of them, paid only by pathologically deep stacks.
+func captureEnds(base int, buf []uintptr) []uintptr {
+	var one [1]uintptr
+	// Frame i (counted as in capturePCs) is base+i frames above capturePCs;
+	// here two more calls (captureEnds, the closure) sit on top.
+	exists := func(i int) bool { return runtime.Callers(base+2+i, one[:]) > 0 }
+	lo, hi := len(buf)-1, 2*len(buf) // frame lo exists; find the last one
+	for exists(hi) {
+		lo, hi = hi, 2*hi
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if exists(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	depth := lo + 1
+	half := len(buf) / 2
+	n := runtime.Callers(base+1+depth-half, buf[half:]) // +1: captureEnds
+	return buf[:half+n]
 }
 
 // frameInfo is what the symbolizer knows about the process.
