@@ -53,7 +53,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.root = newScope(c, c.cfg.maxBreadcrumbs)
-	if c.cfg.dsn == "" && c.cfg.transport == nil {
+	if c.cfg.dsn == "" && c.cfg.transport == nil && c.cfg.spotlight == "" {
 		return c, nil // disabled
 	}
 	if c.cfg.dsn != "" {
@@ -64,12 +64,15 @@ func New(opts ...Option) (*Client, error) {
 		c.dsn = d
 	}
 	c.transport = c.cfg.transport
-	if c.transport == nil {
+	if c.transport == nil && c.dsn != nil {
 		t, err := NewHTTPTransport(c.dsn, append([]TransportOption{WithTransportLogger(c.cfg.logger)}, c.cfg.httpOpts...)...)
 		if err != nil {
 			return nil, err
 		}
 		c.transport = t
+	}
+	if c.cfg.spotlight != "" {
+		c.transport = newSpotlight(c.cfg.spotlight, c.transport, c.cfg.logger)
 	}
 	c.frames = newFrameInfo(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
 	c.static = newStaticInfo(c.cfg.serverName)

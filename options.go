@@ -31,6 +31,9 @@ const (
 	EnvDSN         = "SENTRY_DSN"
 	EnvRelease     = "SENTRY_RELEASE"
 	EnvEnvironment = "SENTRY_ENVIRONMENT"
+	// EnvSpotlight enables Spotlight: "1" or "true" for DefaultSpotlightURL,
+	// or the sidecar's URL.
+	EnvSpotlight = "SENTRY_SPOTLIGHT"
 )
 
 // Option configures a Client.
@@ -93,6 +96,8 @@ type config struct {
 	onDrop                                      func(Drop)
 	httpOpts                                    []TransportOption
 	scrubKeys                                   []string
+	spotlight                                   string
+	spotlightSet                                bool
 	ext                                         extConfig // outbox and crash reporting (outbox.go, crash.go)
 	debugIgnoreEnv                              bool
 }
@@ -125,6 +130,9 @@ func (c *config) resolve(opts []Option) error {
 		}
 		if !c.environmentSet {
 			c.environment = os.Getenv(EnvEnvironment)
+		}
+		if !c.spotlightSet {
+			c.spotlight = spotlightURL(os.Getenv(EnvSpotlight))
 		}
 	}
 	if c.release == "" {
