@@ -34,6 +34,7 @@ type Client struct {
 	closeOnce sync.Once
 	closeErr  error
 	ext       clientExt // outbox and crash reporter (outbox.go, crash.go)
+	fpLimit   *fingerprintLimiter
 }
 
 // staticInfo is computed once per client and shared by every event.
@@ -73,6 +74,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if c.cfg.spotlight != "" {
 		c.transport = newSpotlight(c.cfg.spotlight, c.transport, c.cfg.logger)
+	}
+	if c.cfg.fpLimit > 0 {
+		c.fpLimit = newFingerprintLimiter(c.cfg.fpLimit, c.cfg.fpBurst)
 	}
 	c.frames = newFrameInfo(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
 	c.static = newStaticInfo(c.cfg.serverName)
@@ -356,6 +360,10 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 	ev, reason, err := c.buildEvent(p)
 	if ev == nil {
 		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		return
+	}
+	if c.fpLimit != nil && !c.fpLimit.allow(ev) {
+		c.recordDrop(Drop{Reason: DropRateLimit, EventID: p.id, Count: 1, Err: errors.New("fingerprint rate limit")}, false)
 		return
 	}
 	payload, err := encodeEvent(ev, MaxEventBytes)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"regexp"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Defaults for options left unset.
@@ -98,6 +100,8 @@ type config struct {
 	scrubKeys                                   []string
 	spotlight                                   string
 	spotlightSet                                bool
+	fpLimit                                     rate.Limit
+	fpBurst                                     int
 	ext                                         extConfig // outbox and crash reporting (outbox.go, crash.go)
 	debugIgnoreEnv                              bool
 }
