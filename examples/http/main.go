@@ -1,0 +1,85 @@
+// Command http shows the net/http middleware: every request gets its own
+// scope (user, tags, breadcrumbs), panics are reported and answered 500,
+// and errors captured in handlers carry the request.
+//
+// It serves a few requests to itself against an in-process receiver (or
+// SENTRY_DSN when set) and exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"time"
+
+	"github.com/ravenkit/raven"
+	ravenhttp "github.com/ravenkit/raven/integrations/http"
+	ravenhttpclient "github.com/ravenkit/raven/integrations/httpclient"
+	"github.com/ravenkit/raven/raventest"
+)
+
+var errOutOfStock = errors.New("out of stock")
+
+func order(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	scope := raven.ScopeFromContext(ctx) // this request's own scope
+	scope.SetUser(&raven.User{ID: r.Header.Get("X-User")})
+	scope.SetTag("sku", r.PathValue("sku"))
+	raven.AddBreadcrumb(ctx, raven.Breadcrumb{Category: "stock", Message: "checked warehouse"})
+	if r.PathValue("sku") == "gone" {
+		raven.CaptureExceptionContext(ctx, fmt.Errorf("order %s: %w", r.PathValue("sku"), errOutOfStock))
+		http.Error(w, "out of stock", http.StatusConflict)
+		return
+	}
+	if r.PathValue("sku") == "crash" {
+		var prices map[string]int
+		prices["crash"]++ // a real bug: nil map
+	}
+	fmt.Fprintln(w, "ordered")
+}
+
+func main() {
+	dsn := os.Getenv(raven.EnvDSN)
+	if dsn == "" {
+		srv, err := raventest.Start()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer srv.Close()
+		dsn = srv.DSN()
+		defer func() { fmt.Printf("the receiver got %d events\n", len(srv.Events())) }()
+	}
+	if err := raven.Init(raven.WithDSN(dsn)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = raven.Close(ctx)
+	}()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders/{sku}", order)
+	web := httptest.NewServer(ravenhttp.Handler(mux))
+	defer web.Close()
+
+	client := &http.Client{Transport: ravenhttpclient.New(nil)} // breadcrumbs for outgoing calls
+	for _, sku := range []string{"book", "gone", "crash"} {
+		req, _ := http.NewRequest(http.MethodPost, web.URL+"/orders/"+sku, nil)
+		req.Header.Set("X-User", "user-"+sku)
+		resp, err := client.Do(req)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Printf("POST /orders/%s -> %d %s", sku, resp.StatusCode, body)
+	}
+}
