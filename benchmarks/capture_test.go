@@ -133,6 +133,9 @@ func benchHTTP(b *testing.B, timedFlush bool) {
 		cpu.report(b)
 		if timedFlush && b.Elapsed() > 0 {
 			b.ReportMetric(float64(srv.Events())/b.Elapsed().Seconds(), "events/s")
+			if n := srv.Events(); n > 0 {
+				b.ReportMetric(float64(srv.WireBytes())/float64(n), "wire-bytes/event")
+			}
 		}
 		if srv.Rejected() > 0 {
 			b.Errorf("server rejected %d requests: %v", srv.Rejected(), srv.Err())
@@ -143,6 +146,35 @@ func benchHTTP(b *testing.B, timedFlush bool) {
 		srv := sink.Start(0)
 		defer srv.Close()
 		c, ctx := newRaven(b, raven.WithDSN(srv.DSN()))
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+			if i++; i%httpBatch == 0 {
+				pause(b)
+				flushRaven(b, c)
+				resume(b)
+			}
+		}
+		flushRaven(b, c)
+		report(b, srv, cpu)
+		_ = c.Close(context.Background())
+	})
+	b.Run("raven-nogzip", func(b *testing.B) {
+		// raven's default transport with compression off: the server, in
+		// this process, then has no gzip to undo either.
+		srv := sink.Start(0)
+		defer srv.Close()
+		dsn, err := raven.ParseDSN(srv.DSN())
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr, err := raven.NewHTTPTransport(dsn, raven.WithGzip(false))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, ctx := newRaven(b, raven.WithDSN(srv.DSN()), raven.WithTransport(tr))
 		b.ReportAllocs()
 		cpu := startCPU()
 		i := 0

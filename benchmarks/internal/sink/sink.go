@@ -32,6 +32,7 @@ type Server struct {
 	reported atomic.Int64
 	requests atomic.Int64
 	bad      atomic.Int64
+	wire     atomic.Int64 // request body bytes as sent (compressed or not)
 
 	mu      sync.Mutex
 	lastErr error
@@ -61,6 +62,10 @@ func (s *Server) Events() int64 { return s.events.Load() }
 // discarded by client reports.
 func (s *Server) Reported() int64 { return s.reported.Load() }
 
+// WireBytes is the total size of the request bodies as they arrived,
+// before any decompression.
+func (s *Server) WireBytes() int64 { return s.wire.Load() }
+
 // Requests is the number of requests received.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
@@ -81,6 +86,7 @@ func (s *Server) Reset() {
 	s.reported.Store(0)
 	s.requests.Store(0)
 	s.bad.Store(0)
+	s.wire.Store(0)
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +100,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	cr := &countingReader{r: r.Body}
+	r.Body = cr
 	body, err := readBody(r)
+	_, _ = io.Copy(io.Discard, io.LimitReader(cr, 64<<20)) // whatever was left unread, so it is counted
+	s.wire.Add(cr.n)
 	if err == nil {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/envelope/"):
@@ -116,6 +126,19 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{}`)
 }
+
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }
 
 func readBody(r *http.Request) ([]byte, error) {
 	var rd io.Reader = io.LimitReader(r.Body, 64<<20)

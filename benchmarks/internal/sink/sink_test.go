@@ -81,11 +81,12 @@ func TestServerCounts(t *testing.T) {
 			assert.Equal(t, tc.reported, s.Reported())
 			assert.Equal(t, tc.rejections, s.Rejected())
 			assert.Equal(t, int64(1), s.Requests())
+			assert.Equal(t, int64(len(tc.body(t))), s.WireBytes())
 			if tc.rejections > 0 {
 				assert.Error(t, s.Err())
 			}
 			s.Reset()
-			assert.Zero(t, s.Events()+s.Reported()+s.Requests()+s.Rejected())
+			assert.Zero(t, s.Events()+s.Reported()+s.Requests()+s.Rejected()+s.WireBytes())
 		})
 	}
 }
