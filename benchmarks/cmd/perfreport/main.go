@@ -265,6 +265,10 @@ func (r *Report) targets() []target {
 	re, ok1 := r.get("DeliverHTTP", "raven", "events/s")
 	se, ok2 := r.get("DeliverHTTP", "sentry-go", "events/s")
 	add("Scenario 2: raven ≥ 2x sentry-go's delivered events/s", ok1 && ok2, re >= 2*se, fmt.Sprintf("%s vs %s events/s (%s)", num(re), num(se), ratio(re, se)))
+	if ng, ok := r.get("DeliverHTTP", "raven-nogzip", "events/s"); ok {
+		add("Scenario 2, for reference: raven with WithGzip(false) ≥ 2x", ok && se > 0, ng >= 2*se,
+			fmt.Sprintf("%s vs %s events/s (%s)", num(ng), num(se), ratio(ng, se)))
+	}
 	if r.Burst != nil {
 		for _, b := range r.Burst.Results {
 			if b.SDK == "raven" {
