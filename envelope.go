@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Item types of an envelope.
@@ -76,6 +77,9 @@ func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
 	buf = append(buf, '\n')
 	for i := range e.Items {
 		it := &e.Items[i]
+		if it.Type == "" || !utf8.ValidString(it.Type) {
+			return buf, fmt.Errorf("raven: envelope item %d: invalid type %q", i, it.Type)
+		}
 		buf = append(buf, `{"type":`...)
 		tb, _ := json.Marshal(it.Type)
 		buf = append(buf, tb...)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ravenkit/raven"
 	"github.com/stretchr/testify/assert"
@@ -120,4 +121,37 @@ func TestBreadcrumbJSONMatchesEncodingJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal(got, &back))
 		assert.Equal(t, ts.Truncate(time.Microsecond).UTC(), back.Timestamp.UTC())
 	}
+}
+
+// FuzzEnvelopeRoundTrip encodes envelopes built from arbitrary item types
+// and payloads (newlines, binary, empty) and parses them back.
+func FuzzEnvelopeRoundTrip(f *testing.F) {
+	f.Add("event", []byte(`{"a":1}`), "attachment", []byte("line1\nline2\n"))
+	f.Add("client_report", []byte{}, "x", []byte{0, 0xff, '\n'})
+	f.Fuzz(func(t *testing.T, type1 string, p1 []byte, type2 string, p2 []byte) {
+		if type1 == "" || type2 == "" {
+			return
+		}
+		env := &raven.Envelope{Header: raven.EnvelopeHeader{EventID: raven.NewEventID(), DSN: "https://k@h/1"},
+			Items: []raven.EnvelopeItem{{Type: type1, Payload: p1}, {Type: type2, Payload: p2}}}
+		b, err := env.Bytes()
+		if err != nil {
+			if utf8.ValidString(type1) && utf8.ValidString(type2) {
+				t.Fatalf("valid envelope refused: %v", err)
+			}
+			return // invalid item types are refused, not mangled
+		}
+		got, err := raven.ParseEnvelope(b)
+		if err != nil {
+			t.Fatalf("encoded envelope does not parse: %v\n%q", err, b)
+		}
+		if got.Header.EventID != env.Header.EventID || len(got.Items) != 2 {
+			t.Fatalf("header or item count changed: %+v", got)
+		}
+		for i := range env.Items {
+			if got.Items[i].Type != env.Items[i].Type || !bytes.Equal(got.Items[i].Payload, env.Items[i].Payload) {
+				t.Fatalf("item %d changed: %q -> %q", i, env.Items[i].Payload, got.Items[i].Payload)
+			}
+		}
+	})
 }

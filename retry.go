@@ -26,3 +26,23 @@ func ExponentialBackoff(base, max time.Duration) Backoff {
 		return half + time.Duration(rand.Int64N(int64(half)+1))
 	}
 }
+
+// CheckRetry decides whether a failed attempt is tried again: status is
+// the server's answer (0 when none came) and err the network error (nil
+// when the server answered).
+type CheckRetry func(status int, err error) bool
+
+// DefaultCheckRetry retries network errors and 5xx answers; 4xx answers
+// (413 and 429 included) are final.
+func DefaultCheckRetry(status int, err error) bool {
+	return err != nil || status >= 500
+}
+
+// WithCheckRetry replaces DefaultCheckRetry.
+func WithCheckRetry(f CheckRetry) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) {
+		if f != nil {
+			c.checkRetry = f
+		}
+	})
+}

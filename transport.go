@@ -81,6 +81,7 @@ type httpConfig struct {
 	maxAttempts int
 	budget      time.Duration
 	backoff     Backoff
+	checkRetry  CheckRetry
 	now         func() time.Time
 	userAgent   string
 }
@@ -170,7 +171,7 @@ func NewHTTPTransport(dsn *DSN, opts ...TransportOption) (*HTTPTransport, error)
 	}
 	t := &HTTPTransport{dsn: dsn, url: dsn.EnvelopeURL(), auth: dsn.AuthHeader(), closed: make(chan struct{}),
 		cfg: httpConfig{timeout: DefaultRequestTimeout, gzip: true, maxAttempts: DefaultMaxAttempts,
-			budget: DefaultRetryBudget, backoff: ExponentialBackoff(200*time.Millisecond, 5*time.Second),
+			budget: DefaultRetryBudget, backoff: ExponentialBackoff(200*time.Millisecond, 5*time.Second), checkRetry: DefaultCheckRetry,
 			userAgent: "raven-go/" + SDKVersion}}
 	for _, o := range opts {
 		if o != nil {
@@ -243,7 +244,10 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 			return &DropError{Reason: DropRateLimit, Reported: true, Status: status, Err: errors.New("server answered 429")}
 		case err == nil && status == http.StatusRequestEntityTooLarge:
 			return &DropError{Reason: DropSendError, Status: status, Err: errors.New("server answered 413: envelope too large")}
-		case err == nil && status < 500:
+		case !t.cfg.checkRetry(status, err):
+			if err != nil {
+				return &DropError{Reason: DropNetworkError, Err: err}
+			}
 			return &DropError{Reason: DropSendError, Status: status, Err: fmt.Errorf("server answered %d", status)}
 		}
 		reason := DropSendError

@@ -306,3 +306,20 @@ func TestTransportDirectUse(t *testing.T) {
 	_, err = raven.NewHTTPTransport(nil)
 	assert.Error(t, err)
 }
+
+func TestCheckRetryPolicy(t *testing.T) {
+	srv := raventest.NewServer(t)
+	srv.FailNext(1, 503)
+	noRetry := raven.WithHTTPTransportOptions(raven.WithCheckRetry(func(status int, err error) bool { return false }))
+	c, err := raven.New(raven.WithDSN(srv.DSN()), noRetry, fastRetries())
+	require.NoError(t, err)
+	c.CaptureMessage("not retried")
+	require.NoError(t, c.Flush(context.Background()))
+	assert.Equal(t, 1, srv.Requests()-len(srv.ClientReports()))
+	closeClient(t, c)
+	assert.Equal(t, uint64(1), c.Stats().Dropped[raven.DropSendError])
+	assert.True(t, raven.DefaultCheckRetry(0, errors.New("reset")))
+	assert.True(t, raven.DefaultCheckRetry(502, nil))
+	assert.False(t, raven.DefaultCheckRetry(429, nil))
+	assert.False(t, raven.DefaultCheckRetry(400, nil))
+}
