@@ -252,3 +252,43 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 	})
 }
+
+func TestNoSecretInAnyDeliveredByte(t *testing.T) {
+	// secrets made at run time, so that no source line (context lines are
+	// sent) contains them
+	secret := func(name string) string { return name + "-" + string(raven.NewEventID())[:12] }
+	hdr, query, cookie, form, extra, crumb, apikey, xff := secret("hdr"), secret("query"), secret("cookie"),
+		secret("form"), secret("extra"), secret("crumb"), secret("apikey"), secret("xff")
+	secrets := []string{hdr, query, cookie, form, extra, crumb, apikey, xff}
+	srv, c, web := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		scope := raven.ScopeFromContext(r.Context())
+		scope.SetExtra("user_password", extra)
+		scope.AddBreadcrumb(raven.Breadcrumb{Category: "auth", Data: map[string]any{"session_token": crumb}})
+		panic("fail with secrets around")
+	}), ravenhttp.WithRequestBody(0), ravenhttp.WithSendDefaultPII())
+	body := "user=ann&password=" + form
+	req, err := http.NewRequest(http.MethodPost, web.URL+"/login?next=%2Fhome&access_token="+query, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+hdr)
+	req.Header.Set("X-Api-Key", apikey)
+	req.Header.Set("X-Forwarded-For", xff)
+	req.Header.Set("Cookie", "theme=dark; sessionid="+cookie)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	flushClose(t, c)
+	require.Len(t, srv.Events(), 1)
+	bodies := srv.Bodies()
+	require.NotEmpty(t, bodies)
+	for _, b := range bodies {
+		for _, s := range secrets {
+			assert.NotContains(t, string(b), s)
+		}
+	}
+	ev := srv.Events()[0]
+	assert.Contains(t, ev.Request.Data, "user=ann", "harmless form fields stay")
+	assert.Contains(t, ev.Request.Cookies, "theme=dark")
+	assert.Contains(t, ev.Request.QueryString, "next=%2Fhome")
+}
