@@ -163,7 +163,7 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	if c.cfg.sampleRate < 1 && (c.cfg.sampleRate == 0 || rand.Float64() >= c.cfg.sampleRate) {
 		c.recordDrop(Drop{Reason: DropSampleRate, EventID: id, Count: 1}, false)
-		return id
+		return "" // nothing will be sent
 	}
 	p := pendingPool.Get().(*pending)
 	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,

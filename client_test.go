@@ -331,7 +331,7 @@ func TestSampleRateZeroSendsNothing(t *testing.T) {
 		mu.Unlock()
 	}))
 	for i := 0; i < 10; i++ {
-		c.CaptureException(errors.New("x"))
+		assert.Empty(t, c.CaptureException(errors.New("x")), "no id for an event that will not be sent")
 	}
 	flush(t, c)
 	assert.Empty(t, rec.events(t))
