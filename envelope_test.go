@@ -155,3 +155,15 @@ func FuzzEnvelopeRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestTimestampFormat(t *testing.T) {
+	for _, ts := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 6007008, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("x", -7*3600)),
+		time.Date(12345, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		b, err := json.Marshal(raven.Breadcrumb{Timestamp: ts})
+		require.NoError(t, err)
+		assert.Equal(t, `{"timestamp":"`+ts.UTC().Format("2006-01-02T15:04:05.000000Z")+`"}`, string(b))
+	}
+}

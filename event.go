@@ -303,7 +303,37 @@ func appendTime(buf []byte, t time.Time) []byte {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return t.UTC().AppendFormat(buf, timeLayout)
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(buf, timeLayout)
+	}
+	// timeLayout by hand: AppendFormat parses the layout on every call, and
+	// every breadcrumb carries a timestamp.
+	buf = appendDigits(buf, y, 4)
+	buf = append(buf, '-')
+	buf = appendDigits(buf, int(mo), 2)
+	buf = append(buf, '-')
+	buf = appendDigits(buf, d, 2)
+	buf = append(buf, 'T')
+	buf = appendDigits(buf, h, 2)
+	buf = append(buf, ':')
+	buf = appendDigits(buf, mi, 2)
+	buf = append(buf, ':')
+	buf = appendDigits(buf, sec, 2)
+	buf = append(buf, '.')
+	buf = appendDigits(buf, t.Nanosecond()/1000, 6)
+	return append(buf, 'Z')
+}
+
+func appendDigits(buf []byte, v, width int) []byte {
+	var tmp [8]byte
+	for i := width - 1; i >= 0; i-- {
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(buf, tmp[:width]...)
 }
 
 // boolPtr returns a pointer to b.
