@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,4 +55,33 @@ func TestWithSentryDSN(t *testing.T) {
 		schematest.Check(t, raw)
 	}
 	assert.Equal(t, 2, strings.Count(out.String(), "sent event "), "ids of the direct captures")
+}
+
+// TestCommandWithSentryDSN runs the built command, as a user would, with
+// SENTRY_DSN pointing at a receiver.
+func TestCommandWithSentryDSN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := filepath.Join(t.TempDir(), "quickstart")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	srv := raventest.NewServer(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "SENTRY_DSN="+srv.DSN())
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "exit status 0 expected:\n%s", out)
+	assert.Equal(t, 2, strings.Count(string(out), "sent event "))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := srv.WaitForEvents(ctx, 3)
+	require.NoError(t, err)
+	assert.Len(t, evs, 3)
+
+	// and without a DSN it prints what its own receiver got
+	cmd = exec.Command(bin)
+	cmd.Env = append(os.Environ(), "SENTRY_DSN=")
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "3 events captured, 3 received.")
 }
