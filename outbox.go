@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -124,7 +125,10 @@ type outbox struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex // serialises writes and evictions in this process
-	once   sync.Once
+	// mayHave is false once a pass found the directory empty and nothing
+	// was stored since: live deliveries then do not rescan the directory.
+	mayHave atomic.Bool
+	once    sync.Once
 }
 
 // errSpooled tells the client an envelope was stored in the outbox: it is
@@ -179,7 +183,9 @@ func (o *outbox) Send(ctx context.Context, envs []*Envelope) error {
 		spooled = true
 	}
 	if delivered {
-		o.poke() // the server is reachable: send what waits on disk
+		if o.mayHave.Load() {
+			o.poke() // the server is reachable: send what waits on disk
+		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -250,6 +256,7 @@ func flattenErrors(err error) []error {
 func (o *outbox) run() {
 	defer close(o.done)
 	backoff := o.cfg.minBackoff
+	o.mayHave.Store(true)
 	timer := time.NewTimer(0) // a first pass at start picks up earlier runs
 	defer timer.Stop()
 	armed := true
@@ -287,6 +294,7 @@ func (o *outbox) run() {
 			armed = true
 		default:
 			backoff = o.cfg.minBackoff
+			o.mayHave.Store(false)
 		}
 	}
 }
@@ -336,6 +344,7 @@ func eventsInName(n string) int {
 // store writes env atomically (temporary file, fsync, rename) and evicts
 // the oldest files beyond the limits.
 func (o *outbox) store(env *Envelope) error {
+	o.mayHave.Store(true)
 	b, err := env.Bytes()
 	if err != nil {
 		return err
