@@ -167,3 +167,37 @@ func TestTimestampFormat(t *testing.T) {
 		assert.Equal(t, `{"timestamp":"`+ts.UTC().Format("2006-01-02T15:04:05.000000Z")+`"}`, string(b))
 	}
 }
+
+func TestStacktraceJSONMatchesEncodingJSON(t *testing.T) {
+	st := &raven.Stacktrace{Frames: []raven.Frame{
+		{Function: "main", Module: "main", Filename: "main.go", AbsPath: "/src/main.go", Lineno: 10, InApp: true,
+			PreContext: []string{"a\t<b>", ""}, ContextLine: "panic(\"x\") \xff", PostContext: []string{"}"}},
+		{Function: "goexit"},
+		{},
+	}}
+	got, err := json.Marshal(st)
+	require.NoError(t, err)
+	type plainFrame struct {
+		Function    string   `json:"function,omitempty"`
+		Module      string   `json:"module,omitempty"`
+		Filename    string   `json:"filename,omitempty"`
+		AbsPath     string   `json:"abs_path,omitempty"`
+		Lineno      int      `json:"lineno,omitempty"`
+		InApp       bool     `json:"in_app"`
+		PreContext  []string `json:"pre_context,omitempty"`
+		ContextLine string   `json:"context_line,omitempty"`
+		PostContext []string `json:"post_context,omitempty"`
+	}
+	var frames []plainFrame
+	for _, f := range st.Frames {
+		frames = append(frames, plainFrame(f))
+	}
+	want, err := json.Marshal(struct {
+		Frames []plainFrame `json:"frames"`
+	}{frames})
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
+	var back raven.Stacktrace
+	require.NoError(t, json.Unmarshal(got, &back))
+	assert.Len(t, back.Frames, 3)
+}

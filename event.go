@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -338,3 +339,64 @@ func appendDigits(buf []byte, v, width int) []byte {
 
 // boolPtr returns a pointer to b.
 func boolPtr(b bool) *bool { return &b }
+
+// MarshalJSON encodes the frames without reflection: stacks are the bulk
+// of most events. The output is what encoding/json would produce.
+func (s *Stacktrace) MarshalJSON() ([]byte, error) {
+	buf := make([]byte, 0, 64+256*len(s.Frames))
+	buf = append(buf, `{"frames":[`...)
+	for i := range s.Frames {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = s.Frames[i].appendJSON(buf)
+	}
+	return append(buf, "]}"...), nil
+}
+
+func (f *Frame) appendJSON(buf []byte) []byte {
+	buf = append(buf, '{')
+	first := true
+	field := func(k string) {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = append(buf, '"')
+		buf = append(buf, k...)
+		buf = append(buf, '"', ':')
+	}
+	str := func(k, v string) {
+		if v != "" {
+			field(k)
+			buf = appendJSONString(buf, v)
+		}
+	}
+	list := func(k string, v []string) {
+		if len(v) > 0 {
+			field(k)
+			buf = append(buf, '[')
+			for i, s := range v {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendJSONString(buf, s)
+			}
+			buf = append(buf, ']')
+		}
+	}
+	str("function", f.Function)
+	str("module", f.Module)
+	str("filename", f.Filename)
+	str("abs_path", f.AbsPath)
+	if f.Lineno != 0 {
+		field("lineno")
+		buf = strconv.AppendInt(buf, int64(f.Lineno), 10)
+	}
+	field("in_app")
+	buf = strconv.AppendBool(buf, f.InApp)
+	list("pre_context", f.PreContext)
+	str("context_line", f.ContextLine)
+	list("post_context", f.PostContext)
+	return append(buf, '}')
+}
