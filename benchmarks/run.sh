@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/PERFORMANCE.md: runs every benchmark of this module and
 # the burst program, then renders the report with cmd/perfreport.
-# Takes about 5 minutes on 2 cores. COUNT=n changes how many times each
+# Takes about 7 minutes on 2 cores. COUNT=n changes how many times each
 # benchmark runs (default 5; the report shows medians).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 # iterations bounds their wall time; the HTTP ones are slow per event.
 groups=(
 	"^Benchmark(CaptureException|CaptureExceptionEndToEnd|Recover|MiddlewarePanic)\$ 20000x"
-	"^Benchmark(CaptureHTTP|DeliverHTTP)\$ 2000x"
+	"^Benchmark(CaptureHTTP|DeliverHTTP|DeliverHTTPLatency)\$ 2000x"
 	"^Benchmark(Middleware|Disabled)\$ 1s"
 )
 cmds=()
@@ -26,6 +26,18 @@ for g in "${groups[@]}"; do
 	go test -run='^$' -bench="$pattern" -benchmem -count="$COUNT" -benchtime="$benchtime" . | tee -a "$tmp/bench.txt"
 done
 
+# The SDK's own benchmarks, in their packages: capture cost (root) and
+# middleware overhead (integrations/http).
+sdkcmds=(
+	"go test -run='^\$' -bench='^BenchmarkCaptureException\$' -benchmem -count=$COUNT -benchtime=50000x ."
+	"go test -run='^\$' -bench='^BenchmarkMiddleware\$' -benchmem -count=$COUNT -benchtime=300000x ./integrations/http"
+)
+for cmd in "${sdkcmds[@]}"; do
+	echo "+ (cd .. && $cmd)" >&2
+	(cd .. && eval "$cmd") | tee -a "$tmp/sdk.txt"
+	cmds+=("-cmd" "$cmd")
+done
+
 burst="go run ./cmd/burst -n 3000 -latency 20ms -timeout 60s"
 echo "+ $burst" >&2
 $burst -json "$tmp/burst.json" | tee "$tmp/burst.txt"
@@ -33,6 +45,6 @@ cmds+=("-cmd" "(cd benchmarks && $burst)")
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || true)
 go run ./cmd/perfreport -bench "$tmp/bench.txt" -burst "$tmp/burst.json" -burst-text "$tmp/burst.txt" \
-	-reading READING.md -commit "$commit" -go "$(go env GOVERSION)" \
+	-sdk-bench "$tmp/sdk.txt" -reading READING.md -commit "$commit" -go "$(go env GOVERSION)" \
 	-cmd "bash benchmarks/run.sh   # runs the commands below" "${cmds[@]}" -o ../docs/PERFORMANCE.md
 echo "wrote docs/PERFORMANCE.md" >&2

@@ -152,7 +152,13 @@ var scenarios = []scenario{
 			"raven-nogzip is raven's transport with WithGzip(false).", []string{"cpu-ns/op"}, false},
 	{"DeliverHTTP", "2b. Loopback HTTP, delivered events per second",
 		"Captures and the flushes that deliver them (50 at a time, below every SDK's queue, so nothing drops) " +
-			"are all timed; events/s counts what the server received.", []string{"events/s", "wire-bytes/event", "cpu-ns/op"}, false},
+			"are all timed; events/s counts what the server received. The nethttp rows are no SDK at all: one " +
+			"(x1) or four (x4) goroutines posting raven's envelope, already encoded and not compressed, with a " +
+			"bare http.Client to the same server, so they show what this machine's HTTP stack alone can carry.",
+		[]string{"events/s", "wire-bytes/event", "cpu-ns/op"}, false},
+	{"DeliverHTTPLatency", "2c. HTTP with a 1 ms round trip, delivered events per second",
+		"As 2b, against a server that answers 1 ms after each request arrives, as a collector in the same " +
+			"region would.", []string{"events/s", "wire-bytes/event", "cpu-ns/op"}, false},
 	{"Recover", "3. Recovering a string panic",
 		"A deferred recover that reports the panic with a stack, on the caller's goroutine (as in 1).",
 		nil, false},
@@ -167,7 +173,7 @@ var scenarios = []scenario{
 			"client and capturing left running.", []string{"goroutines"}, false},
 }
 
-var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "sentry-go", "raven-go"}
+var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4"}
 
 func num(v float64) string {
 	switch {
@@ -231,6 +237,11 @@ type Report struct {
 	CPUModel string
 	Cores    int
 	RawBench string
+	// SDK holds the benchmarks of the SDK's own packages (optional):
+	// BenchmarkCaptureException of the root package and BenchmarkMiddleware
+	// of integrations/http.
+	SDK    map[string]map[string]map[string]float64
+	RawSDK string
 }
 
 func (r *Report) get(scen, sdk, unit string) (float64, bool) {
@@ -262,13 +273,22 @@ func (r *Report) targets() []target {
 	ra, ok1 := r.get("CaptureException", "raven", "allocs/op")
 	sa, ok2 := r.get("CaptureException", "sentry-go", "allocs/op")
 	add("Scenario 1: raven ≤ 1/4 of sentry-go's allocs/op", ok1 && ok2, ra*4 <= sa, fmt.Sprintf("%s vs %s allocs/op (%s)", num(ra), num(sa), ratio(ra, sa)))
-	re, ok1 := r.get("DeliverHTTP", "raven", "events/s")
+	re, reOK := r.get("DeliverHTTP", "raven", "events/s")
 	se, ok2 := r.get("DeliverHTTP", "sentry-go", "events/s")
-	add("Scenario 2: raven ≥ 2x sentry-go's delivered events/s", ok1 && ok2, re >= 2*se, fmt.Sprintf("%s vs %s events/s (%s)", num(re), num(se), ratio(re, se)))
+	add("Scenario 2: raven ≥ 2x sentry-go's delivered events/s", reOK && ok2, re >= 2*se, fmt.Sprintf("%s vs %s events/s (%s)", num(re), num(se), ratio(re, se)))
 	if ng, ok := r.get("DeliverHTTP", "raven-nogzip", "events/s"); ok {
 		add("Scenario 2, for reference: raven with WithGzip(false) ≥ 2x", ok && se > 0, ng >= 2*se,
 			fmt.Sprintf("%s vs %s events/s (%s)", num(ng), num(se), ratio(ng, se)))
 	}
+	rl, ok1 := r.get("DeliverHTTPLatency", "raven", "events/s")
+	sl, ok2 := r.get("DeliverHTTPLatency", "sentry-go", "events/s")
+	add("Scenario 2 with a 1 ms round trip (2c): raven ≥ 2x sentry-go's delivered events/s", ok1 && ok2, rl >= 2*sl,
+		fmt.Sprintf("%s vs %s events/s (%s)", num(rl), num(sl), ratio(rl, sl)))
+	measured := fmt.Sprintf("%s events/s", num(re))
+	if h4, ok := r.get("DeliverHTTP", "nethttp-x4", "events/s"); ok {
+		measured += fmt.Sprintf("; HTTP alone, no SDK, 4 goroutines: %s events/s", num(h4))
+	}
+	add("Delivery: ≥ 20,000 events/s from capture to delivered, loopback, gzip (2b)", reOK, re >= 20000, measured)
 	if r.Burst != nil {
 		for _, b := range r.Burst.Results {
 			if b.SDK == "raven" {
@@ -289,6 +309,16 @@ func (r *Report) targets() []target {
 	}
 	rg, ok := r.get("Disabled", "raven", "goroutines")
 	add("Scenario 5: raven starts 0 goroutines", ok, rg == 0, fmt.Sprintf("%s goroutines", num(rg)))
+	if r.SDK != nil {
+		c, ok := r.SDK["CaptureException"][""]
+		add("SDK: root BenchmarkCaptureException ≤ 3 µs and ≤ 10 allocs on the caller's goroutine", ok,
+			c["ns/op"] <= 3000 && c["allocs/op"] <= 10, fmt.Sprintf("%s ns/op, %s allocs/op", num(c["ns/op"]), num(c["allocs/op"])))
+		bare, ok1 := r.SDK["Middleware"]["bare"]
+		mw, ok2 := r.SDK["Middleware"]["ravenhttp"]
+		o, oa := mw["ns/op"]-bare["ns/op"], mw["allocs/op"]-bare["allocs/op"]
+		add("SDK: ravenhttp adds ≤ 1 µs and ≤ 3 allocs to a request (integrations/http BenchmarkMiddleware)", ok1 && ok2,
+			o <= 1000 && oa <= 3, fmt.Sprintf("%s ns and %s allocs added", num(o), num(oa)))
+	}
 	return ts
 }
 
@@ -402,10 +432,32 @@ func (r *Report) Markdown() string {
 		p("\n")
 	}
 
+	if r.SDK != nil {
+		p("## The SDK's own benchmarks\n\n")
+		p("`BenchmarkCaptureException` of the root package (the scenario 1 capture with raven's in-memory test " +
+			"transport) and `BenchmarkMiddleware` of integrations/http (ravenhttp.Handler against the bare handler).\n\n")
+		p("| Benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|\n")
+		var names []string
+		for scen, rows := range r.SDK {
+			for sdk := range rows {
+				names = append(names, scen+"/"+sdk)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			scen, sdk, _ := strings.Cut(n, "/")
+			m := r.SDK[scen][sdk]
+			p("| %s | %s | %s | %s |\n", strings.TrimSuffix(n, "/"), num(m["ns/op"]), num(m["B/op"]), num(m["allocs/op"]))
+		}
+		p("\n")
+	}
 	if r.Reading != "" {
 		p("%s\n\n", strings.TrimSpace(r.Reading))
 	}
 	p("## Raw output\n\n<details><summary>go test -bench</summary>\n\n```\n%s\n```\n\n</details>\n", strings.TrimSpace(r.RawBench))
+	if r.RawSDK != "" {
+		p("\n<details><summary>go test -bench, the SDK's own packages</summary>\n\n```\n%s\n```\n\n</details>\n", strings.TrimSpace(r.RawSDK))
+	}
 	if r.BurstTxt != "" {
 		p("\n<details><summary>burst</summary>\n\n```\n%s\n```\n\n</details>\n", strings.TrimSpace(r.BurstTxt))
 	}
@@ -471,13 +523,14 @@ func main() {
 	burstPath := flag.String("burst", "", "cmd/burst -json output (optional)")
 	burstTxt := flag.String("burst-text", "", "cmd/burst table output (optional)")
 	readingPath := flag.String("reading", "", "markdown appended as the reading of the results (optional)")
+	sdkPath := flag.String("sdk-bench", "", "go test -bench output of the SDK's own packages (optional)")
 	var cmds multiFlag
 	flag.Var(&cmds, "cmd", "command that produced the results (repeatable)")
 	commit := flag.String("commit", "", "commit the results were produced at")
 	goVer := flag.String("go", runtime.Version(), "Go version")
 	out := flag.String("o", "", "output file (default stdout)")
 	flag.Parse()
-	if err := run(*benchPath, *burstPath, *burstTxt, *readingPath, cmds, *commit, *goVer, *out); err != nil {
+	if err := run(*benchPath, *burstPath, *burstTxt, *readingPath, *sdkPath, cmds, *commit, *goVer, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "perfreport:", err)
 		os.Exit(1)
 	}
@@ -488,7 +541,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, "\n") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
-func run(benchPath, burstPath, burstTxt, readingPath string, cmds []string, commit, goVer, out string) error {
+func run(benchPath, burstPath, burstTxt, readingPath, sdkPath string, cmds []string, commit, goVer, out string) error {
 	if benchPath == "" {
 		return fmt.Errorf("-bench is required")
 	}
@@ -521,6 +574,17 @@ func run(benchPath, burstPath, burstTxt, readingPath string, cmds []string, comm
 			return err
 		}
 		rep.BurstTxt = string(b)
+	}
+	if sdkPath != "" {
+		b, err := os.ReadFile(sdkPath)
+		if err != nil {
+			return err
+		}
+		sdk, err := ParseBench(strings.NewReader(string(b)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", sdkPath, err)
+		}
+		rep.SDK, rep.RawSDK = sdk.Median(), string(b)
 	}
 	if readingPath != "" {
 		b, err := os.ReadFile(readingPath)

@@ -20,6 +20,9 @@ BenchmarkCaptureException/sentry-go-2     	   20000	     20000 ns/op	     36000 
 BenchmarkDeliverHTTP/raven-2              	    2000	    100000 ns/op	      9000 events/s	   44655 B/op	     217 allocs/op
 BenchmarkDeliverHTTP/raven-nogzip-2           	    2000	    100000 ns/op	     11000 events/s	   44655 B/op	     217 allocs/op
 BenchmarkDeliverHTTP/sentry-go-2          	    2000	    200000 ns/op	      5000 events/s	   59622 B/op	     319 allocs/op
+BenchmarkDeliverHTTP/nethttp-x4-2          	    2000	     50000 ns/op	     16000 events/s	   24622 B/op	     109 allocs/op
+BenchmarkDeliverHTTPLatency/raven-2       	    2000	    400000 ns/op	      2500 events/s	   44655 B/op	     217 allocs/op
+BenchmarkDeliverHTTPLatency/sentry-go-2   	    2000	   1600000 ns/op	       625 events/s	   59622 B/op	     319 allocs/op
 BenchmarkMiddleware/baseline-2            	 1000000	       100 ns/op	       0 B/op	       0 allocs/op
 BenchmarkMiddleware/raven-2               	 1000000	       400 ns/op	      48 B/op	       2 allocs/op
 BenchmarkMiddleware/sentry-go-2           	 1000000	      1000 ns/op	    4000 B/op	      30 allocs/op
@@ -35,9 +38,9 @@ func TestParseBench(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "linux", b.Header["goos"])
 	assert.Equal(t, "Some CPU @ 2.0GHz", b.Header["cpu"])
-	require.Len(t, b.Samples, 11)
+	require.Len(t, b.Samples, 14)
 	assert.Equal(t, "CaptureException/raven", b.Samples[0].Name)
-	assert.Equal(t, "Disabled/raven", b.Samples[10].Name, "a name without -GOMAXPROCS suffix is kept whole")
+	assert.Equal(t, "Disabled/raven", b.Samples[13].Name, "a name without -GOMAXPROCS suffix is kept whole")
 
 	med := b.Median()
 	cases := []struct {
@@ -49,6 +52,7 @@ func TestParseBench(t *testing.T) {
 		{"CaptureException", "sentry-go", "allocs/op", 50},
 		{"DeliverHTTP", "raven", "events/s", 9000},
 		{"Disabled", "raven", "goroutines", 0},
+		{"DeliverHTTP", "nethttp-x4", "events/s", 16000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.scen+"/"+tc.sdk+"/"+tc.unit, func(t *testing.T) {
@@ -94,6 +98,10 @@ func TestMarkdown(t *testing.T) {
 		"| Scenario 5: raven starts 0 goroutines | 0 goroutines | met |",
 		"| Scenario 2, for reference: raven with WithGzip(false) ≥ 2x | 11,000 vs 5,000 events/s (2.20x) | met |",
 		"| Burst: raven delivers all | no results | not measured |",
+		// 2500 vs 625 events/s: 4x, met
+		"| Scenario 2 with a 1 ms round trip (2c): raven ≥ 2x sentry-go's delivered events/s | 2,500 vs 625 events/s (4.00x) | met |",
+		"| Delivery: ≥ 20,000 events/s from capture to delivered, loopback, gzip (2b) | 9,000 events/s; HTTP alone, no SDK, 4 goroutines: 16,000 events/s | **missed** |",
+		"| nethttp-x4 | 50,000 | 24,622 | 109 | 16,000 | — | — | 0.25x | 0.34x |",
 		"| Scenario 4 (MiddlewarePanic): raven's overhead ≤ 1/3 of sentry-go's | no results | not measured |",
 		"| raven | 1,200 | 37.0 | 1.00 | 1/17 | 1/50 |",
 		"| baseline | 100 | 0 | 0 | — | — |",
@@ -124,4 +132,29 @@ func FuzzParseBench(f *testing.F) {
 		r := &Report{Bench: b, Med: med, Date: time.Unix(0, 0)}
 		_ = r.Markdown()
 	})
+}
+
+func TestMarkdownSDKBenchmarks(t *testing.T) {
+	const sdkOut = `pkg: github.com/ravenkit/raven
+BenchmarkCaptureException-2   	   50000	       900 ns/op	      36 B/op	       1 allocs/op
+pkg: github.com/ravenkit/raven/integrations/http
+BenchmarkMiddleware/bare-2      	  300000	         3 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMiddleware/ravenhttp-2 	  300000	      1203 ns/op	     592 B/op	       3 allocs/op
+`
+	b, err := ParseBench(strings.NewReader(sample))
+	require.NoError(t, err)
+	sdk, err := ParseBench(strings.NewReader(sdkOut))
+	require.NoError(t, err)
+	r := &Report{Bench: b, Med: b.Median(), Date: time.Unix(0, 0), SDK: sdk.Median(), RawSDK: sdkOut}
+	md := r.Markdown()
+	for _, want := range []string{
+		"| SDK: root BenchmarkCaptureException ≤ 3 µs and ≤ 10 allocs on the caller's goroutine | 900 ns/op, 1.00 allocs/op | met |",
+		// 1200 ns added: over 1 µs
+		"| SDK: ravenhttp adds ≤ 1 µs and ≤ 3 allocs to a request (integrations/http BenchmarkMiddleware) | 1,200 ns and 3.00 allocs added | **missed** |",
+		"| CaptureException | 900 | 36.0 | 1.00 |",
+		"| Middleware/ravenhttp | 1,203 | 592 | 3.00 |",
+		"go test -bench, the SDK's own packages",
+	} {
+		assert.Contains(t, md, want)
+	}
 }

@@ -33,6 +33,7 @@ type Server struct {
 	requests atomic.Int64
 	bad      atomic.Int64
 	wire     atomic.Int64 // request body bytes as sent (compressed or not)
+	last     atomic.Pointer[[]byte]
 
 	mu      sync.Mutex
 	lastErr error
@@ -50,6 +51,17 @@ func Start(latency time.Duration) *Server {
 // DSN is a DSN pointing at the server, project 1.
 func (s *Server) DSN() string {
 	return strings.Replace(s.srv.URL, "http://", "http://public@", 1) + "/1"
+}
+
+// EnvelopeURL is the envelope endpoint of project 1.
+func (s *Server) EnvelopeURL() string { return s.srv.URL + "/api/1/envelope/" }
+
+// LastBody is the decoded body of the last request, or nil.
+func (s *Server) LastBody() []byte {
+	if p := s.last.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Close stops the server.
@@ -106,6 +118,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(cr, 64<<20)) // whatever was left unread, so it is counted
 	s.wire.Add(cr.n)
 	if err == nil {
+		s.last.Store(&body)
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/envelope/"):
 			err = s.countEnvelope(body)
