@@ -258,43 +258,69 @@ func (b *Breadcrumb) appendJSON(buf []byte) ([]byte, error) {
 	return append(buf, '}'), nil
 }
 
-// appendJSONString appends s as a JSON string, replacing invalid UTF-8.
+// appendJSONString appends s as a JSON string, byte for byte as
+// encoding/json writes it by default: <, > and & escaped for HTML, \b, \f,
+// \n, \r and \t in short form, other control characters as \u00XX,
+// U+2028 and U+2029 escaped, and every byte of invalid UTF-8 replaced by
+// \ufffd.
 func appendJSONString(buf []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	buf = append(buf, '"')
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
 				buf = append(buf, '\\', c)
-			case c == '\n':
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
 				buf = append(buf, '\\', 'n')
-			case c == '\r':
+			case '\r':
 				buf = append(buf, '\\', 'r')
-			case c == '\t':
+			case '\t':
 				buf = append(buf, '\\', 't')
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
+			default: // other control characters, <, > and &
 				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				buf = append(buf, c)
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
+			buf = append(buf, s[start:i]...)
 			buf = append(buf, `\ufffd`...)
 		case r == '\u2028' || r == '\u2029':
+			buf = append(buf, s[start:i]...)
 			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
 		default:
-			buf = append(buf, s[i:i+size]...)
+			i += size
+			continue
 		}
 		i += size
+		start = i
 	}
+	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
+
+// jsonSafe tells which ASCII bytes appendJSONString copies as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
