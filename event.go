@@ -2,7 +2,6 @@ package raven
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -198,38 +197,17 @@ const (
 	SDKVersion = "0.1.0"
 )
 
-// MarshalJSON encodes the event with its timestamp as RFC 3339 in UTC.
-// Breadcrumbs are appended by hand after the rest: through encoding/json,
-// the output of every Breadcrumb.MarshalJSON would be scanned again to be
-// compacted, which cost more than encoding them.
+// MarshalJSON encodes the event with its timestamp as RFC 3339 in UTC,
+// without reflection but for user values of types other than the common
+// ones: the bytes are those encoding/json writes for the struct, with the
+// timestamp and the breadcrumbs last.
 func (e *Event) MarshalJSON() ([]byte, error) {
-	type plain Event
-	cp := *e
-	crumbs := cp.Breadcrumbs
-	cp.Breadcrumbs = nil
-	b, err := json.Marshal(&struct {
-		*plain
-		Timestamp string `json:"timestamp"`
-	}{plain: (*plain)(&cp), Timestamp: formatTime(e.Timestamp)})
-	if err != nil || crumbs == nil {
-		return b, err
-	}
-	// b ends with '}'; a nil Values is written [] (the schema wants an array)
-	b = append(b[:len(b)-1], `,"breadcrumbs":{"values":[`...)
-	for i := range crumbs.Values {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if b, err = crumbs.Values[i].appendJSON(b); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, "]}}"...), nil
+	return e.appendJSON(make([]byte, 0, e.sizeHint()))
 }
 
 // MarshalJSON encodes the breadcrumb with its timestamp as RFC 3339 in UTC.
 // Breadcrumbs are the bulk of most events, so this avoids reflection for
-// everything but Data.
+// everything but Data values of types other than the common ones.
 func (b Breadcrumb) MarshalJSON() ([]byte, error) {
 	return b.appendJSON(make([]byte, 0, 96+len(b.Message)))
 }
@@ -248,12 +226,11 @@ func (b *Breadcrumb) appendJSON(buf []byte) ([]byte, error) {
 		}
 	}
 	if len(b.Data) > 0 {
-		d, err := json.Marshal(b.Data)
-		if err != nil {
+		buf = append(buf, `,"data":`...)
+		var err error
+		if buf, err = appendAnyMap(buf, b.Data, 0); err != nil {
 			return nil, err
 		}
-		buf = append(buf, `,"data":`...)
-		buf = append(buf, d...)
 	}
 	return append(buf, '}'), nil
 }
@@ -369,7 +346,11 @@ func boolPtr(b bool) *bool { return &b }
 // MarshalJSON encodes the frames without reflection: stacks are the bulk
 // of most events. The output is what encoding/json would produce.
 func (s *Stacktrace) MarshalJSON() ([]byte, error) {
-	buf := make([]byte, 0, 64+256*len(s.Frames))
+	return s.appendJSON(make([]byte, 0, 64+256*len(s.Frames))), nil
+}
+
+// appendJSON appends the stack's JSON encoding to buf.
+func (s *Stacktrace) appendJSON(buf []byte) []byte {
 	buf = append(buf, `{"frames":[`...)
 	for i := range s.Frames {
 		if i > 0 {
@@ -377,7 +358,7 @@ func (s *Stacktrace) MarshalJSON() ([]byte, error) {
 		}
 		buf = s.Frames[i].appendJSON(buf)
 	}
-	return append(buf, "]}"...), nil
+	return append(buf, "]}"...)
 }
 
 func (f *Frame) appendJSON(buf []byte) []byte {
