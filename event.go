@@ -245,9 +245,18 @@ func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			// eight bytes at a time while none needs escaping
+			w := s[i : i+8]
+			if jsonSafe[w[0]]&jsonSafe[w[1]]&jsonSafe[w[2]]&jsonSafe[w[3]]&
+				jsonSafe[w[4]]&jsonSafe[w[5]]&jsonSafe[w[6]]&jsonSafe[w[7]] != 0 {
+				i += 8
+				continue
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
+			if jsonSafe[c] != 0 {
 				i++
 				continue
 			}
@@ -291,10 +300,13 @@ func appendJSONString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// jsonSafe tells which ASCII bytes appendJSONString copies as they are.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+// jsonSafe is 1 for the bytes appendJSONString copies as they are: ASCII
+// but control characters, '"', '\\', '<', '>' and '&'.
+var jsonSafe = func() (t [256]uint8) {
 	for c := ' '; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+		if c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			t[c] = 1
+		}
 	}
 	return t
 }()
@@ -313,31 +325,37 @@ func appendTime(buf []byte, t time.Time) []byte {
 	if y < 0 || y > 9999 {
 		return t.AppendFormat(buf, timeLayout)
 	}
-	// timeLayout by hand: AppendFormat parses the layout on every call, and
-	// every breadcrumb carries a timestamp.
-	buf = appendDigits(buf, y, 4)
-	buf = append(buf, '-')
-	buf = appendDigits(buf, int(mo), 2)
-	buf = append(buf, '-')
-	buf = appendDigits(buf, d, 2)
-	buf = append(buf, 'T')
-	buf = appendDigits(buf, h, 2)
-	buf = append(buf, ':')
-	buf = appendDigits(buf, mi, 2)
-	buf = append(buf, ':')
-	buf = appendDigits(buf, sec, 2)
-	buf = append(buf, '.')
-	buf = appendDigits(buf, t.Nanosecond()/1000, 6)
-	return append(buf, 'Z')
+	// timeLayout by hand, two digits at a time: AppendFormat parses the
+	// layout on every call, and every breadcrumb carries a timestamp.
+	us := t.Nanosecond() / 1000
+	var b [len(timeLayout)]byte
+	put2(b[0:], y/100)
+	put2(b[2:], y%100)
+	b[4] = '-'
+	put2(b[5:], int(mo))
+	b[7] = '-'
+	put2(b[8:], d)
+	b[10] = 'T'
+	put2(b[11:], h)
+	b[13] = ':'
+	put2(b[14:], mi)
+	b[16] = ':'
+	put2(b[17:], sec)
+	b[19] = '.'
+	put2(b[20:], us/10000)
+	put2(b[22:], us/100%100)
+	put2(b[24:], us%100)
+	b[26] = 'Z'
+	return append(buf, b[:]...)
 }
 
-func appendDigits(buf []byte, v, width int) []byte {
-	var tmp [8]byte
-	for i := width - 1; i >= 0; i-- {
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(buf, tmp[:width]...)
+// put2 writes v (0 to 99) as two decimal digits at the start of b.
+func put2(b []byte, v int) {
+	const digits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+		"8081828384858687888990919293949596979899"
+	_ = b[1]
+	b[0], b[1] = digits[2*v], digits[2*v+1]
 }
 
 // boolPtr returns a pointer to b.

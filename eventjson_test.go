@@ -30,6 +30,16 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 	for c := 0; c < 256; c++ {
 		cases = append(cases, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"z")
+		for at := 0; at < 17; at++ { // at every place of the 8-byte words
+			b := []byte(strings.Repeat("abcdefgh", 3))
+			b[at] = byte(c)
+			cases = append(cases, string(b), string(b[:at+1]))
+		}
+	}
+	for _, r := range []string{"é", " ", " ", "🙂", "â", "â¨"} {
+		for at := 0; at < 17; at++ { // runes across word boundaries
+			cases = append(cases, strings.Repeat("x", at)+r+strings.Repeat("y", 17-at))
+		}
 	}
 	for r := rune(0x80); r < 0x3000; r++ {
 		cases = append(cases, string(r))
