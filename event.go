@@ -170,7 +170,7 @@ type Request struct {
 	URL         string            `json:"url,omitempty"`
 	QueryString string            `json:"query_string,omitempty"`
 	Fragment    string            `json:"fragment,omitempty"`
-	Cookies     string            `json:"cookies,omitempty"`
+	Cookies     map[string]string `json:"cookies,omitempty"` // name to value
 	Headers     map[string]string `json:"headers,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 	Data        any               `json:"data,omitempty"`

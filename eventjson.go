@@ -39,38 +39,27 @@ func (e *Event) appendJSON(buf []byte) ([]byte, error) {
 		}
 	}
 	if e.Exception != nil {
-		buf = append(buf, `,"exception":{"values":`...)
-		if e.Exception.Values == nil {
-			buf = append(buf, "null"...)
-		} else {
-			buf = append(buf, '[')
-			for i := range e.Exception.Values {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				if buf, err = e.Exception.Values[i].appendJSON(buf); err != nil {
-					return nil, err
-				}
+		// a nil Values is written [] (the schema wants an array)
+		buf = append(buf, `,"exception":{"values":[`...)
+		for i := range e.Exception.Values {
+			if i > 0 {
+				buf = append(buf, ',')
 			}
-			buf = append(buf, ']')
+			if buf, err = e.Exception.Values[i].appendJSON(buf); err != nil {
+				return nil, err
+			}
 		}
-		buf = append(buf, '}')
+		buf = append(buf, "]}"...)
 	}
 	if e.Threads != nil {
-		buf = append(buf, `,"threads":{"values":`...)
-		if e.Threads.Values == nil {
-			buf = append(buf, "null"...)
-		} else {
-			buf = append(buf, '[')
-			for i := range e.Threads.Values {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				buf = e.Threads.Values[i].appendJSON(buf)
+		buf = append(buf, `,"threads":{"values":[`...)
+		for i := range e.Threads.Values {
+			if i > 0 {
+				buf = append(buf, ',')
 			}
-			buf = append(buf, ']')
+			buf = e.Threads.Values[i].appendJSON(buf)
 		}
-		buf = append(buf, '}')
+		buf = append(buf, "]}"...)
 	}
 	if e.User != nil {
 		buf = appendKey(buf, "user")
@@ -305,7 +294,10 @@ func (r *Request) appendJSON(buf []byte) ([]byte, error) {
 	buf = appendStringMember(buf, "url", r.URL)
 	buf = appendStringMember(buf, "query_string", r.QueryString)
 	buf = appendStringMember(buf, "fragment", r.Fragment)
-	buf = appendStringMember(buf, "cookies", r.Cookies)
+	if len(r.Cookies) > 0 {
+		buf = appendKey(buf, "cookies")
+		buf = appendStringMap(buf, r.Cookies)
+	}
 	if len(r.Headers) > 0 {
 		buf = appendKey(buf, "headers")
 		buf = appendStringMap(buf, r.Headers)

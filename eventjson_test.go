@@ -85,6 +85,13 @@ func referenceMarshal(e *Event) ([]byte, error) {
 	cp := *e
 	crumbs := cp.Breadcrumbs
 	cp.Breadcrumbs = nil
+	// lists without values are written [], as breadcrumbs always were
+	if cp.Exception != nil && cp.Exception.Values == nil {
+		cp.Exception = &ExceptionList{Values: []Exception{}}
+	}
+	if cp.Threads != nil && cp.Threads.Values == nil {
+		cp.Threads = &ThreadList{Values: []Thread{}}
+	}
 	b, err := json.Marshal(&struct {
 		*plain
 		Timestamp string `json:"timestamp"`
@@ -364,7 +371,7 @@ func TestEventAppendJSONMatchesReference(t *testing.T) {
 			return &Event{Timestamp: jsonTS, Contexts: map[string]map[string]any{"nil": nil, "empty": {}, "x": {"a": nil}}}
 		}, false},
 		{"cookies, negative line", func() *Event {
-			return &Event{Timestamp: jsonTS, Request: &Request{Cookies: "a=1; b=<2>"},
+			return &Event{Timestamp: jsonTS, Request: &Request{Cookies: map[string]string{"a": "1", "b": "<2>"}},
 				Threads: &ThreadList{Values: []Thread{{Stacktrace: &Stacktrace{Frames: []Frame{{Lineno: -1}}}}}}}
 		}, false},
 		{"request data kinds", func() *Event {
@@ -385,7 +392,7 @@ func TestEventAppendJSONMatchesReference(t *testing.T) {
 				Threads:     &ThreadList{Values: []Thread{{Name: s, State: s, Stacktrace: &Stacktrace{Frames: []Frame{{Function: s, Module: s, Filename: s, AbsPath: s, PreContext: []string{s}, ContextLine: s, PostContext: []string{s}}}}}}},
 				Breadcrumbs: &BreadcrumbList{Values: []Breadcrumb{{Timestamp: jsonTS, Type: s, Category: s, Message: s, Level: Level(s), Data: map[string]any{s: s}}}},
 				User:        &User{ID: s, Username: s, Email: s, IPAddress: s, Name: s, Segment: s, Data: map[string]any{s: s}},
-				Request:     &Request{Method: s, URL: s, QueryString: s, Fragment: s, Cookies: s, Headers: map[string]string{s: s}, Env: map[string]string{s: s}, Data: s},
+				Request:     &Request{Method: s, URL: s, QueryString: s, Fragment: s, Cookies: map[string]string{s: s}, Headers: map[string]string{s: s}, Env: map[string]string{s: s}, Data: s},
 				Contexts:    map[string]map[string]any{s: {s: s}}, Tags: map[string]string{s: s}, Extra: map[string]any{s: s},
 				Fingerprint: []string{s}, Modules: map[string]string{s: s},
 				SDK: &SDKInfo{Name: s, Version: s, Integrations: []string{s}, Packages: []SDKPackage{{Name: s, Version: s}}},
@@ -471,6 +478,20 @@ func TestEventJSONValidatesAgainstSchema(t *testing.T) {
 	schematest.Check(t, b)
 	b, err = captureBenchEvent(t).MarshalJSON()
 	require.NoError(t, err)
+	schematest.Check(t, b)
+}
+
+// TestEventJSONEmptyListsAreArrays checks that exception, thread and
+// breadcrumb lists without values are written as empty arrays, which the
+// schema accepts, and not as null, which it does not.
+func TestEventJSONEmptyListsAreArrays(t *testing.T) {
+	ev := &Event{EventID: "0123456789abcdef0123456789abcdef", Timestamp: jsonTS, Platform: "go",
+		Exception: &ExceptionList{}, Threads: &ThreadList{}, Breadcrumbs: &BreadcrumbList{}}
+	b, err := ev.MarshalJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"exception":{"values":[]}`)
+	assert.Contains(t, string(b), `"threads":{"values":[]}`)
+	assert.Contains(t, string(b), `"breadcrumbs":{"values":[]}`)
 	schematest.Check(t, b)
 }
 

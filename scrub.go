@@ -257,7 +257,7 @@ func (s scrubber) request(r *Request) *Request {
 		h, _ := s.value(r.Headers)
 		cp.Headers = h.(map[string]string)
 	}
-	if r.Cookies != "" {
+	if len(r.Cookies) > 0 {
 		cp.Cookies = s.cookies(r.Cookies)
 	}
 	if len(r.Env) > 0 {
@@ -274,19 +274,16 @@ func (s scrubber) request(r *Request) *Request {
 	return &cp
 }
 
-// cookies scrubs a Cookie header value by cookie name.
-func (s scrubber) cookies(c string) string {
-	parts := strings.Split(c, ";")
-	for i, p := range parts {
-		name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
+// cookies scrubs cookies by name.
+func (s scrubber) cookies(c map[string]string) map[string]string {
+	out := make(map[string]string, len(c))
+	for name, v := range c {
 		if s.Sensitive(name) {
-			parts[i] = " " + name + "=" + Filtered
-			if i == 0 {
-				parts[i] = parts[i][1:]
-			}
+			v = Filtered
 		}
+		out[name] = v
 	}
-	return strings.Join(parts, ";")
+	return out
 }
 
 // body scrubs a raw request body: a JSON object or array by key, a form

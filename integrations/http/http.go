@@ -189,7 +189,12 @@ func (st *state) SentryRequest() *raven.Request {
 		req.Headers[k] = strings.Join(v, ", ")
 	}
 	if st.o.pii {
-		req.Cookies = r.Header.Get("Cookie")
+		if cs := r.Cookies(); len(cs) > 0 {
+			req.Cookies = make(map[string]string, len(cs))
+			for _, c := range cs {
+				req.Cookies[c.Name] = c.Value
+			}
+		}
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			req.Env = map[string]string{"REMOTE_ADDR": host}
 		}
