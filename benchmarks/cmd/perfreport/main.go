@@ -310,7 +310,14 @@ func (r *Report) targets() []target {
 	rg, ok := r.get("Disabled", "raven", "goroutines")
 	add("Scenario 5: raven starts 0 goroutines", ok, rg == 0, fmt.Sprintf("%s goroutines", num(rg)))
 	if r.SDK != nil {
-		c, ok := r.SDK["CaptureException"][""]
+		// the caller's cost alone: the sub-benchmark whose sender is held
+		var c map[string]float64
+		ok := false
+		for _, name := range []string{"caller_side,_sender_blocked", "caller_side", ""} {
+			if c, ok = r.SDK["CaptureException"][name]; ok {
+				break
+			}
+		}
 		add("SDK: root BenchmarkCaptureException ≤ 3 µs and ≤ 10 allocs on the caller's goroutine", ok,
 			c["ns/op"] <= 3000 && c["allocs/op"] <= 10, fmt.Sprintf("%s ns/op, %s allocs/op", num(c["ns/op"]), num(c["allocs/op"])))
 		bare, ok1 := r.SDK["Middleware"]["bare"]
@@ -434,8 +441,10 @@ func (r *Report) Markdown() string {
 
 	if r.SDK != nil {
 		p("## The SDK's own benchmarks\n\n")
-		p("`BenchmarkCaptureException` of the root package (the scenario 1 capture with raven's in-memory test " +
-			"transport) and `BenchmarkMiddleware` of integrations/http (ravenhttp.Handler against the bare handler).\n\n")
+		p("`BenchmarkCaptureException` of the root package captures the scenario 1 error with a transport that " +
+			"discards: the caller's cost while the sender runs on the other core (caller_side) or is held " +
+			"(caller_side,_sender_blocked), all the work for one event (end_to_end), and a client without a DSN " +
+			"(disabled). `BenchmarkMiddleware` of integrations/http is ravenhttp.Handler against the bare handler.\n\n")
 		p("| Benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|\n")
 		var names []string
 		for scen, rows := range r.SDK {
