@@ -2,7 +2,6 @@ package raven
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -157,8 +156,8 @@ type HTTPTransport struct {
 	auth     string
 	cfg      httpConfig
 	limits   *limiter
-	gzPool   sync.Pool
-	bufPool  sync.Pool
+	bufPool  sync.Pool // *bytes.Buffer: request bodies
+	rawPool  sync.Pool // *[]byte: envelopes before compression
 	closed   chan struct{}
 	closeOne sync.Once
 }
@@ -189,6 +188,7 @@ func NewHTTPTransport(dsn *DSN, opts ...TransportOption) (*HTTPTransport, error)
 	}
 	t.limits = newLimiter(t.cfg.now)
 	t.bufPool.New = func() any { return new(bytes.Buffer) }
+	t.rawPool.New = func() any { b := make([]byte, 0, 8<<10); return &b }
 	return t, nil
 }
 
@@ -280,32 +280,21 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 // encode writes the envelope, gzip-compressed when enabled, into a pooled
 // buffer the caller returns to t.bufPool.
 func (t *HTTPTransport) encode(env *Envelope) (*bytes.Buffer, error) {
-	buf := t.bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	raw, err := env.AppendTo(make([]byte, 0, 4096))
+	rawp := t.rawPool.Get().(*[]byte)
+	defer t.rawPool.Put(rawp)
+	raw, err := env.AppendTo((*rawp)[:0])
+	*rawp = raw[:0] // keep what it grew to
 	if err != nil {
-		t.bufPool.Put(buf)
 		return nil, err
 	}
+	buf := t.bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
 	if !t.cfg.gzip {
 		buf.Write(raw)
 		return buf, nil
 	}
-	zw, _ := t.gzPool.Get().(*gzip.Writer)
-	if zw == nil {
-		zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed)
-	} else {
-		zw.Reset(buf)
-	}
-	_, err = zw.Write(raw)
-	if cerr := zw.Close(); err == nil {
-		err = cerr
-	}
-	t.gzPool.Put(zw)
-	if err != nil {
-		t.bufPool.Put(buf)
-		return nil, err
-	}
+	// appendGzip writes in place once the pooled buffer is large enough
+	buf.Write(appendGzip(buf.AvailableBuffer(), raw))
 	return buf, nil
 }
 
