@@ -7,7 +7,6 @@
 package sink
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
@@ -33,7 +32,7 @@ type Server struct {
 	requests atomic.Int64
 	bad      atomic.Int64
 	wire     atomic.Int64 // request body bytes as sent (compressed or not)
-	last     atomic.Pointer[[]byte]
+	first    atomic.Pointer[[]byte]
 
 	mu      sync.Mutex
 	lastErr error
@@ -56,9 +55,10 @@ func (s *Server) DSN() string {
 // EnvelopeURL is the envelope endpoint of project 1.
 func (s *Server) EnvelopeURL() string { return s.srv.URL + "/api/1/envelope/" }
 
-// LastBody is the decoded body of the last request, or nil.
-func (s *Server) LastBody() []byte {
-	if p := s.last.Load(); p != nil {
+// FirstBody is the decoded body of the first request the server accepted,
+// or nil. It is copied once, so later requests cost the server nothing.
+func (s *Server) FirstBody() []byte {
+	if p := s.first.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -114,11 +114,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	cr := &countingReader{r: r.Body}
 	r.Body = cr
-	body, err := readBody(r)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	err := readBody(r, buf)
 	_, _ = io.Copy(io.Discard, io.LimitReader(cr, 64<<20)) // whatever was left unread, so it is counted
 	s.wire.Add(cr.n)
+	body := buf.Bytes()
 	if err == nil {
-		s.last.Store(&body)
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/envelope/"):
 			err = s.countEnvelope(body)
@@ -136,8 +138,25 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if s.first.Load() == nil {
+		c := bytes.Clone(body)
+		s.first.CompareAndSwap(nil, &c)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{}`)
+}
+
+// Request bodies are read into pooled buffers: the server shares its
+// process with the SDK under test, so its garbage would be collected on the
+// SDK's time.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
 }
 
 type countingReader struct {
@@ -155,7 +174,8 @@ func (c *countingReader) Close() error { return c.r.Close() }
 
 var gzipReaders sync.Pool
 
-func readBody(r *http.Request) ([]byte, error) {
+// readBody appends the decoded request body to buf.
+func readBody(r *http.Request, buf *bytes.Buffer) error {
 	var rd io.Reader = io.LimitReader(r.Body, 64<<20)
 	switch r.Header.Get("Content-Encoding") {
 	case "":
@@ -171,20 +191,21 @@ func readBody(r *http.Request) ([]byte, error) {
 			err = zr.Reset(rd)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer gzipReaders.Put(zr)
 		rd = zr
 	case "deflate":
 		zr, err := zlib.NewReader(rd)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rd = zr
 	default:
-		return nil, fmt.Errorf("unsupported Content-Encoding %q", r.Header.Get("Content-Encoding"))
+		return fmt.Errorf("unsupported Content-Encoding %q", r.Header.Get("Content-Encoding"))
 	}
-	return io.ReadAll(rd)
+	_, err := buf.ReadFrom(rd)
+	return err
 }
 
 // countStore reads a legacy store request: a JSON event, or base64 of a
@@ -231,22 +252,15 @@ type clientReport struct {
 
 // countEnvelope walks an envelope: a header line, then items made of a
 // header line and a payload (length-prefixed or up to the next newline).
+// Every event payload is checked to be JSON.
 func (s *Server) countEnvelope(body []byte) error {
-	br := bufio.NewReader(bytes.NewReader(body))
-	if _, err := br.ReadBytes('\n'); err != nil && err != io.EOF {
-		return err
-	}
+	_, rest := cutLine(body)
 	var events, reported int64
-	for {
-		line, err := br.ReadBytes('\n')
+	for len(rest) > 0 {
+		var line []byte
+		line, rest = cutLine(rest)
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
 			continue
 		}
 		var h itemHeader
@@ -255,19 +269,15 @@ func (s *Server) countEnvelope(body []byte) error {
 		}
 		var payload []byte
 		if h.Length != nil {
-			if *h.Length < 0 || *h.Length > len(body) {
+			if *h.Length < 0 || *h.Length > len(rest) {
 				return fmt.Errorf("item length %d out of range", *h.Length)
 			}
-			payload = make([]byte, *h.Length)
-			if _, err := io.ReadFull(br, payload); err != nil {
-				return fmt.Errorf("item payload: %w", err)
-			}
-			if b, err := br.ReadByte(); err == nil && b != '\n' {
-				_ = br.UnreadByte()
+			payload, rest = rest[:*h.Length], rest[*h.Length:]
+			if len(rest) > 0 && rest[0] == '\n' {
+				rest = rest[1:]
 			}
 		} else {
-			payload, _ = br.ReadBytes('\n')
-			payload = bytes.TrimRight(payload, "\n")
+			payload, rest = cutLine(rest)
 		}
 		switch h.Type {
 		case "event":
@@ -290,4 +300,12 @@ func (s *Server) countEnvelope(body []byte) error {
 	s.events.Add(events)
 	s.reported.Add(reported)
 	return nil
+}
+
+// cutLine splits b after its first newline, which is not part of line.
+func cutLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
 }

@@ -84,6 +84,9 @@ func TestServerCounts(t *testing.T) {
 			assert.Equal(t, int64(len(tc.body(t))), s.WireBytes())
 			if tc.rejections > 0 {
 				assert.Error(t, s.Err())
+				assert.Nil(t, s.FirstBody(), "a rejected body is not kept")
+			} else if tc.path == "/api/1/envelope/" {
+				assert.Equal(t, twoEventsAndReport, string(s.FirstBody()), "kept decoded")
 			}
 			s.Reset()
 			assert.Zero(t, s.Events()+s.Reported()+s.Requests()+s.Rejected()+s.WireBytes())
@@ -100,8 +103,13 @@ func TestServerReceivesRavenEvents(t *testing.T) {
 	for range 3 {
 		c.CaptureMessage("hello")
 	}
+	require.NoError(t, c.Flush(context.Background()))
+	first := s.FirstBody()
+	require.NotNil(t, first)
+	c.CaptureMessage("another")
 	require.NoError(t, c.Close(context.Background()))
-	assert.Equal(t, int64(3), s.Events())
+	assert.Equal(t, int64(4), s.Events())
+	assert.Equal(t, first, s.FirstBody(), "the first body stays")
 	assert.Zero(t, s.Rejected(), "%v", s.Err())
 }
 
