@@ -3,6 +3,7 @@ package raven_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ravenkit/raven"
 	"github.com/ravenkit/raven/raventest"
@@ -29,13 +30,19 @@ func ExampleGo() {
 	tr := raventest.NewTransport()
 	client, _ := raven.New(raven.WithDSN("https://key@sentry.example.com/1"), raven.WithTransport(tr))
 
-	done := make(chan struct{})
 	raven.Go(client.WithScope(context.Background()), func(ctx context.Context) {
-		defer close(done)
 		panic("worker failed")
 	})
-	<-done
+	// The panic is reported after f returns, as Go's goroutine unwinds:
+	// wait for the event rather than for f.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events, err := tr.WaitForEvents(ctx, 1)
 	_ = client.Close(context.Background())
-	fmt.Println(tr.Events()[0].Exception.Values[0].Value)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(events[0].Exception.Values[0].Value)
 	// Output: worker failed
 }
