@@ -2,10 +2,12 @@ package raven
 
 import (
 	"bufio"
+	"encoding/binary"
 	"os"
 	"path"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -79,6 +81,7 @@ type frameInfo struct {
 	ctxLines   int
 	maxFrames  int
 	src        *sourceCache
+	stacks     stackCache
 }
 
 func newFrameInfo(include, exclude []string, ctxLines, maxFrames int) *frameInfo {
@@ -169,10 +172,30 @@ func isSDKFrame(pkg, file string) bool {
 // returns them) into frames, oldest first. For a panic stack, frames up to
 // and including the runtime's panic machinery are removed so the innermost
 // frame is the one that panicked.
+//
+// A repeated error repeats its stack: the frames of recent stacks are kept
+// by their program counters, and a stack seen before costs a lookup and a
+// copy instead of a walk of the symbol tables and the source cache.
 func (fi *frameInfo) symbolize(pcs []uintptr, panicking bool) []Frame {
 	if len(pcs) == 0 {
 		return nil
 	}
+	if len(pcs) > maxCachedPCs {
+		return fi.resolve(pcs, panicking)
+	}
+	var kb [maxCachedPCs*8 + 1]byte
+	key := stackKey(kb[:0], pcs, panicking)
+	if frames, ok := fi.stacks.get(key); ok {
+		return slices.Clone(frames)
+	}
+	frames := fi.resolve(pcs, panicking)
+	// The cache keeps its own copy: hooks may change the event's frames.
+	fi.stacks.put(string(key), slices.Clone(frames))
+	return frames
+}
+
+// resolve symbolizes pcs with no cache; see symbolize.
+func (fi *frameInfo) resolve(pcs []uintptr, panicking bool) []Frame {
 	frames := make([]Frame, 0, min(len(pcs), fi.maxFrames+1))
 	iter := runtime.CallersFrames(pcs)
 	cut := -1 // index in frames after which the panic starts
@@ -205,6 +228,65 @@ func (fi *frameInfo) symbolize(pcs []uintptr, panicking bool) []Frame {
 		frames = append(frames[:half], frames[len(frames)-(fi.maxFrames-half):]...)
 	}
 	return frames
+}
+
+const (
+	// maxCachedPCs is the deepest stack the frame cache keeps; deeper
+	// ones are rare (runaway recursion) and symbolized every time.
+	maxCachedPCs = 128
+	// maxCachedStacks bounds the frame cache. A stack of 64 frames costs
+	// it about 13 KB, context lines aside (they are shared with the source
+	// cache).
+	maxCachedStacks = 256
+)
+
+// stackKey appends the cache key of a stack to b: its program counters,
+// then whether it is a panic's (the panic machinery is cut from those).
+func stackKey(b []byte, pcs []uintptr, panicking bool) []byte {
+	for _, pc := range pcs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(pc))
+	}
+	if panicking {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// stackCache maps stack keys to symbolized frames, which it never changes
+// once stored. It holds at most maxCachedStacks stacks; when full, an
+// arbitrary one makes room (map iteration starts at a random place), so a
+// stack that keeps recurring soon comes back.
+type stackCache struct {
+	mu sync.Mutex
+	m  map[string][]Frame
+}
+
+func (c *stackCache) get(key []byte) ([]Frame, bool) {
+	c.mu.Lock()
+	frames, ok := c.m[string(key)] // no allocation: the conversion is only for the lookup
+	c.mu.Unlock()
+	return frames, ok
+}
+
+func (c *stackCache) put(key string, frames []Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string][]Frame)
+	}
+	if len(c.m) >= maxCachedStacks {
+		for k := range c.m { // map iteration starts at a random entry
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[key] = frames
+}
+
+func (c *stackCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
 }
 
 func (fi *frameInfo) frame(pkg, fn, file string, line int) Frame {

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -165,4 +167,123 @@ func TestFrameFieldsForThisFile(t *testing.T) {
 	assert.Contains(t, f.ContextLine, "capturePCs(0, nil)")
 	assert.Len(t, f.PreContext, 2)
 	assert.Len(t, f.PostContext, 2)
+}
+
+func TestSymbolizeCacheGivesTheUncachedFrames(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 2, 0)
+	var panicPCs []uintptr
+	func() {
+		defer func() {
+			recover()
+			panicPCs = capturePCs(0, nil)
+		}()
+		panicker()
+	}()
+	plain := capturePCs(0, nil)
+	for _, tc := range []struct {
+		name      string
+		pcs       []uintptr
+		panicking bool
+	}{
+		{"capture site", plain, false},
+		{"panic site", panicPCs, true},
+		{"panic PCs read as a plain stack", panicPCs, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := fi.resolve(tc.pcs, tc.panicking)
+			require.NotEmpty(t, want)
+			first := fi.symbolize(tc.pcs, tc.panicking)  // miss: resolved and stored
+			second := fi.symbolize(tc.pcs, tc.panicking) // hit
+			assert.Equal(t, want, first)
+			assert.Equal(t, want, second)
+		})
+	}
+	assert.Equal(t, 3, fi.stacks.len(), "the panic flag is part of the key")
+	assert.NotEqual(t, fi.symbolize(panicPCs, true), fi.symbolize(panicPCs, false))
+}
+
+func TestSymbolizeCacheIsNotChangedThroughItsResults(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 0, 0)
+	pcs := capturePCs(0, nil)
+	want := fi.resolve(pcs, false)
+	for range 2 { // a miss, then a hit: neither result aliases the cache
+		got := fi.symbolize(pcs, false)
+		for i := range got {
+			got[i].Function = "changed by a hook"
+			got[i].InApp = !got[i].InApp
+		}
+	}
+	assert.Equal(t, want, fi.symbolize(pcs, false))
+}
+
+func TestSymbolizeCacheIsBounded(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 0, 0)
+	base := capturePCs(0, nil)
+	want := fi.resolve(base, false)
+	for i := range maxCachedStacks + 50 {
+		// distinct keys for one stack: a PC that names no function,
+		// which symbolizing skips, at the outer end
+		pcs := append(slices.Clip(base), uintptr(i+1))
+		require.Equal(t, want, fi.symbolize(pcs, false))
+	}
+	assert.LessOrEqual(t, fi.stacks.len(), maxCachedStacks)
+	assert.Greater(t, fi.stacks.len(), maxCachedStacks/2)
+}
+
+func TestSymbolizeDeepStacksAreNotCached(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 0, 0)
+	pcs := recurse(maxCachedPCs+10, func() []uintptr { return capturePCs(0, nil) })
+	require.Greater(t, len(pcs), maxCachedPCs)
+	assert.Equal(t, fi.resolve(pcs, false), fi.symbolize(pcs, false))
+	assert.Zero(t, fi.stacks.len())
+}
+
+func TestSymbolizeCacheConcurrent(t *testing.T) {
+	fi := newFrameInfo(nil, nil, 2, 0)
+	stacks := [][]uintptr{
+		capturePCs(0, nil),
+		recurse(3, func() []uintptr { return capturePCs(0, nil) }),
+		recurse(7, func() []uintptr { return capturePCs(0, nil) }),
+	}
+	want := make([][]Frame, len(stacks))
+	for i, pcs := range stacks {
+		want[i] = fi.resolve(pcs, false)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 200 {
+				i := (g + n) % len(stacks)
+				got := fi.symbolize(stacks[i], false)
+				if !assert.Equal(t, want[i], got) {
+					return
+				}
+				got[0].Lineno = -1
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkSymbolize compares a stack seen before (a repeated error) with
+// the walk of the symbol tables the cache saves.
+func BenchmarkSymbolize(b *testing.B) {
+	fi := newFrameInfo(nil, nil, DefaultContextLines, 0)
+	pcs := recurse(10, func() []uintptr { return capturePCs(0, nil) })
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(fi.symbolize(pcs, false)) == 0 {
+				b.Fatal("no frames")
+			}
+		}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(fi.resolve(pcs, false)) == 0 {
+				b.Fatal("no frames")
+			}
+		}
+	})
 }
