@@ -67,13 +67,10 @@ func (e *Envelope) EventCount() int {
 	return n
 }
 
-// AppendTo appends the wire form of the envelope to buf.
+// AppendTo appends the wire form of the envelope to buf. An item with an
+// empty type or one that is not UTF-8 is an error.
 func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
-	h, err := json.Marshal(&e.Header)
-	if err != nil {
-		return buf, err
-	}
-	buf = append(buf, h...)
+	buf = e.Header.appendJSON(buf)
 	buf = append(buf, '\n')
 	for i := range e.Items {
 		it := &e.Items[i]
@@ -81,8 +78,7 @@ func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
 			return buf, fmt.Errorf("raven: envelope item %d: invalid type %q", i, it.Type)
 		}
 		buf = append(buf, `{"type":`...)
-		tb, _ := json.Marshal(it.Type)
-		buf = append(buf, tb...)
+		buf = appendJSONString(buf, it.Type)
 		buf = append(buf, `,"length":`...)
 		buf = strconv.AppendInt(buf, int64(len(it.Payload)), 10)
 		buf = append(buf, "}\n"...)
@@ -90,6 +86,23 @@ func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
 		buf = append(buf, '\n')
 	}
 	return buf, nil
+}
+
+// appendJSON writes the header as encoding/json would, but for sent_at,
+// which is written in UTC to the microsecond like every other timestamp:
+// the header is encoded for every request.
+func (h *EnvelopeHeader) appendJSON(buf []byte) []byte {
+	buf = append(buf, '{')
+	buf = appendStringMember(buf, "event_id", string(h.EventID))
+	if !h.SentAt.IsZero() {
+		buf = append(appendKey(buf, "sent_at"), '"')
+		buf = append(appendTime(buf, h.SentAt), '"')
+	}
+	buf = appendStringMember(buf, "dsn", h.DSN)
+	if h.SDK != nil {
+		buf = h.SDK.appendJSON(appendKey(buf, "sdk"))
+	}
+	return append(buf, '}')
 }
 
 // Bytes returns the wire form of the envelope.

@@ -23,7 +23,7 @@ func TestEnvelopeWireFormat(t *testing.T) {
 	}
 	b, err := env.Bytes()
 	require.NoError(t, err)
-	want := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2026-01-02T03:04:05Z","dsn":"https://k@h/1"}` + "\n" +
+	want := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2026-01-02T03:04:05.000000Z","dsn":"https://k@h/1"}` + "\n" +
 		`{"type":"event","length":18}` + "\n" + `{"message":"a\nb"}` + "\n" +
 		`{"type":"client_report","length":2}` + "\n{}\n"
 	assert.Equal(t, want, string(b))
@@ -34,6 +34,42 @@ func TestEnvelopeWireFormat(t *testing.T) {
 	assert.Equal(t, env.Items[0].Payload, got.Items[0].Payload)
 	assert.Equal(t, 1, got.EventCount())
 	assert.Equal(t, "error", got.Items[0].Category())
+}
+
+func TestEnvelopeHeaderMatchesEncodingJSON(t *testing.T) {
+	// The header is written by hand; encoding/json of the same fields,
+	// with sent_at as a UTC string to the microsecond, is the reference.
+	type plain struct {
+		EventID raven.EventID  `json:"event_id,omitempty"`
+		SentAt  string         `json:"sent_at,omitempty"`
+		DSN     string         `json:"dsn,omitempty"`
+		SDK     *raven.SDKInfo `json:"sdk,omitempty"`
+	}
+	sdk := &raven.SDKInfo{Name: "sentry.go.raven", Version: "1.0.0", Integrations: []string{"http", "<slog>"},
+		Packages: []raven.SDKPackage{{Name: "go:github.com/ravenkit/raven", Version: "1.0.0"}}}
+	for _, h := range []raven.EnvelopeHeader{
+		{},
+		{EventID: raven.NewEventID()},
+		{SentAt: time.Date(2026, 1, 2, 3, 4, 5, 6007008, time.FixedZone("x", 3600))},
+		{DSN: "https://k@h/1?a=<b>&c=\"d\"\u2028\xff"},
+		{SDK: sdk},
+		{SDK: &raven.SDKInfo{}},
+		{EventID: raven.NewEventID(), SentAt: time.Now(), DSN: "https://k@h/1", SDK: sdk},
+	} {
+		p := plain{EventID: h.EventID, DSN: h.DSN, SDK: h.SDK}
+		if !h.SentAt.IsZero() {
+			p.SentAt = h.SentAt.UTC().Format("2006-01-02T15:04:05.000000Z")
+		}
+		want, err := json.Marshal(p)
+		require.NoError(t, err)
+		b, err := (&raven.Envelope{Header: h}).Bytes()
+		require.NoError(t, err)
+		assert.Equal(t, string(want)+"\n", string(b))
+		got, err := raven.ParseEnvelope(b)
+		require.NoError(t, err)
+		assert.Equal(t, h.EventID, got.Header.EventID)
+		assert.True(t, h.SentAt.Truncate(time.Microsecond).Equal(got.Header.SentAt), "sent_at %v -> %v", h.SentAt, got.Header.SentAt)
+	}
 }
 
 func TestParseEnvelopeLenient(t *testing.T) {
