@@ -21,7 +21,9 @@ const (
 	DefaultQueueSize = 5000
 	// DefaultQueueBytes bounds the estimated memory of waiting events.
 	DefaultQueueBytes = 64 << 20
-	// DefaultSenders is how many events are processed and sent at once.
+	// DefaultSenders is how many events are processed and sent at once at
+	// most: the concurrency a backlog (a burst, a slow server) is sent
+	// with. See WithSenders.
 	DefaultSenders = 4
 	// DefaultRepanicFlushTimeout bounds how long RecoverRepanic waits for
 	// the panic's event to be delivered before panicking again.
@@ -296,8 +298,16 @@ func WithQueue(events, bytes int) Option {
 	return optionFunc(func(c *config) { c.queueSize, c.queueBytes = events, bytes })
 }
 
-// WithSenders sets how many events are processed and sent concurrently.
-// Default DefaultSenders.
+// WithSenders sets how many events are processed and sent at once, at
+// most. Two sender goroutines (or n, if fewer) start with the first capture
+// and stay, asleep while there is nothing to send; when more events wait
+// than there are idle senders, more start, up to n, and each exits as soon
+// as it finds the queue empty. A backlog is thus sent n requests at a time
+// while a quiet client keeps two sleeping goroutines. The protocol carries
+// one event per request, so against a far server (a round trip of 100 ms
+// and more) a burst drains at about n events per round trip: raise n (16,
+// 32) where bursts must drain quickly and the server can take the
+// concurrency. Default DefaultSenders.
 func WithSenders(n int) Option { return optionFunc(func(c *config) { c.senders = n }) }
 
 // WithBlockingQueue makes capture wait up to d for room when the queue is

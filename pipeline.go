@@ -55,11 +55,18 @@ func (p *pending) estimate() int {
 // that captures nothing starts no goroutine) and stops them in close, which
 // waits for them. Idle senders sleep on a condition variable and never
 // wake until work or close arrives.
+//
+// The pool is elastic. Up to baseSenders goroutines stay for the
+// pipeline's life; when an enqueue leaves more events waiting than there
+// are idle senders to take them, it starts an extra sender, up to
+// maxSenders in all. An extra sender exits as soon as it finds the queue
+// empty. Against a slow server a backlog is thus sent maxSenders at a
+// time, while a quiet client keeps only its base senders, asleep.
 type pipeline struct {
 	process func(ctx context.Context, p *pending) // builds and sends one event
 
 	maxEvents, maxBytes int
-	senders             int
+	senders, maxSenders int
 	block               time.Duration
 
 	mu       sync.Mutex
@@ -68,7 +75,10 @@ type pipeline struct {
 	head, n  int
 	bytes    int
 	seq      uint64        // last sequence number handed out
-	inflight []uint64      // per sender: seq being processed, 0 when idle
+	inflight []uint64      // per sender slot: seq being processed, 0 when idle
+	slotUsed []bool        // per sender slot: a goroutine owns it
+	live     int           // sender goroutines running
+	idle     int           // senders waiting for work
 	waiters  []*flushWait  // Flush calls waiting
 	space    chan struct{} // signalled when room appears (blocking mode)
 	started  bool
@@ -83,9 +93,15 @@ type flushWait struct {
 	done   chan struct{}
 }
 
-func newPipeline(maxEvents, maxBytes, senders int, block time.Duration, process func(context.Context, *pending)) *pipeline {
-	p := &pipeline{process: process, maxEvents: maxEvents, maxBytes: maxBytes, senders: senders, block: block,
-		space: make(chan struct{}, 1)}
+// baseSenders is how many senders stay between bursts: enough for a
+// steady trickle of events without starting goroutines, few enough that an
+// idle client costs next to nothing.
+const baseSenders = 2
+
+// newPipeline makes a pipeline sending at most maxSenders events at once.
+func newPipeline(maxEvents, maxBytes, maxSenders int, block time.Duration, process func(context.Context, *pending)) *pipeline {
+	p := &pipeline{process: process, maxEvents: maxEvents, maxBytes: maxBytes, senders: min(baseSenders, maxSenders),
+		maxSenders: maxSenders, block: block, space: make(chan struct{}, 1)}
 	p.cond = sync.NewCond(&p.mu)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
@@ -139,6 +155,11 @@ func (q *pipeline) enqueue(p *pending) enqueueResult {
 	q.queue[(q.head+q.n)%len(q.queue)] = p
 	q.n++
 	q.bytes += p.size
+	if q.n > q.idle && q.live < q.maxSenders {
+		// More wait than idle senders can take: every sender may be stuck
+		// on a slow server, so only here can the pool grow.
+		q.spawnLocked(true)
+	}
 	q.cond.Signal()
 	q.mu.Unlock()
 	return enqueued
@@ -154,24 +175,43 @@ func (q *pipeline) grow() {
 	q.queue, q.head = nq, 0
 }
 
-// start launches the senders; q.mu is held.
+// start launches the base senders; q.mu is held.
 func (q *pipeline) start() {
 	q.started = true
-	q.inflight = make([]uint64, q.senders)
-	q.wg.Add(q.senders)
-	for i := 0; i < q.senders; i++ {
-		go q.sender(i)
+	q.inflight = make([]uint64, q.maxSenders)
+	q.slotUsed = make([]bool, q.maxSenders)
+	for range q.senders {
+		q.spawnLocked(false)
 	}
 }
 
-func (q *pipeline) sender(slot int) {
+// spawnLocked starts a sender in a free slot; q.mu is held and the
+// pipeline is not closed.
+func (q *pipeline) spawnLocked(extra bool) {
+	slot := 0
+	for q.slotUsed[slot] {
+		slot++
+	}
+	q.slotUsed[slot] = true
+	q.live++
+	q.wg.Add(1)
+	go q.sender(slot, extra)
+}
+
+// sender processes queued events until the pipeline closes, or, for an
+// extra sender, until the queue is empty.
+func (q *pipeline) sender(slot int, extra bool) {
 	defer q.wg.Done()
 	for {
 		q.mu.Lock()
-		for q.n == 0 && !q.closed {
+		for q.n == 0 && !q.closed && !extra {
+			q.idle++
 			q.cond.Wait()
+			q.idle--
 		}
 		if q.n == 0 {
+			q.slotUsed[slot] = false
+			q.live--
 			q.mu.Unlock()
 			return
 		}
@@ -285,7 +325,9 @@ func (q *pipeline) close(ctx context.Context, drain func(*pending)) error {
 	return err
 }
 
-func (q *pipeline) pending() int {
+// pending is how many events are queued or being processed, and how many
+// senders run.
+func (q *pipeline) pending() (events, senders int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := q.n
@@ -294,5 +336,5 @@ func (q *pipeline) pending() int {
 			n++
 		}
 	}
-	return n
+	return n, q.live
 }

@@ -16,6 +16,7 @@ type Stats struct {
 	Delivered uint64                // events the server accepted
 	Dropped   map[DropReason]uint64 // events discarded, by reason
 	Pending   int                   // events queued or being sent
+	Senders   int                   // sender goroutines running (see WithSenders)
 }
 
 // DroppedTotal is the sum of Dropped.
@@ -147,7 +148,7 @@ func (c *Client) Stats() Stats {
 		}
 	}
 	if c.pipe != nil {
-		s.Pending = c.pipe.pending()
+		s.Pending, s.Senders = c.pipe.pending()
 	}
 	return s
 }

@@ -203,7 +203,7 @@ func newHTTPRoundTripper(cfg httpConfig) *http.Transport {
 		Proxy:                 proxy,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
+		MaxIdleConns:          16, // an idle connection per sender for up to WithSenders(16)
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,

@@ -1,0 +1,4 @@
+package raven
+
+// BaseSenders exposes baseSenders to the external tests.
+const BaseSenders = baseSenders

@@ -1,0 +1,133 @@
+package raven_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ravenkit/raven"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// concurrencyServer answers every request after latency and records how
+// many requests it held at once.
+type concurrencyServer struct {
+	*httptest.Server
+	cur, peak, requests atomic.Int64
+}
+
+func newConcurrencyServer(t *testing.T, latency time.Duration) *concurrencyServer {
+	s := &concurrencyServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := s.cur.Add(1)
+		defer s.cur.Add(-1)
+		for {
+			p := s.peak.Load()
+			if n <= p || s.peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+		}
+		s.requests.Add(1)
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *concurrencyServer) DSN() string {
+	return "http://key@" + strings.TrimPrefix(s.URL, "http://") + "/1"
+}
+
+// waitSenders waits up to a few seconds for c to run want senders, and
+// returns the last count.
+func waitSenders(c *raven.Client, want int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := c.Stats().Senders
+		if n == want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSendersGrowWhileABacklogWaits(t *testing.T) {
+	srv := newConcurrencyServer(t, 30*time.Millisecond)
+	c, err := raven.New(raven.WithDSN(srv.DSN()))
+	require.NoError(t, err)
+	const n = 200
+	for i := range n {
+		c.CaptureException(fmt.Errorf("burst %d", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, c.Flush(ctx))
+	assert.Equal(t, uint64(n), c.Stats().Delivered)
+	assert.Equal(t, int64(n), srv.requests.Load())
+	assert.Greater(t, srv.peak.Load(), int64(raven.BaseSenders), "a backlog is sent by more than the base senders")
+	assert.LessOrEqual(t, srv.peak.Load(), int64(raven.DefaultSenders))
+	assert.Equal(t, raven.BaseSenders, waitSenders(c, raven.BaseSenders), "extra senders exit once the queue is empty")
+	closeClient(t, c)
+	assert.Zero(t, c.Stats().Senders)
+}
+
+func TestMaxSendersBoundsConcurrentRequests(t *testing.T) {
+	for _, senders := range []int{1, 3, raven.BaseSenders + 2} {
+		t.Run(fmt.Sprint(senders), func(t *testing.T) {
+			srv := newConcurrencyServer(t, 20*time.Millisecond)
+			c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(senders))
+			require.NoError(t, err)
+			const n = 40
+			for i := range n {
+				c.CaptureException(fmt.Errorf("burst %d", i))
+			}
+			closeClient(t, c)
+			assert.Equal(t, uint64(n), c.Stats().Delivered)
+			assert.Equal(t, int64(senders), srv.peak.Load(), "a backlog is sent WithSenders requests at a time")
+		})
+	}
+}
+
+func TestQuietClientKeepsItsBaseSenders(t *testing.T) {
+	srv := newConcurrencyServer(t, 0)
+	c, err := raven.New(raven.WithDSN(srv.DSN()))
+	require.NoError(t, err)
+	for i := range 20 {
+		c.CaptureException(errors.New("one at a time"))
+		require.NoError(t, c.Flush(context.Background()), "event %d", i)
+	}
+	assert.Equal(t, int64(1), srv.peak.Load(), "no backlog, no extra sender")
+	assert.Equal(t, raven.BaseSenders, c.Stats().Senders)
+	closeClient(t, c)
+}
+
+func TestCloseStopsExtraSendersMidBacklog(t *testing.T) {
+	srv := newConcurrencyServer(t, time.Hour) // never answers on its own
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(8))
+	require.NoError(t, err)
+	const n = 50
+	for i := range n {
+		c.CaptureException(fmt.Errorf("stuck %d", i))
+	}
+	require.Eventually(t, func() bool { return srv.cur.Load() == 8 }, 5*time.Second, time.Millisecond,
+		"eight requests in flight")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, c.Close(ctx), context.DeadlineExceeded)
+	assert.Zero(t, c.Stats().Senders, "every sender stopped")
+	st := c.Stats()
+	assert.Equal(t, uint64(n), st.Delivered+st.DroppedTotal(), "every event delivered or counted: %+v", st)
+}
