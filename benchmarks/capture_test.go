@@ -253,7 +253,7 @@ func benchHTTP(b *testing.B, timedFlush bool, latency time.Duration) {
 	if body == nil { // raven-nogzip was filtered out
 		body = ravenEnvelope(b)
 	}
-	for _, workers := range []int{1, 4} {
+	for _, workers := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("nethttp-x%d", workers), func(b *testing.B) {
 			srv := sink.Start(latency)
 			defer srv.Close()

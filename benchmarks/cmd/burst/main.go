@@ -32,6 +32,7 @@ type Config struct {
 	Latency time.Duration // server latency per request
 	Timeout time.Duration // bound on the flush (and close) after the burst
 	SDKs    []string      // which SDKs to run: raven, sentry-go, raven-go
+	Senders int           // raven's WithSenders; 0 keeps its default
 }
 
 // Result is what became of one SDK's burst.
@@ -118,7 +119,11 @@ func timed(d time.Duration, f func() bool) (time.Duration, bool) {
 }
 
 func runRaven(cfg Config, srv *sink.Server) (Result, error) {
-	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithRelease("burst"))
+	opts := []raven.Option{raven.WithDSN(srv.DSN()), raven.WithRelease("burst")}
+	if cfg.Senders > 0 {
+		opts = append(opts, raven.WithSenders(cfg.Senders))
+	}
+	c, err := raven.New(opts...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -205,6 +210,7 @@ func main() {
 	flag.IntVar(&cfg.N, "n", 3000, "captures per SDK")
 	flag.DurationVar(&cfg.Latency, "latency", 20*time.Millisecond, "server latency per request")
 	flag.DurationVar(&cfg.Timeout, "timeout", time.Minute, "bound on the flush after the burst")
+	flag.IntVar(&cfg.Senders, "raven-senders", 0, "raven's WithSenders (0: its default)")
 	sdks := flag.String("sdks", strings.Join(SDKs, ","), "comma-separated SDKs to run")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	flag.Parse()

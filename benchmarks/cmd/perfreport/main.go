@@ -153,7 +153,7 @@ var scenarios = []scenario{
 	{"DeliverHTTP", "2b. Loopback HTTP, delivered events per second",
 		"Captures and the flushes that deliver them (50 at a time, below every SDK's queue, so nothing drops) " +
 			"are all timed; events/s counts what the server received. The nethttp rows are no SDK at all: one " +
-			"(x1) or four (x4) goroutines posting raven's envelope, already encoded and not compressed, with a " +
+			"(x1), four (x4) or sixteen (x16) goroutines posting raven's envelope, already encoded and not compressed, with a " +
 			"bare http.Client to the same server, so they show what this machine's HTTP stack alone can carry.",
 		[]string{"events/s", "wire-bytes/event", "cpu-ns/op"}, false},
 	{"DeliverHTTPLatency", "2c. HTTP with a 1 ms round trip, delivered events per second",
@@ -173,7 +173,7 @@ var scenarios = []scenario{
 			"client and capturing left running.", []string{"goroutines"}, false},
 }
 
-var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4"}
+var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4", "nethttp-x16"}
 
 func num(v float64) string {
 	switch {
@@ -285,8 +285,14 @@ func (r *Report) targets() []target {
 	add("Scenario 2 with a 1 ms round trip (2c): raven ≥ 2x sentry-go's delivered events/s", ok1 && ok2, rl >= 2*sl,
 		fmt.Sprintf("%s vs %s events/s (%s)", num(rl), num(sl), ratio(rl, sl)))
 	measured := fmt.Sprintf("%s events/s", num(re))
-	if h4, ok := r.get("DeliverHTTP", "nethttp-x4", "events/s"); ok {
-		measured += fmt.Sprintf("; HTTP alone, no SDK, 4 goroutines: %s events/s", num(h4))
+	best, bestN := 0.0, 0
+	for _, n := range []int{1, 4, 16} {
+		if h, ok := r.get("DeliverHTTP", fmt.Sprintf("nethttp-x%d", n), "events/s"); ok && h > best {
+			best, bestN = h, n
+		}
+	}
+	if bestN > 0 {
+		measured += fmt.Sprintf("; HTTP alone, no SDK, at best (%d goroutines): %s events/s", bestN, num(best))
 	}
 	add("Delivery: ≥ 20,000 events/s from capture to delivered, loopback, gzip (2b)", reOK, re >= 20000, measured)
 	if r.Burst != nil {
