@@ -99,16 +99,20 @@ func TestSymbolizeDeepStackKeepsBothEnds(t *testing.T) {
 
 func panicker() { panic("boom") }
 
+// panickerPCs is the stack recorded in the deferred recover of a panic
+// raised by panicker, as RecoverContext records it.
+func panickerPCs() (pcs []uintptr) {
+	defer func() {
+		recover()
+		pcs = capturePCs(0, nil)
+	}()
+	panicker()
+	return nil
+}
+
 func TestSymbolizePanicStartsAtPanicSite(t *testing.T) {
 	fi := newFrameInfo(nil, nil, 0, 0)
-	var frames []Frame
-	func() {
-		defer func() {
-			recover()
-			frames = fi.symbolize(capturePCs(0, nil), true)
-		}()
-		panicker()
-	}()
+	frames := fi.symbolize(panickerPCs(), true)
 	require.NotEmpty(t, frames)
 	last := frames[len(frames)-1]
 	assert.Equal(t, "panicker", last.Function)
@@ -171,14 +175,7 @@ func TestFrameFieldsForThisFile(t *testing.T) {
 
 func TestSymbolizeCacheGivesTheUncachedFrames(t *testing.T) {
 	fi := newFrameInfo(nil, nil, 2, 0)
-	var panicPCs []uintptr
-	func() {
-		defer func() {
-			recover()
-			panicPCs = capturePCs(0, nil)
-		}()
-		panicker()
-	}()
+	panicPCs := panickerPCs()
 	plain := capturePCs(0, nil)
 	for _, tc := range []struct {
 		name      string
