@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,4 +131,49 @@ func TestCloseStopsExtraSendersMidBacklog(t *testing.T) {
 	assert.Zero(t, c.Stats().Senders, "every sender stopped")
 	st := c.Stats()
 	assert.Equal(t, uint64(n), st.Delivered+st.DroppedTotal(), "every event delivered or counted: %+v", st)
+}
+
+func TestFlushWithAnElasticPoolUnderConcurrentCaptures(t *testing.T) {
+	srv := newConcurrencyServer(t, 2*time.Millisecond)
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(8))
+	require.NoError(t, err)
+	const writers, perWriter = 8, 60
+	var wg sync.WaitGroup
+	var returned atomic.Uint64 // captures whose call has returned: enqueued
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				c.CaptureException(fmt.Errorf("writer %d event %d", w, i))
+				returned.Add(1)
+				if i%7 == 0 {
+					time.Sleep(time.Millisecond) // bursts and lulls: senders come and go
+				}
+			}
+		})
+	}
+	// Flush must wait for every event captured before it was called,
+	// whichever sender, base or extra, carries it.
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				before := returned.Load()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				err := c.Flush(ctx)
+				cancel()
+				if !assert.NoError(t, err) {
+					return
+				}
+				st := c.Stats()
+				assert.GreaterOrEqual(t, st.Delivered+st.DroppedTotal(), before)
+			}
+		})
+	}
+	wg.Wait()
+	closeClient(t, c)
+	st := c.Stats()
+	assert.Equal(t, uint64(writers*perWriter), st.Captured)
+	assert.Equal(t, uint64(writers*perWriter), st.Delivered, "dropped: %v", st.Dropped)
+	assert.Equal(t, int64(writers*perWriter), srv.requests.Load())
+	assert.LessOrEqual(t, srv.peak.Load(), int64(8))
+	assert.Zero(t, c.Stats().Senders)
 }
