@@ -66,7 +66,8 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.transport = c.cfg.transport
 	if c.transport == nil && c.dsn != nil {
-		t, err := NewHTTPTransport(c.dsn, append([]TransportOption{WithTransportLogger(c.cfg.logger)}, c.cfg.httpOpts...)...)
+		t, err := NewHTTPTransport(c.dsn, append([]TransportOption{WithTransportLogger(c.cfg.logger),
+			withIdleConns(c.cfg.senders)}, c.cfg.httpOpts...)...)
 		if err != nil {
 			return nil, err
 		}

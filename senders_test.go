@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,11 +24,12 @@ import (
 type concurrencyServer struct {
 	*httptest.Server
 	cur, peak, requests atomic.Int64
+	conns               atomic.Int64 // connections accepted
 }
 
 func newConcurrencyServer(t *testing.T, latency time.Duration) *concurrencyServer {
 	s := &concurrencyServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := s.cur.Add(1)
 		defer s.cur.Add(-1)
 		for {
@@ -44,6 +46,12 @@ func newConcurrencyServer(t *testing.T, latency time.Duration) *concurrencyServe
 		s.requests.Add(1)
 		_, _ = io.WriteString(w, `{}`)
 	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -176,4 +184,28 @@ func TestFlushWithAnElasticPoolUnderConcurrentCaptures(t *testing.T) {
 	assert.Equal(t, int64(writers*perWriter), srv.requests.Load())
 	assert.LessOrEqual(t, srv.peak.Load(), int64(8))
 	assert.Zero(t, c.Stats().Senders)
+}
+
+func TestConnectionsOutliveABurst(t *testing.T) {
+	// Each burst is sent 32 requests at a time: the second reuses the
+	// first's connections instead of dialing again.
+	srv := newConcurrencyServer(t, 20*time.Millisecond)
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(32))
+	require.NoError(t, err)
+	for burst := range 2 {
+		for i := range 64 {
+			c.CaptureException(fmt.Errorf("burst %d event %d", burst, i))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		require.NoError(t, c.Flush(ctx))
+		cancel()
+		assert.Equal(t, int64(32), srv.peak.Load())
+	}
+	closeClient(t, c)
+	assert.Equal(t, uint64(128), c.Stats().Delivered)
+	// A connection is back in the idle pool only once its response is read
+	// to the end, a moment after the request returns: a sender that is
+	// quicker dials one more. With an idle pool of 16 the second burst
+	// dials some 16 again.
+	assert.Less(t, srv.conns.Load(), int64(40), "connections dialed for two bursts of 32 at a time")
 }

@@ -83,6 +83,13 @@ type httpConfig struct {
 	checkRetry  CheckRetry
 	now         func() time.Time
 	userAgent   string
+	idleConns   int // idle connections kept: one per sender of the client
+}
+
+// withIdleConns sizes the default http.Transport's idle pool for a client
+// sending n requests at once, so connections outlive a burst.
+func withIdleConns(n int) TransportOption {
+	return transportOptionFunc(func(c *httpConfig) { c.idleConns = n })
 }
 
 // WithTransportLogger sets the logger for the transport's diagnostics.
@@ -203,8 +210,8 @@ func newHTTPRoundTripper(cfg httpConfig) *http.Transport {
 		Proxy:                 proxy,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16, // an idle connection per sender for up to WithSenders(16)
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConns:          max(16, cfg.idleConns),
+		MaxIdleConnsPerHost:   max(16, cfg.idleConns),
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
