@@ -19,12 +19,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// concurrencyServer answers every request after latency and records how
-// many requests it held at once.
+// concurrencyServer answers every request after latency, or while a gate
+// is set once it is opened, and records how many requests it held at once.
 type concurrencyServer struct {
 	*httptest.Server
 	cur, peak, requests atomic.Int64
 	conns               atomic.Int64 // connections accepted
+	gate                atomic.Pointer[chan struct{}]
+}
+
+// hold makes requests wait until the returned function is called.
+func (s *concurrencyServer) hold() (open func()) {
+	g := make(chan struct{})
+	s.gate.Store(&g)
+	return func() {
+		s.gate.Store(nil)
+		close(g)
+	}
+}
+
+// holding checks that the server comes to hold exactly n requests and
+// stays there a moment: the client sends n at a time, no more.
+func (s *concurrencyServer) holding(t *testing.T, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return s.cur.Load() == n }, 10*time.Second, time.Millisecond,
+		"%d requests held, want %d", s.cur.Load(), n)
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, n, s.cur.Load())
+	assert.Equal(t, n, s.peak.Load())
 }
 
 func newConcurrencyServer(t *testing.T, latency time.Duration) *concurrencyServer {
@@ -39,8 +61,16 @@ func newConcurrencyServer(t *testing.T, latency time.Duration) *concurrencyServe
 			}
 		}
 		_, _ = io.Copy(io.Discard, r.Body)
+		var gate chan struct{} // nil: never ready
+		var after <-chan time.Time
+		if g := s.gate.Load(); g != nil {
+			gate = *g
+		} else {
+			after = time.After(latency)
+		}
 		select {
-		case <-time.After(latency):
+		case <-gate:
+		case <-after:
 		case <-r.Context().Done():
 		}
 		s.requests.Add(1)
@@ -74,20 +104,23 @@ func waitSenders(c *raven.Client, want int) int {
 }
 
 func TestSendersGrowWhileABacklogWaits(t *testing.T) {
-	srv := newConcurrencyServer(t, 30*time.Millisecond)
+	srv := newConcurrencyServer(t, time.Millisecond)
 	c, err := raven.New(raven.WithDSN(srv.DSN()))
 	require.NoError(t, err)
+	open := srv.hold()
 	const n = 200
 	for i := range n {
 		c.CaptureException(fmt.Errorf("burst %d", i))
 	}
+	// a backlog is sent by more than the base senders, up to the default
+	srv.holding(t, raven.DefaultSenders)
+	assert.Equal(t, raven.DefaultSenders, c.Stats().Senders)
+	open()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, c.Flush(ctx))
 	assert.Equal(t, uint64(n), c.Stats().Delivered)
 	assert.Equal(t, int64(n), srv.requests.Load())
-	assert.Greater(t, srv.peak.Load(), int64(raven.BaseSenders), "a backlog is sent by more than the base senders")
-	assert.LessOrEqual(t, srv.peak.Load(), int64(raven.DefaultSenders))
 	assert.Equal(t, raven.BaseSenders, waitSenders(c, raven.BaseSenders), "extra senders exit once the queue is empty")
 	closeClient(t, c)
 	assert.Zero(t, c.Stats().Senders)
@@ -96,16 +129,19 @@ func TestSendersGrowWhileABacklogWaits(t *testing.T) {
 func TestMaxSendersBoundsConcurrentRequests(t *testing.T) {
 	for _, senders := range []int{1, 3, raven.BaseSenders + 2} {
 		t.Run(fmt.Sprint(senders), func(t *testing.T) {
-			srv := newConcurrencyServer(t, 20*time.Millisecond)
+			srv := newConcurrencyServer(t, time.Millisecond)
 			c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(senders))
 			require.NoError(t, err)
+			open := srv.hold()
 			const n = 40
 			for i := range n {
 				c.CaptureException(fmt.Errorf("burst %d", i))
 			}
+			srv.holding(t, int64(senders)) // a backlog is sent WithSenders requests at a time
+			open()
 			closeClient(t, c)
 			assert.Equal(t, uint64(n), c.Stats().Delivered)
-			assert.Equal(t, int64(senders), srv.peak.Load(), "a backlog is sent WithSenders requests at a time")
+			assert.Equal(t, int64(senders), srv.peak.Load())
 		})
 	}
 }
@@ -189,17 +225,19 @@ func TestFlushWithAnElasticPoolUnderConcurrentCaptures(t *testing.T) {
 func TestConnectionsOutliveABurst(t *testing.T) {
 	// Each burst is sent 32 requests at a time: the second reuses the
 	// first's connections instead of dialing again.
-	srv := newConcurrencyServer(t, 20*time.Millisecond)
+	srv := newConcurrencyServer(t, time.Millisecond)
 	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(32))
 	require.NoError(t, err)
 	for burst := range 2 {
+		open := srv.hold()
 		for i := range 64 {
 			c.CaptureException(fmt.Errorf("burst %d event %d", burst, i))
 		}
+		srv.holding(t, 32)
+		open()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		require.NoError(t, c.Flush(ctx))
 		cancel()
-		assert.Equal(t, int64(32), srv.peak.Load())
 	}
 	closeClient(t, c)
 	assert.Equal(t, uint64(128), c.Stats().Delivered)
