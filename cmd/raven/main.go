@@ -15,7 +15,9 @@
 // fatal event with the crashing goroutine's stack and every goroutine as a
 // thread; any other failure becomes an error event naming the command, its
 // exit status and the end of its standard error. raven then exits with
-// COMMAND's exit status.
+// COMMAND's exit status. Reporting never stops the command: with no DSN,
+// or one that does not parse, raven says so on its standard error and runs
+// COMMAND all the same, reporting nothing.
 //
 // outbox flush sends the envelopes a program stored in its outbox directory
 // (raven.WithOutbox), each to the DSN recorded in it unless --dsn is given.
@@ -28,6 +30,7 @@
 //	0    success
 //	1    the event could not be delivered (send-event, outbox flush)
 //	2    usage error: unknown command, bad flag, missing DSN or message
+//	     (raven run: a bad flag or no command only)
 //	N    raven run: COMMAND's own exit status (128+signal when killed by a
 //	     signal; 127 when it could not be started)
 package main
@@ -273,15 +276,20 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "raven run: no command given; usage: raven run [flags] -- COMMAND [ARG]...")
 		return exitUsage
 	}
-	d := dsnOrEnv(*dsn)
-	if d == "" {
-		fmt.Fprintln(stderr, "raven run: no DSN: use --dsn or set SENTRY_DSN")
-		return exitUsage
+	// A job must not stop running because its error reporting is not
+	// configured: without a usable DSN the command runs unwatched.
+	var c *raven.Client
+	if d := dsnOrEnv(*dsn); d == "" {
+		fmt.Fprintln(stderr, "raven run: no DSN (use --dsn or set SENTRY_DSN): running the command without reporting")
+	} else if cl, err := newClient(d, tags); err != nil {
+		fmt.Fprintf(stderr, "raven run: %v: running the command without reporting\n", err)
+	} else {
+		c = cl
 	}
-	c, err := newClient(d, tags)
-	if err != nil {
-		fmt.Fprintln(stderr, "raven run:", err)
-		return exitUsage
+	closeClient := func() {
+		if c != nil {
+			_ = c.Close(context.Background())
+		}
 	}
 
 	tail := &tailBuffer{max: raven.MaxCrashOutputBytes}
@@ -293,7 +301,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(stderr, "raven run:", err)
-		_ = c.Close(context.Background())
+		closeClient()
 		return exitNotFound
 	}
 	done := make(chan struct{})
@@ -312,9 +320,9 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	werr := cmd.Wait()
 	close(done)
 	code, desc := exitStatus(cmd.ProcessState, werr)
-	if code == 0 {
-		_ = c.Close(context.Background())
-		return 0
+	if code == 0 || c == nil {
+		closeClient()
+		return code
 	}
 
 	command := strings.Join(argv, " ")

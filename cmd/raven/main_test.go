@@ -215,7 +215,10 @@ func TestUsage(t *testing.T) {
 		{"send-event bad flag", []string{"send-event", "--bogus"}, 2, "", "bogus"},
 		{"run help", []string{"run", "--help"}, 0, "Exit codes", ""},
 		{"run no command", []string{"run", "--dsn", "http://k@h/1"}, 2, "", "no command"},
-		{"run no dsn", []string{"run", "--", "true"}, 2, "", "no DSN"},
+		// reporting never stops the command: it runs, and its status is raven's
+		{"run no dsn", []string{"run", "--", "sh", "-c", "echo ran; exit 3"}, 3, "ran", "no DSN"},
+		{"run bad dsn", []string{"run", "--dsn", "nope", "--", "sh", "-c", "echo ran"}, 0, "ran", "DSN"},
+		{"run no dsn missing program", []string{"run", "--", "/nonexistent/prog"}, 127, "", "/nonexistent/prog"},
 		{"run missing program", []string{"run", "--dsn", "http://k@127.0.0.1:1/1", "--", "/nonexistent/prog"}, 127, "", "/nonexistent/prog"},
 		{"outbox help", []string{"outbox", "--help"}, 0, "outbox flush", ""},
 		{"outbox flush help", []string{"outbox", "flush", "--help"}, 0, "-dsn", ""},
