@@ -158,9 +158,9 @@ func (q *pipeline) enqueue(p *pending) enqueueResult {
 	if q.n > q.idle && q.live < q.maxSenders {
 		// More wait than idle senders can take: every sender may be stuck
 		// on a slow server, so only here can the pool grow. Starting a
-		// goroutine does not block and happens at most maxSenders-2 times
-		// a burst; a capture costs no more on average (docs/PERFORMANCE.md,
-		// scenario 2, caller side).
+		// goroutine does not block and happens at most
+		// maxSenders-baseSenders times a burst; a capture costs no more on
+		// average (docs/PERFORMANCE.md, scenario 2, caller side).
 		q.spawnLocked(true)
 	}
 	q.cond.Signal()
