@@ -33,6 +33,8 @@ type Server struct {
 	bad      atomic.Int64
 	wire     atomic.Int64 // request body bytes as sent (compressed or not)
 	first    atomic.Pointer[[]byte]
+	marker   atomic.Pointer[[]byte]
+	marked   atomic.Int64
 
 	mu      sync.Mutex
 	lastErr error
@@ -69,6 +71,20 @@ func (s *Server) Close() { s.srv.Close() }
 
 // Events is the number of events received.
 func (s *Server) Events() int64 { return s.events.Load() }
+
+// SetMarker makes the server count, apart, the events whose payload
+// contains marker (Marked); nil stops it.
+func (s *Server) SetMarker(marker []byte) {
+	if marker == nil {
+		s.marker.Store(nil)
+		return
+	}
+	m := bytes.Clone(marker)
+	s.marker.Store(&m)
+}
+
+// Marked is the number of events received that contain the marker.
+func (s *Server) Marked() int64 { return s.marked.Load() }
 
 // Reported is the sum of the event-category quantities announced as
 // discarded by client reports.
@@ -285,6 +301,9 @@ func (s *Server) countEnvelope(body []byte) error {
 				return errors.New("event payload is not JSON")
 			}
 			events++
+			if m := s.marker.Load(); m != nil && bytes.Contains(payload, *m) {
+				s.marked.Add(1)
+			}
 		case "client_report":
 			var cr clientReport
 			if err := json.Unmarshal(payload, &cr); err != nil {
