@@ -1,20 +1,25 @@
-// Package schematest validates event JSON against Relay's event schema,
-// read from ../shared/protocol/sentry-event.schema.json beside the
-// repository root. It is used by tests only.
+// Package schematest validates event JSON against Relay's event schema.
+// The schema is a copy kept in testdata/sentry-event.schema.json (see
+// testdata/README.md for its source and licence) and embedded, so tests
+// pass in any checkout, wherever they run from. It is used by tests only.
 package schematest
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
+
+// SchemaJSON is the event schema the package validates against.
+//
+//go:embed testdata/sentry-event.schema.json
+var SchemaJSON []byte
 
 var (
 	once   sync.Once
@@ -24,45 +29,8 @@ var (
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{32}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// Path finds the schema file by walking up from the working directory to
-// the repository root (the directory holding go.work or .git) and looking
-// in ../shared/protocol.
-func Path() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, "..", "shared", "protocol", "sentry-event.schema.json")
-		if _, err := os.Stat(p); err == nil {
-			if _, e1 := os.Stat(filepath.Join(dir, "go.work")); e1 == nil {
-				return p, nil
-			}
-			if _, e2 := os.Stat(filepath.Join(dir, ".git")); e2 == nil {
-				return p, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("schematest: ../shared/protocol/sentry-event.schema.json not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
 func load() {
-	p, e := Path()
-	if e != nil {
-		err = e
-		return
-	}
-	f, e := os.Open(p)
-	if e != nil {
-		err = e
-		return
-	}
-	defer f.Close()
-	doc, e := jsonschema.UnmarshalJSON(f)
+	doc, e := jsonschema.UnmarshalJSON(bytes.NewReader(SchemaJSON))
 	if e != nil {
 		err = e
 		return
