@@ -40,6 +40,11 @@ type EnvelopeItem struct {
 // Category is the rate-limit category of the item.
 func (it *EnvelopeItem) Category() string { return itemCategory(it.Type) }
 
+// itemCategory maps an item type to its data category, as named in rate
+// limits and client reports (develop.sentry.dev/sdk/data-model/envelope-items/
+// lists the types; Relay's DataCategory the categories). A type with no
+// known category keeps its name, which only a limit on every category
+// applies to.
 func itemCategory(typ string) string {
 	switch typ {
 	case ItemEvent:
@@ -48,8 +53,18 @@ func itemCategory(typ string) string {
 		return "internal"
 	case ItemCheckIn:
 		return "monitor"
+	case "log":
+		return "log_item"
+	case "session", "sessions":
+		return "session"
+	case "replay_event", "replay_recording", "replay_video":
+		return "replay"
+	case "user_report":
+		return "default"
+	case "statsd", "metric_buckets":
+		return "metric_bucket"
 	}
-	return typ
+	return typ // transaction, span, attachment, feedback, profile, profile_chunk
 }
 
 // Envelope is a header and items, the unit sent to the server.

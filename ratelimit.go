@@ -1,6 +1,7 @@
 package raven
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,16 +17,127 @@ const DefaultRetryAfter = 60 * time.Second
 // cannot silence the SDK for days.
 const maxRetryAfter = 24 * time.Hour
 
-// rateLimits maps a category ("" for all categories) to the time until
-// which it is blocked.
-type rateLimits map[string]time.Time
+// dataCategory is one of the protocol's data categories, the unit rate
+// limits apply to (develop.sentry.dev/sdk/expected-features/rate-limiting/
+// and Relay's DataCategory). Categories index fixed arrays so that a
+// per-category pipeline can look its limit up without a map or a lock on
+// anything but the limiter.
+type dataCategory uint8
+
+// The data categories the SDK knows. catAll stands for "every category",
+// an entry of X-Sentry-Rate-Limits naming no category or a 429 without it.
+const (
+	catAll dataCategory = iota
+	catDefault
+	catError
+	catTransaction
+	catSpan
+	catLogItem
+	catLogByte
+	catSession
+	catAttachment
+	catAttachmentItem
+	catMonitor
+	catFeedback
+	catProfile
+	catProfileChunk
+	catReplay
+	catSecurity
+	catMetricBucket
+	catTraceMetric
+	catInternal
+	numCategories
+)
+
+// categoryNames are the names categories have on the wire, in
+// X-Sentry-Rate-Limits and in client reports.
+var categoryNames = [numCategories]string{
+	catAll:            "",
+	catDefault:        "default",
+	catError:          "error",
+	catTransaction:    "transaction",
+	catSpan:           "span",
+	catLogItem:        "log_item",
+	catLogByte:        "log_byte",
+	catSession:        "session",
+	catAttachment:     "attachment",
+	catAttachmentItem: "attachment_item",
+	catMonitor:        "monitor",
+	catFeedback:       "feedback",
+	catProfile:        "profile",
+	catProfileChunk:   "profile_chunk",
+	catReplay:         "replay",
+	catSecurity:       "security",
+	catMetricBucket:   "metric_bucket",
+	catTraceMetric:    "trace_metric",
+	catInternal:       "internal",
+}
+
+// String is the category's wire name ("" for catAll).
+func (c dataCategory) String() string {
+	if c < numCategories {
+		return categoryNames[c]
+	}
+	return ""
+}
+
+// categoryByName maps a wire name to its category; ok is false for a name
+// the SDK does not know, which rate limits ignore.
+func categoryByName(name string) (c dataCategory, ok bool) {
+	if name == "" {
+		return catAll, false
+	}
+	for i := catAll + 1; i < numCategories; i++ {
+		if categoryNames[i] == name {
+			return i, true
+		}
+	}
+	return catAll, false
+}
+
+// alsoLimitedBy names, for a category, another category whose limit
+// applies to it too: logs are limited by count and by bytes, attachments
+// by bytes and by count.
+var alsoLimitedBy = [numCategories]dataCategory{
+	catLogItem:    catLogByte,
+	catAttachment: catAttachmentItem,
+}
+
+// rateLimits holds, per category, the time until which it is blocked; the
+// zero time means not limited.
+type rateLimits [numCategories]time.Time
+
+// merge keeps, per category, the later of the two limits.
+func (r *rateLimits) merge(o *rateLimits) {
+	for i := range r {
+		if o[i].After(r[i]) {
+			r[i] = o[i]
+		}
+	}
+}
+
+// empty reports whether no category is limited.
+func (r *rateLimits) empty() bool {
+	for i := range r {
+		if !r[i].IsZero() {
+			return false
+		}
+	}
+	return true
+}
 
 // parseRateLimits reads an X-Sentry-Rate-Limits value:
 // retry_after:categories:scope[:reason[:namespaces]], comma separated,
-// categories separated by ';', none meaning every category. Malformed
-// entries are skipped. The longest limit for a category wins.
+// categories separated by ';', none meaning every category
+// (develop.sentry.dev/sdk/expected-features/rate-limiting/). Category names
+// the SDK does not know are ignored, as the spec asks, and an entry naming
+// only unknown categories limits nothing (it must not become a limit on
+// every category). A retry_after that is not a finite number of seconds
+// of at least zero (inf, nan, garbage) limits nothing either, as in the
+// other SDKs; a huge finite one is capped at maxRetryAfter. When several
+// entries name a category, the longest limit wins.
 func parseRateLimits(s string, now time.Time) rateLimits {
-	out := rateLimits{}
+	var out rateLimits
 	for _, entry := range strings.Split(s, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
@@ -33,37 +145,54 @@ func parseRateLimits(s string, now time.Time) rateLimits {
 		}
 		parts := strings.Split(entry, ":")
 		secs, err := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
-		if err != nil || secs < 0 || secs != secs {
-			continue
+		if isRangeError(err) && secs > 0 {
+			secs, err = maxRetryAfter.Seconds(), nil // "1e400": finite in the header's terms
 		}
-		d := time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
-		until := now.Add(d)
-		var cats []string
+		if err != nil || !(secs > 0) || math.IsInf(secs, 0) {
+			continue // also NaN (!(NaN > 0)) and inf, nan, Infinity
+		}
+		until := now.Add(time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second)))
+		named := 0
 		if len(parts) > 1 {
-			for _, c := range strings.Split(parts[1], ";") {
-				if c = strings.ToLower(strings.TrimSpace(c)); c != "" {
-					cats = append(cats, c)
+			for _, name := range strings.Split(parts[1], ";") {
+				name = strings.ToLower(strings.TrimSpace(name))
+				if name == "" {
+					continue
+				}
+				named++
+				if c, ok := categoryByName(name); ok {
+					if until.After(out[c]) {
+						out[c] = until
+					}
 				}
 			}
 		}
-		if len(cats) == 0 {
-			cats = []string{""}
-		}
-		for _, c := range cats {
-			if until.After(out[c]) {
-				out[c] = until
-			}
+		if named == 0 && until.After(out[catAll]) {
+			out[catAll] = until
 		}
 	}
 	return out
 }
 
-// parseRetryAfter reads a Retry-After value: seconds or an HTTP date.
-// Anything else gives DefaultRetryAfter.
+// isRangeError reports a number too large for a float64 ("1e400").
+func isRangeError(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds (one or more
+// digits, RFC 9110 section 10.2.3) or an HTTP date. Anything else, a
+// fractional "5.0" included, gives DefaultRetryAfter, as sentry-go does:
+// such a header does not follow the RFC, and the default is the spec's
+// answer to a 429 that names no usable delay.
 func parseRetryAfter(s string, now time.Time) time.Duration {
 	s = strings.TrimSpace(s)
-	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 && secs == secs {
-		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		secs, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || secs > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter // too many digits for a uint64 is still a delay
+		}
+		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(s); err == nil {
 		if d := t.Sub(now); d > 0 {
@@ -86,40 +215,57 @@ func newLimiter(now func() time.Time) *limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &limiter{limits: rateLimits{}, now: now}
+	return &limiter{now: now}
 }
 
 // update applies a response's headers: X-Sentry-Rate-Limits on any answer,
-// else Retry-After (or DefaultRetryAfter) on a 429.
+// else Retry-After (or DefaultRetryAfter) on a 429, which limits every
+// category.
 func (l *limiter) update(status int, h http.Header) {
 	now := l.now()
 	var fresh rateLimits
 	if v := h.Get("X-Sentry-Rate-Limits"); v != "" {
 		fresh = parseRateLimits(v, now)
 	} else if status == http.StatusTooManyRequests {
-		fresh = rateLimits{"": now.Add(parseRetryAfter(h.Get("Retry-After"), now))}
+		fresh[catAll] = now.Add(parseRetryAfter(h.Get("Retry-After"), now))
 	}
-	if len(fresh) == 0 {
+	if fresh.empty() {
 		return
 	}
 	l.mu.Lock()
-	for c, t := range fresh {
-		if t.After(l.limits[c]) {
-			l.limits[c] = t
-		}
-	}
+	l.limits.merge(&fresh)
 	l.mu.Unlock()
 }
 
-// blocked reports whether a category is rate limited now.
-func (l *limiter) blocked(category string) bool {
-	now := l.now()
+// until returns the time until which category c is blocked (the zero time
+// when it is not): the latest of the limits on every category, on c and
+// on the category that also limits c.
+func (l *limiter) until(c dataCategory) time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.limits) == 0 {
-		return false
+	t := l.limits[catAll]
+	if c > catAll && c < numCategories {
+		if l.limits[c].After(t) {
+			t = l.limits[c]
+		}
+		if o := alsoLimitedBy[c]; o != catAll && l.limits[o].After(t) {
+			t = l.limits[o]
+		}
 	}
-	return now.Before(l.limits[""]) || now.Before(l.limits[category])
+	return t
+}
+
+// blockedCategory reports whether category c is rate limited now.
+func (l *limiter) blockedCategory(c dataCategory) bool {
+	return l.now().Before(l.until(c))
+}
+
+// blocked reports whether the category named category is rate limited
+// now. A name the SDK does not know is only limited by a limit on every
+// category.
+func (l *limiter) blocked(category string) bool {
+	c, _ := categoryByName(category)
+	return l.blockedCategory(c)
 }
 
 // filter removes the items of limited categories from env. It returns the
