@@ -234,13 +234,17 @@ func WithAttachStacktrace(on bool) Option {
 }
 
 // WithInAppInclude marks frames of the given import path prefixes as the
-// application's own, in addition to the main module.
+// application's own, in addition to the main module. An include wins over
+// WithInAppExclude: a package both match is in-app, so a broad exclude can
+// carve out a part of the main module and an include bring back a package
+// inside it (see ExampleWithInAppInclude).
 func WithInAppInclude(prefixes ...string) Option {
 	return optionFunc(func(c *config) { c.inAppInclude = append(c.inAppInclude, prefixes...) })
 }
 
 // WithInAppExclude marks frames of the given import path prefixes as not
-// the application's own, even inside the main module.
+// the application's own, even inside the main module, unless a prefix of
+// WithInAppInclude matches them too.
 func WithInAppExclude(prefixes ...string) Option {
 	return optionFunc(func(c *config) { c.inAppExclude = append(c.inAppExclude, prefixes...) })
 }

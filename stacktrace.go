@@ -103,7 +103,12 @@ func newFrameInfo(include, exclude []string, ctxLines, maxFrames int) *frameInfo
 // splitSymbol splits a Go symbol into its import path and function name:
 // "github.com/x/y.(*T).Method" -> ("github.com/x/y", "(*T).Method").
 // Dots in the last path element are escaped by the linker as %2e.
+// A symbol the compiler or linker generated belongs to no package: it
+// gets no import path, so its frame has no module and is never in-app.
 func splitSymbol(sym string) (pkg, fn string) {
+	if compilerGenerated(sym) {
+		return "", sym
+	}
 	slash := strings.LastIndexByte(sym, '/')
 	dot := strings.IndexByte(sym[slash+1:], '.')
 	if dot < 0 {
@@ -115,6 +120,16 @@ func splitSymbol(sym string) (pkg, fn string) {
 		pkg = strings.ReplaceAll(pkg, "%2e", ".")
 	}
 	return pkg, fn
+}
+
+// compilerGenerated reports whether sym names code the toolchain made
+// rather than a package's function: type algorithms ("type:.eq.[9]debug/elf",
+// "type..eq.main.T" before Go 1.20) and linker symbols ("go:buildid",
+// "go:itab.*os.File,io.Writer"). Their text looks like an import path
+// ("type:", "debug/elf") and would otherwise make one up; sentry-go gives
+// them no module either.
+func compilerGenerated(sym string) bool {
+	return strings.HasPrefix(sym, "type:") || strings.HasPrefix(sym, "go:") || strings.HasPrefix(sym, "type..")
 }
 
 // isStdlib reports whether an import path belongs to the standard library:
@@ -129,17 +144,30 @@ func hasPathPrefix(p, prefix string) bool {
 }
 
 // inApp reports whether frames of the import path pkg are the
-// application's own code.
+// application's own code. The rules, first match wins:
+//
+//  1. a frame with no package (code the compiler generated) is not in-app;
+//  2. a prefix of WithInAppInclude marks it in-app, even when a prefix of
+//     WithInAppExclude matches too: an explicit include wins over an
+//     exclude, as the unified SDK API specifies for in_app_include
+//     (develop.sentry.dev/sdk/miscellaneous/unified-api/) and sentry-python
+//     and sentry-php do;
+//  3. a prefix of WithInAppExclude marks it not in-app;
+//  4. package main and the main module's packages are in-app, the standard
+//     library and every other module (a nested one included) are not.
 func (fi *frameInfo) inApp(pkg string) bool {
-	pkg = strings.TrimSuffix(pkg, "_test") // external test packages
-	for _, p := range fi.exclude {
-		if hasPathPrefix(pkg, p) {
-			return false
-		}
+	if pkg == "" {
+		return false
 	}
+	pkg = strings.TrimSuffix(pkg, "_test") // external test packages
 	for _, p := range fi.include {
 		if hasPathPrefix(pkg, p) {
 			return true
+		}
+	}
+	for _, p := range fi.exclude {
+		if hasPathPrefix(pkg, p) {
+			return false
 		}
 	}
 	if pkg == "main" {
