@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -25,16 +26,46 @@ type EnvelopeHeader struct {
 	SentAt  time.Time `json:"sent_at,omitzero"`
 	DSN     string    `json:"dsn,omitempty"`
 	SDK     *SDKInfo  `json:"sdk,omitempty"`
+	// Attrs holds the header's other attributes (such as trace), by
+	// name, as JSON values. See EnvelopeItem.Attrs.
+	Attrs map[string]json.RawMessage `json:"-"`
 }
 
+// Attachment types of an attachment item's AttachmentType
+// (develop.sentry.dev/sdk/data-model/envelope-items/#attachment).
+const (
+	AttachmentTypeDefault  = "event.attachment"
+	AttachmentTypeMinidump = "event.minidump"
+	AttachmentTypeViewHier = "event.view_hierarchy"
+)
+
 // EnvelopeItem is one item of an envelope: a typed, length-prefixed
-// payload.
+// payload and the attributes of its header line
+// (develop.sentry.dev/sdk/data-model/envelopes/).
 type EnvelopeItem struct {
 	Type    string
 	Payload []byte
 	// Events is how many events the item stands for, for drop accounting
-	// (1 for an event item, 0 for a client report).
+	// (1 for an event item, 0 for a client report). It is not sent.
 	Events int
+	// Filename is the file name of an attachment; the protocol requires
+	// it on attachment items. Empty means absent.
+	Filename string
+	// ContentType is the media type of the payload ("text/plain",
+	// "application/json"). Empty means absent.
+	ContentType string
+	// AttachmentType is the kind of an attachment item (the
+	// AttachmentType constants); absent means AttachmentTypeDefault.
+	AttachmentType string
+	// Attrs holds the item header's other attributes (item_count,
+	// platform, ...), by name, as JSON values. ParseEnvelope keeps every
+	// attribute it has no field for here and AppendTo writes them back,
+	// sorted by name, so an envelope read and written again (by the
+	// outbox, by a relay-like tool) keeps its headers, as the protocol
+	// asks of anything that forwards envelopes. A name that has a field
+	// (type, length, filename, content_type, attachment_type) is an error
+	// here.
+	Attrs map[string]json.RawMessage
 }
 
 // Category is the rate-limit category of the item.
@@ -83,9 +114,13 @@ func (e *Envelope) EventCount() int {
 }
 
 // AppendTo appends the wire form of the envelope to buf. An item with an
-// empty type or one that is not UTF-8 is an error.
+// empty type or one that is not UTF-8 is an error, and so is an attribute
+// in Attrs that is not valid JSON or has a name a field stands for.
 func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
-	buf = e.Header.appendJSON(buf)
+	buf, err := e.Header.appendJSON(buf)
+	if err != nil {
+		return buf, fmt.Errorf("raven: envelope header: %w", err)
+	}
 	buf = append(buf, '\n')
 	for i := range e.Items {
 		it := &e.Items[i]
@@ -96,6 +131,12 @@ func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
 		buf = appendJSONString(buf, it.Type)
 		buf = append(buf, `,"length":`...)
 		buf = strconv.AppendInt(buf, int64(len(it.Payload)), 10)
+		buf = appendStringMember(buf, "filename", it.Filename)
+		buf = appendStringMember(buf, "content_type", it.ContentType)
+		buf = appendStringMember(buf, "attachment_type", it.AttachmentType)
+		if buf, err = appendAttrs(buf, it.Attrs, isItemField); err != nil {
+			return buf, fmt.Errorf("raven: envelope item %d: %w", i, err)
+		}
 		buf = append(buf, "}\n"...)
 		buf = append(buf, it.Payload...)
 		buf = append(buf, '\n')
@@ -103,10 +144,58 @@ func (e *Envelope) AppendTo(buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
+// isItemField reports the item header attributes EnvelopeItem has a field
+// for.
+func isItemField(name string) bool {
+	switch name {
+	case "type", "length", "filename", "content_type", "attachment_type":
+		return true
+	}
+	return false
+}
+
+// isHeaderField reports the envelope header attributes EnvelopeHeader has
+// a field for.
+func isHeaderField(name string) bool {
+	switch name {
+	case "event_id", "sent_at", "dsn", "sdk":
+		return true
+	}
+	return false
+}
+
+// appendAttrs appends the members of attrs, sorted by name, to a JSON
+// object being written. Values are compacted: a header is one line.
+func appendAttrs(buf []byte, attrs map[string]json.RawMessage, reserved func(string) bool) ([]byte, error) {
+	if len(attrs) == 0 {
+		return buf, nil
+	}
+	names := make([]string, 0, len(attrs))
+	for k := range attrs {
+		if reserved(k) {
+			return buf, fmt.Errorf("attribute %q has a field of its own", k)
+		}
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if len(buf) > 0 && buf[len(buf)-1] != '{' {
+			buf = append(buf, ',')
+		}
+		buf = append(appendJSONString(buf, k), ':')
+		var out bytes.Buffer
+		if err := json.Compact(&out, attrs[k]); err != nil {
+			return buf, fmt.Errorf("attribute %q: %w", k, err)
+		}
+		buf = append(buf, out.Bytes()...)
+	}
+	return buf, nil
+}
+
 // appendJSON writes the header as encoding/json would, but for sent_at,
 // which is written in UTC to the microsecond like every other timestamp:
-// the header is encoded for every request.
-func (h *EnvelopeHeader) appendJSON(buf []byte) []byte {
+// the header is encoded for every request. Attrs follow, sorted by name.
+func (h *EnvelopeHeader) appendJSON(buf []byte) ([]byte, error) {
 	buf = append(buf, '{')
 	buf = appendStringMember(buf, "event_id", string(h.EventID))
 	if !h.SentAt.IsZero() {
@@ -117,7 +206,8 @@ func (h *EnvelopeHeader) appendJSON(buf []byte) []byte {
 	if h.SDK != nil {
 		buf = h.SDK.appendJSON(appendKey(buf, "sdk"))
 	}
-	return append(buf, '}')
+	buf, err := appendAttrs(buf, h.Attrs, isHeaderField)
+	return append(buf, '}'), err
 }
 
 // Bytes returns the wire form of the envelope.
@@ -129,6 +219,8 @@ var ErrMalformedEnvelope = errors.New("raven: malformed envelope")
 // ParseEnvelope parses the wire form of an envelope strictly: a JSON
 // header line, then per item a JSON header line and a payload of exactly
 // "length" bytes (or up to the next newline when the length is absent).
+// Header attributes with no field of their own are kept in Attrs; a known
+// attribute of the wrong JSON type is an error.
 func ParseEnvelope(data []byte) (*Envelope, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrMalformedEnvelope, fmt.Sprintf(format, args...))
@@ -138,18 +230,20 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 		return nil, bad("empty")
 	}
 	env := &Envelope{}
-	var hdr struct {
-		EventID EventID  `json:"event_id"`
-		SentAt  string   `json:"sent_at"`
-		DSN     string   `json:"dsn"`
-		SDK     *SDKInfo `json:"sdk"`
-	}
+	var hdr headerAttrs
 	if err := strictObject(line, &hdr); err != nil {
 		return nil, bad("envelope header: %v", err)
 	}
-	env.Header.EventID, env.Header.DSN, env.Header.SDK = hdr.EventID, hdr.DSN, hdr.SDK
-	if hdr.SentAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, hdr.SentAt)
+	var sentAt string
+	var eventID string
+	err := errors.Join(hdr.take("event_id", &eventID), hdr.take("sent_at", &sentAt), hdr.take("dsn", &env.Header.DSN),
+		hdr.take("sdk", &env.Header.SDK))
+	if err != nil {
+		return nil, bad("envelope header: %v", err)
+	}
+	env.Header.EventID, env.Header.Attrs = EventID(eventID), hdr.rest()
+	if sentAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, sentAt)
 		if err != nil {
 			return nil, bad("sent_at: %v", err)
 		}
@@ -160,19 +254,24 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 		if len(bytes.TrimSpace(line)) == 0 && len(rest) == 0 {
 			break // trailing newline
 		}
-		var ih struct {
-			Type   string `json:"type"`
-			Length *int64 `json:"length"`
-		}
+		var ih headerAttrs
 		if err := strictObject(line, &ih); err != nil {
 			return nil, bad("item %d header: %v", len(env.Items), err)
 		}
-		if ih.Type == "" {
+		var it EnvelopeItem
+		var length *int64
+		err := errors.Join(ih.take("type", &it.Type), ih.take("length", &length), ih.take("filename", &it.Filename),
+			ih.take("content_type", &it.ContentType), ih.take("attachment_type", &it.AttachmentType))
+		if err != nil {
+			return nil, bad("item %d header: %v", len(env.Items), err)
+		}
+		it.Attrs = ih.rest()
+		if it.Type == "" {
 			return nil, bad("item %d: missing type", len(env.Items))
 		}
 		var payload []byte
-		if ih.Length != nil {
-			n := *ih.Length
+		if length != nil {
+			n := *length
 			if n < 0 || n > int64(len(rest)) {
 				return nil, bad("item %d: length %d exceeds remaining %d bytes", len(env.Items), n, len(rest))
 			}
@@ -186,13 +285,42 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 		} else {
 			payload, rest, _ = bytes.Cut(rest, []byte{'\n'})
 		}
-		it := EnvelopeItem{Type: ih.Type, Payload: payload}
-		if ih.Type == ItemEvent {
+		it.Payload = payload
+		if it.Type == ItemEvent {
 			it.Events = 1
 		}
 		env.Items = append(env.Items, it)
 	}
 	return env, nil
+}
+
+// headerAttrs is a header line's attributes while it is parsed: known
+// ones are taken out, the rest is kept.
+type headerAttrs map[string]json.RawMessage
+
+// take decodes attribute name into v and removes it. An absent attribute
+// or a null leaves v alone.
+func (h headerAttrs) take(name string, v any) error {
+	raw, ok := h[name]
+	if !ok {
+		return nil
+	}
+	delete(h, name)
+	if bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	return nil
+}
+
+// rest returns the attributes not taken, nil when there are none.
+func (h headerAttrs) rest() map[string]json.RawMessage {
+	if len(h) == 0 {
+		return nil
+	}
+	return h
 }
 
 // strictObject decodes one JSON object from line and rejects trailing data.

@@ -72,6 +72,96 @@ func TestEnvelopeHeaderMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestEnvelopeItemHeaders: the item header attributes of the protocol
+// (develop.sentry.dev/sdk/data-model/envelope-items/) are written, parsed,
+// and kept through a parse-then-encode round trip, unknown ones included.
+func TestEnvelopeItemHeaders(t *testing.T) {
+	tests := []struct {
+		name string
+		item raven.EnvelopeItem
+		wire string // the item header line
+	}{
+		{"attachment", raven.EnvelopeItem{Type: raven.ItemAttachment, Payload: []byte("hello"), Filename: "notes.txt", ContentType: "text/plain", AttachmentType: raven.AttachmentTypeDefault},
+			`{"type":"attachment","length":5,"filename":"notes.txt","content_type":"text/plain","attachment_type":"event.attachment"}`},
+		{"minidump", raven.EnvelopeItem{Type: raven.ItemAttachment, Payload: []byte("MDMP"), Filename: "crash.dmp", AttachmentType: raven.AttachmentTypeMinidump},
+			`{"type":"attachment","length":4,"filename":"crash.dmp","attachment_type":"event.minidump"}`},
+		{"log batch", raven.EnvelopeItem{Type: "log", Payload: []byte(`{"items":[]}`), ContentType: "application/vnd.sentry.items.log+json",
+			Attrs: map[string]json.RawMessage{"item_count": json.RawMessage(`0`)}},
+			`{"type":"log","length":12,"content_type":"application/vnd.sentry.items.log+json","item_count":0}`},
+		{"unknown attributes sorted and compacted", raven.EnvelopeItem{Type: "event", Payload: []byte(`{}`), Events: 1,
+			Attrs: map[string]json.RawMessage{"zeta": json.RawMessage("{\n \"a\" : [1, 2]\n}"), "alpha": json.RawMessage(`"x\ny"`), "na\"me": json.RawMessage(`null`)}},
+			`{"type":"event","length":2,"alpha":"x\ny","na\"me":null,"zeta":{"a":[1,2]}}`},
+		{"filename with quotes and unicode", raven.EnvelopeItem{Type: raven.ItemAttachment, Payload: nil, Filename: "a \"b\"\u00e9.log"},
+			`{"type":"attachment","length":0,"filename":"a \"b\"é.log"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &raven.Envelope{Items: []raven.EnvelopeItem{tt.item}}
+			b, err := env.Bytes()
+			require.NoError(t, err)
+			lines := bytes.SplitN(b, []byte("\n"), 3)
+			require.Len(t, lines, 3)
+			assert.Equal(t, tt.wire, string(lines[1]))
+			assert.True(t, json.Valid(lines[1]))
+
+			got, err := raven.ParseEnvelope(b)
+			require.NoError(t, err)
+			require.Len(t, got.Items, 1)
+			it := got.Items[0]
+			assert.Equal(t, tt.item.Filename, it.Filename)
+			assert.Equal(t, tt.item.ContentType, it.ContentType)
+			assert.Equal(t, tt.item.AttachmentType, it.AttachmentType)
+			assert.Equal(t, string(tt.item.Payload), string(it.Payload))
+			again, err := got.Bytes()
+			require.NoError(t, err)
+			assert.Equal(t, string(b), string(again), "parse then encode keeps every attribute")
+		})
+	}
+}
+
+// TestEnvelopeRoundTripKeepsUnknownAttributes: an envelope written by a
+// newer SDK or a relay keeps header and item attributes raven has no field
+// for through ParseEnvelope and AppendTo (which is how the outbox stores
+// and re-sends envelopes).
+func TestEnvelopeRoundTripKeepsUnknownAttributes(t *testing.T) {
+	in := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"https://k@h/1","trace":{"trace_id":"abc","public_key":"k"},"x_future":[1,{"b":true}]}` + "\n" +
+		`{"type":"event","length":2,"platform":"go","x_item":{"nested":"v"}}` + "\n{}\n" +
+		`{"type":"attachment","length":3,"filename":"a.txt","content_type":"text/plain","attachment_type":"event.attachment","x":1.5e3}` + "\nabc\n"
+	env, err := raven.ParseEnvelope([]byte(in))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"trace_id":"abc","public_key":"k"}`, string(env.Header.Attrs["trace"]))
+	assert.Equal(t, `"go"`, string(env.Items[0].Attrs["platform"]))
+	assert.Equal(t, "a.txt", env.Items[1].Filename)
+	assert.Equal(t, `1.5e3`, string(env.Items[1].Attrs["x"]))
+	out, err := env.Bytes()
+	require.NoError(t, err)
+	again, err := raven.ParseEnvelope(out)
+	require.NoError(t, err)
+	assert.Equal(t, env, again)
+	// the header keeps its attributes after the known ones, sorted
+	assert.Equal(t, `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"https://k@h/1","trace":{"trace_id":"abc","public_key":"k"},"x_future":[1,{"b":true}]}`,
+		string(bytes.SplitN(out, []byte("\n"), 2)[0]))
+}
+
+func TestEnvelopeAttrsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  raven.Envelope
+	}{
+		{"item attribute with a field of its own", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"filename": json.RawMessage(`"x"`)}}}}},
+		{"item length in attrs", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"length": json.RawMessage(`3`)}}}}},
+		{"invalid JSON value", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"x": json.RawMessage(`{`)}}}}},
+		{"empty value", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"x": nil}}}}},
+		{"header attribute with a field of its own", raven.Envelope{Header: raven.EnvelopeHeader{Attrs: map[string]json.RawMessage{"dsn": json.RawMessage(`"x"`)}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.env.Bytes()
+			assert.Error(t, err)
+		})
+	}
+}
+
 func TestParseEnvelopeLenient(t *testing.T) {
 	// items without length end at the newline; a missing final newline is fine
 	env, err := raven.ParseEnvelope([]byte("{}\n{\"type\":\"event\"}\n{\"a\":1}\n{\"type\":\"attachment\",\"length\":3}\nabc"))
@@ -83,16 +173,21 @@ func TestParseEnvelopeLenient(t *testing.T) {
 
 func TestParseEnvelopeMalformed(t *testing.T) {
 	for name, in := range map[string]string{
-		"empty":            "",
-		"header not json":  "nope\n",
-		"header array":     "[]\n",
-		"item header junk": "{}\nxx\n",
-		"missing type":     "{}\n{\"length\":1}\na\n",
-		"length too long":  "{}\n{\"type\":\"event\",\"length\":100}\n{}\n",
-		"negative length":  "{}\n{\"type\":\"event\",\"length\":-1}\n{}\n",
-		"no newline after": "{}\n{\"type\":\"event\",\"length\":1}\nab\n",
-		"bad sent_at":      "{\"sent_at\":\"yesterday\"}\n",
-		"trailing garbage": "{} {}\n",
+		"empty":                 "",
+		"header not json":       "nope\n",
+		"header array":          "[]\n",
+		"item header junk":      "{}\nxx\n",
+		"missing type":          "{}\n{\"length\":1}\na\n",
+		"length too long":       "{}\n{\"type\":\"event\",\"length\":100}\n{}\n",
+		"negative length":       "{}\n{\"type\":\"event\",\"length\":-1}\n{}\n",
+		"no newline after":      "{}\n{\"type\":\"event\",\"length\":1}\nab\n",
+		"bad sent_at":           "{\"sent_at\":\"yesterday\"}\n",
+		"trailing garbage":      "{} {}\n",
+		"type not a string":     "{}\n{\"type\":1,\"length\":0}\n\n",
+		"filename not a string": "{}\n{\"type\":\"attachment\",\"length\":0,\"filename\":7}\n\n",
+		"length not a number":   "{}\n{\"type\":\"event\",\"length\":\"2\"}\n{}\n",
+		"event_id not a string": "{\"event_id\":5}\n",
+		"sdk not an object":     "{\"sdk\":\"x\"}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := raven.ParseEnvelope([]byte(in))
@@ -106,6 +201,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Add([]byte("{}\n{\"type\":\"event\",\"length\":2}\n{}\n"))
 	f.Add([]byte("{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\"}\n{}\n"))
 	f.Add([]byte("{}\n"))
+	f.Add([]byte("{\"trace\":{\"a\":1}}\n{\"type\":\"attachment\",\"length\":1,\"filename\":\"a\",\"x\":[1]}\na\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env, err := raven.ParseEnvelope(data)
 		if err != nil {
@@ -127,8 +223,15 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatalf("items %d != %d", len(again.Items), len(env.Items))
 		}
 		for i := range env.Items {
-			if !bytes.Equal(again.Items[i].Payload, env.Items[i].Payload) || again.Items[i].Type != env.Items[i].Type {
+			a, b := again.Items[i], env.Items[i]
+			if !bytes.Equal(a.Payload, b.Payload) || a.Type != b.Type || a.Filename != b.Filename || a.ContentType != b.ContentType ||
+				a.AttachmentType != b.AttachmentType || len(a.Attrs) != len(b.Attrs) {
 				t.Fatalf("item %d differs", i)
+			}
+			for k := range b.Attrs {
+				if _, ok := a.Attrs[k]; !ok {
+					t.Fatalf("item %d lost attribute %q", i, k)
+				}
 			}
 		}
 	})
