@@ -339,9 +339,11 @@ func (c *Client) sendClientReport(ctx context.Context) {
 	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.static.sdk}}
 	env.Items = append(env.Items, clientReportItem(m, time.Now()))
 	if err := c.send(ctx, env); err != nil {
-		// kept for the next envelope; a later Flush or Close tries again
-		c.reports.restore(m)
 		c.cfg.logger.Debug("raven: client report not delivered", slog.Any("error", err))
+		if !maybeReceived(err) {
+			// kept for the next envelope; a later Flush or Close tries again
+			c.reports.restore(m)
+		}
 	}
 }
 
@@ -418,9 +420,18 @@ func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportK
 			c.recordDrop(Drop{Reason: reason, Category: it.Category(), EventID: env.Header.EventID, Count: it.Events, Err: err}, reported)
 		}
 	}
-	if len(reports) > 0 {
+	if len(reports) > 0 && !maybeReceived(err) {
 		c.reports.restore(reports) // the report did not reach the server either
 	}
+}
+
+// maybeReceived reports whether a failed send may still have reached the
+// server (DropError.MaybeReceived). The client reports it carried then
+// count as sent: a drop is reported at most once. Restoring them instead
+// would report it again with every retry whose answer is lost.
+func maybeReceived(err error) bool {
+	var de *DropError
+	return errors.As(err, &de) && de.MaybeReceived
 }
 
 // buildEvent turns a pending capture into an event; a nil event comes with

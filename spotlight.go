@@ -50,8 +50,10 @@ type spotlight struct {
 	log    *slog.Logger
 }
 
+// newSpotlight posts to the sidecar with a client that, like the HTTP
+// transport's, never follows a redirect.
 func newSpotlight(url string, inner Transport, log *slog.Logger) *spotlight {
-	return &spotlight{url: url, inner: inner, client: &http.Client{Timeout: spotlightTimeout}, log: log}
+	return &spotlight{url: url, inner: inner, client: &http.Client{Timeout: spotlightTimeout, CheckRedirect: noRedirects}, log: log}
 }
 
 // Send posts to the sidecar, then sends through the inner transport; its
@@ -84,6 +86,10 @@ func (s *spotlight) post(ctx context.Context, env *Envelope) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	if resp.StatusCode/100 == 3 {
+		s.log.Warn("raven: spotlight redirects envelopes elsewhere; not following", slog.String("url", s.url),
+			slog.Int("status", resp.StatusCode), slog.String("location", resp.Header.Get("Location")))
+	}
 }
 
 // Flush flushes the inner transport.

@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,7 +40,13 @@ type DropError struct {
 	Reported bool
 	// Status is the HTTP status the server answered, 0 when none did.
 	Status int
-	Err    error
+	// MaybeReceived is true when the server may have received the
+	// envelope although the send failed: a request was written in full
+	// but no answer came (the connection broke, the request timed out).
+	// The client reports such an envelope carried then count as sent, and
+	// are not sent again: a drop is reported at most once, never twice.
+	MaybeReceived bool
+	Err           error
 }
 
 // Error describes the drop.
@@ -98,7 +106,9 @@ func WithTransportLogger(l *slog.Logger) TransportOption {
 }
 
 // WithHTTPClient sets the http.Client the transport uses, replacing the
-// tuned default (proxy and CA options then do not apply).
+// tuned default (proxy and CA options then do not apply). The transport
+// uses a copy of hc that never follows redirects (see HTTPTransport); hc
+// itself is not changed.
 func WithHTTPClient(hc *http.Client) TransportOption {
 	return transportOptionFunc(func(c *httpConfig) { c.client = hc })
 }
@@ -157,6 +167,22 @@ func WithBackoff(b Backoff) TransportOption {
 // endpoint: gzip-compressed, retried on network errors and 5xx answers,
 // honouring the server's rate limits. It is safe for concurrent use and
 // starts no goroutine of its own.
+//
+// It never follows a redirect: the envelope endpoint does not move, and
+// following one would turn the POST into a GET (301, 302, 303) or post the
+// envelope, credentials included, wherever the answer points (307, 308).
+// A 3xx answer drops the envelope as a send_error, not retried, and the
+// transport's logger gets a warning with the Location, which usually
+// means a wrong DSN (a http:// DSN for an https:// server, a missing path
+// prefix).
+//
+// When a request was written in full but no answer came, the server may
+// have stored the envelope. The retries of such an envelope leave out its
+// client reports (and an envelope holding nothing else is not retried),
+// and the DropError says MaybeReceived, so that the client does not send
+// those reports again: a drop reaches the server in at most one client
+// report. The event itself is retried, as the server drops a second copy
+// of an event id it already has.
 type HTTPTransport struct {
 	dsn      *DSN
 	url      string
@@ -167,6 +193,9 @@ type HTTPTransport struct {
 	rawPool  sync.Pool // *[]byte: envelopes before compression
 	closed   chan struct{}
 	closeOne sync.Once
+	// stdTransport is true when requests go through net/http's
+	// *http.Transport, which reports httptrace events.
+	stdTransport bool
 }
 
 // NewHTTPTransport returns a transport posting to the DSN's envelope
@@ -188,7 +217,17 @@ func NewHTTPTransport(dsn *DSN, opts ...TransportOption) (*HTTPTransport, error)
 		t.cfg.now = time.Now
 	}
 	if t.cfg.client == nil {
-		t.cfg.client = &http.Client{Transport: newHTTPRoundTripper(t.cfg)}
+		t.cfg.client = &http.Client{Transport: newHTTPRoundTripper(t.cfg), CheckRedirect: noRedirects}
+	} else {
+		hc := *t.cfg.client
+		hc.CheckRedirect = noRedirects
+		t.cfg.client = &hc
+	}
+	switch rt := t.cfg.client.Transport.(type) {
+	case nil:
+		_, t.stdTransport = http.DefaultTransport.(*http.Transport)
+	case *http.Transport:
+		t.stdTransport = rt != nil
 	}
 	if t.cfg.logger == nil {
 		t.cfg.logger = slog.New(discardHandler{})
@@ -198,6 +237,10 @@ func NewHTTPTransport(dsn *DSN, opts ...TransportOption) (*HTTPTransport, error)
 	t.rawPool.New = func() any { b := make([]byte, 0, 8<<10); return &b }
 	return t, nil
 }
+
+// noRedirects makes an http.Client return a 3xx answer as it is instead of
+// following it: envelopes go to the DSN's endpoint or nowhere.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // newHTTPRoundTripper is a transport tuned for a few long-lived connections
 // to one host: keep-alive, HTTP/2 when offered, TLS verified.
@@ -240,22 +283,29 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 	if err != nil {
 		return &DropError{Reason: DropSendError, Err: err}
 	}
-	defer t.bufPool.Put(body)
+	defer func() { t.bufPool.Put(body) }()
 	start := t.cfg.now()
+	maybeReceived := false
 	for attempt := 1; ; attempt++ {
-		status, err := t.post(ctx, body.Bytes())
+		res, err := t.post(ctx, body.Bytes())
+		status := res.status
 		switch {
 		case err == nil && status/100 == 2:
 			return nil
+		case err == nil && status/100 == 3:
+			t.cfg.logger.Warn("raven: the server redirects envelopes elsewhere; not following (check the DSN)",
+				slog.Int("status", status), slog.String("url", t.url), slog.String("location", res.location))
+			return &DropError{Reason: DropSendError, Status: status, MaybeReceived: maybeReceived,
+				Err: fmt.Errorf("server answered %d redirecting to %q: redirects are not followed", status, res.location)}
 		case err == nil && status == http.StatusTooManyRequests:
-			return &DropError{Reason: DropRateLimit, Reported: true, Status: status, Err: errors.New("server answered 429")}
+			return &DropError{Reason: DropRateLimit, Reported: true, Status: status, MaybeReceived: maybeReceived, Err: errors.New("server answered 429")}
 		case err == nil && status == http.StatusRequestEntityTooLarge:
-			return &DropError{Reason: DropSendError, Status: status, Err: errors.New("server answered 413: envelope too large")}
+			return &DropError{Reason: DropSendError, Status: status, MaybeReceived: maybeReceived, Err: errors.New("server answered 413: envelope too large")}
 		case !t.cfg.checkRetry(status, err):
 			if err != nil {
-				return &DropError{Reason: DropNetworkError, Err: err}
+				return &DropError{Reason: DropNetworkError, MaybeReceived: maybeReceived || res.maybeReceived, Err: err}
 			}
-			return &DropError{Reason: DropSendError, Status: status, Err: fmt.Errorf("server answered %d", status)}
+			return &DropError{Reason: DropSendError, Status: status, MaybeReceived: maybeReceived, Err: fmt.Errorf("server answered %d", status)}
 		}
 		reason := DropSendError
 		if err != nil {
@@ -263,12 +313,30 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 		} else {
 			err = fmt.Errorf("server answered %d", status)
 		}
+		if res.maybeReceived && !maybeReceived {
+			// The server may hold this envelope: its client reports count
+			// as sent, and the retries go without them.
+			maybeReceived = true
+			rest := withoutReports(out)
+			if rest == nil {
+				return &DropError{Reason: reason, MaybeReceived: true, Err: fmt.Errorf("client report may have been received: %w", err)}
+			}
+			if rest != out {
+				out = rest
+				nb, eerr := t.encode(out)
+				if eerr != nil {
+					return &DropError{Reason: DropSendError, MaybeReceived: true, Err: eerr}
+				}
+				t.bufPool.Put(body)
+				body = nb
+			}
+		}
 		if ctx.Err() != nil {
-			return &DropError{Reason: DropNetworkError, Err: err}
+			return &DropError{Reason: DropNetworkError, MaybeReceived: maybeReceived, Err: err}
 		}
 		wait := t.cfg.backoff(attempt)
 		if attempt >= t.cfg.maxAttempts || t.cfg.now().Add(wait).Sub(start) > t.cfg.budget {
-			return &DropError{Reason: reason, Status: status, Err: fmt.Errorf("after %d attempts: %w", attempt, err)}
+			return &DropError{Reason: reason, Status: status, MaybeReceived: maybeReceived, Err: fmt.Errorf("after %d attempts: %w", attempt, err)}
 		}
 		t.cfg.logger.Debug("raven: retrying envelope", slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("error", err))
 		timer := time.NewTimer(wait)
@@ -276,12 +344,32 @@ func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			return &DropError{Reason: DropNetworkError, Err: fmt.Errorf("%w (gave up: %v)", err, ctx.Err())}
+			return &DropError{Reason: DropNetworkError, MaybeReceived: maybeReceived, Err: fmt.Errorf("%w (gave up: %v)", err, ctx.Err())}
 		case <-t.closed:
 			timer.Stop()
-			return &DropError{Reason: reason, Status: status, Err: fmt.Errorf("%w (transport closed)", err)}
+			return &DropError{Reason: reason, Status: status, MaybeReceived: maybeReceived, Err: fmt.Errorf("%w (transport closed)", err)}
 		}
 	}
+}
+
+// withoutReports returns env without its client_report items: env itself
+// when it has none, nil when nothing else is left.
+func withoutReports(env *Envelope) *Envelope {
+	keep := make([]EnvelopeItem, 0, len(env.Items))
+	for _, it := range env.Items {
+		if it.Type != ItemClientReport {
+			keep = append(keep, it)
+		}
+	}
+	switch {
+	case len(keep) == len(env.Items):
+		return env
+	case len(keep) == 0:
+		return nil
+	}
+	cp := *env
+	cp.Items = keep
+	return &cp
 }
 
 // encode writes the envelope, gzip-compressed when enabled, into a pooled
@@ -305,13 +393,35 @@ func (t *HTTPTransport) encode(env *Envelope) (*bytes.Buffer, error) {
 	return buf, nil
 }
 
+// postResult is what one request gave besides its error.
+type postResult struct {
+	status   int
+	location string // Location header of a 3xx answer
+	// maybeReceived is true when no answer came after the request was
+	// written in full, or when it cannot be told whether it was written
+	// (a round tripper other than net/http's that reports no httptrace
+	// events).
+	maybeReceived bool
+}
+
 // post makes one request and applies the rate limits of its answer.
-func (t *HTTPTransport) post(ctx context.Context, body []byte) (int, error) {
+func (t *HTTPTransport) post(ctx context.Context, body []byte) (postResult, error) {
 	rctx, cancel := context.WithTimeout(ctx, t.cfg.timeout)
 	defer cancel()
+	// Whether the request left: net/http reports the connection it got
+	// and when the request was written.
+	var traced, wrote atomic.Bool
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+		GetConn: func(string) { traced.Store(true) },
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return postResult{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-sentry-envelope")
 	req.Header.Set("X-Sentry-Auth", t.auth)
@@ -321,12 +431,19 @@ func (t *HTTPTransport) post(ctx context.Context, body []byte) (int, error) {
 	}
 	resp, err := t.cfg.client.Do(req)
 	if err != nil {
-		return 0, err
+		// net/http's own transport reports the connection it gets; a
+		// request it did not write never left. A round tripper of the
+		// user's that reported nothing leaves it unknown.
+		return postResult{maybeReceived: wrote.Load() || !traced.Load() && !t.stdTransport}, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	t.limits.update(resp.StatusCode, resp.Header)
-	return resp.StatusCode, nil
+	res := postResult{status: resp.StatusCode}
+	if resp.StatusCode/100 == 3 {
+		res.location = resp.Header.Get("Location")
+	}
+	return res, nil
 }
 
 // RateLimited reports whether the server currently rate-limits category
