@@ -151,7 +151,11 @@ func parseRateLimits(s string, now time.Time) rateLimits {
 		if err != nil || !(secs > 0) || math.IsInf(secs, 0) {
 			continue // also NaN (!(NaN > 0)) and inf, nan, Infinity
 		}
-		until := now.Add(time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second)))
+		d := time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
+		if d <= 0 {
+			continue // below a nanosecond: no limit
+		}
+		until := now.Add(d)
 		named := 0
 		if len(parts) > 1 {
 			for _, name := range strings.Split(parts[1], ";") {

@@ -48,6 +48,7 @@ func TestParseRateLimits(t *testing.T) {
 		{"nan", "nan:error:org", limits()},
 		{"negative infinity", "-inf::org", limits()},
 		{"zero", "0:error:org", limits()},
+		{"below a nanosecond", ".0000000001::org", limits()},
 		{"non-finite beside a finite entry", "inf::org, 10:error:org", limits("error", 10*time.Second)},
 		// unknown categories are ignored (develop.sentry.dev/sdk/expected-features/rate-limiting/)
 		{"unknown category ignored", "60:error;foobar:org", limits("error", 60*time.Second)},
