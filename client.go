@@ -2,7 +2,6 @@ package raven
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -477,7 +476,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	case p.err != nil:
 		c.addException(ev, p)
 	case p.panicked:
-		msg := clampString(fmt.Sprint(p.panicVal), maxValueBytes)
+		msg := clampString(describeValue(p.panicVal), maxValueBytes)
 		typ := "panic"
 		if _, isString := p.panicVal.(string); !isString {
 			typ = fmt.Sprintf("%T", p.panicVal) // panic(customType{...})
@@ -495,7 +494,8 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	}
 
 	normalize(ev)
-	scrubber{extra: c.cfg.scrubKeys}.event(ev)
+	plainEvent(ev, true)
+	c.cfg.scrubber().event(ev)
 	if c.ignored(ev) {
 		return nil, DropEventProcessor, errors.New("raven: matched IgnoreErrors")
 	}
@@ -737,10 +737,10 @@ func encodeEvent(ev *Event, limit int) ([]byte, error) {
 	// json.Marshal(ev) would scan the whole payload once more.
 	b, err := ev.MarshalJSON()
 	if err != nil {
-		// A value that JSON cannot hold (a channel, a func, NaN, a cycle)
-		// was put in extra, contexts or data: replace such values with
-		// their printed form rather than lose the event.
-		sanitizeEvent(ev)
+		// A hook put a value that JSON cannot hold (a channel, NaN, a
+		// cycle) in the event after its values were made plain: make
+		// them plain again rather than lose the event.
+		plainEvent(ev, true)
 		if b, err = ev.MarshalJSON(); err != nil {
 			return nil, err
 		}
@@ -749,64 +749,6 @@ func encodeEvent(ev *Event, limit int) ([]byte, error) {
 		return b, nil
 	}
 	return trimToFit(ev, b, limit)
-}
-
-// sanitizeEvent replaces every user-supplied value that does not encode as
-// JSON with its fmt representation.
-func sanitizeEvent(ev *Event) {
-	ev.Extra = sanitizeMap(ev.Extra)
-	for k, v := range ev.Contexts {
-		ev.Contexts[k] = sanitizeMap(v)
-	}
-	if ev.User != nil {
-		u := *ev.User
-		u.Data = sanitizeMap(u.Data)
-		ev.User = &u
-	}
-	if ev.Request != nil && ev.Request.Data != nil {
-		r := *ev.Request
-		r.Data = sanitizeValue(r.Data)
-		ev.Request = &r
-	}
-	if ev.Breadcrumbs != nil {
-		crumbs := make([]Breadcrumb, len(ev.Breadcrumbs.Values))
-		for i, b := range ev.Breadcrumbs.Values {
-			b.Data = sanitizeMap(b.Data)
-			crumbs[i] = b
-		}
-		ev.Breadcrumbs = &BreadcrumbList{Values: crumbs}
-	}
-	if ev.Message != nil && len(ev.Message.Params) > 0 {
-		m := *ev.Message
-		m.Params = make([]any, len(ev.Message.Params))
-		for i, p := range ev.Message.Params {
-			m.Params[i] = sanitizeValue(p)
-		}
-		ev.Message = &m
-	}
-}
-
-func sanitizeMap(m map[string]any) map[string]any {
-	if len(m) == 0 {
-		return m
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = sanitizeValue(v)
-	}
-	return out
-}
-
-func sanitizeValue(v any) (out any) {
-	defer func() {
-		if r := recover(); r != nil { // a MarshalJSON method that panics
-			out = fmt.Sprintf("<%T: %v>", v, r)
-		}
-	}()
-	if _, err := json.Marshal(v); err != nil {
-		return clampString(fmt.Sprintf("%+v", v), maxValueBytes)
-	}
-	return v
 }
 
 // maxTagBytes is Relay's limit for tag keys and values.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,7 +205,10 @@ func (c *Client) drainToOutbox(p *pending) bool {
 	return c.ext.outbox != nil && c.ext.outbox.spool(p)
 }
 
-// crashState is what a program saves for its crash monitor.
+// crashState is what a program saves for its crash monitor. The file
+// outlives the process, so it holds nothing an event would not: the scope
+// is scrubbed like an event, and the DSN is written without its secret
+// (the envelope endpoint needs only the public key).
 type crashState struct {
 	PID          int      `json:"pid"`
 	DSN          string   `json:"dsn"`
@@ -212,7 +216,26 @@ type crashState struct {
 	InAppInclude []string `json:"in_app_include,omitempty"`
 	InAppExclude []string `json:"in_app_exclude,omitempty"`
 	ContextLines int      `json:"context_lines,omitempty"`
-	Scope        *Event   `json:"scope"`
+	// The scrubbing options, so that the monitor scrubs the crash event
+	// (its exception value comes from the crash output) as the program
+	// would.
+	ScrubKeys              []string `json:"scrub_keys,omitempty"`
+	ScrubPatterns          []string `json:"scrub_patterns,omitempty"`
+	NoDefaultScrubPatterns bool     `json:"no_default_scrub_patterns,omitempty"`
+	Scope                  *Event   `json:"scope"`
+}
+
+// dsnWithoutSecret returns d as a DSN string without its secret key.
+func dsnWithoutSecret(d *DSN) string {
+	if d.SecretKey == "" {
+		return d.String()
+	}
+	u, err := url.Parse(d.String())
+	if err != nil {
+		return ""
+	}
+	u.User = url.User(d.PublicKey)
+	return u.String()
 }
 
 // crashReporter saves the scope for crash events.
@@ -234,9 +257,10 @@ type crashReporter struct {
 func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 	r := &crashReporter{c: c, cfg: cfg}
 	r.base = crashState{PID: os.Getpid(), InAppInclude: c.cfg.inAppInclude, InAppExclude: c.cfg.inAppExclude,
-		ContextLines: c.cfg.contextLines}
+		ContextLines: c.cfg.contextLines, ScrubKeys: c.cfg.scrubKeys, ScrubPatterns: c.cfg.scrubPatternSrc,
+		NoDefaultScrubPatterns: c.cfg.noDefaultScrubPatterns}
 	if c.dsn != nil {
-		r.base.DSN = c.dsn.String()
+		r.base.DSN = dsnWithoutSecret(c.dsn)
 	}
 	if c.ext.outbox != nil {
 		r.base.Outbox = c.ext.outbox.cfg.dir
@@ -258,18 +282,18 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 		}
 		out = f
 	} else {
-		f, err := os.CreateTemp("", "raven-crash-*.json")
+		dir, err := privateStateDir()
 		if err != nil {
 			return nil, err
 		}
-		f.Close()
-		r.statePath = f.Name()
+		r.statePath = filepath.Join(dir, crashStateName)
 		if err := r.save(); err != nil {
+			os.RemoveAll(dir)
 			return nil, err
 		}
 		w, err := startMonitor(r.statePath)
 		if err != nil {
-			os.Remove(r.statePath)
+			os.RemoveAll(dir)
 			return nil, err
 		}
 		out = w
@@ -343,20 +367,93 @@ func (r *crashReporter) saveLocked() error {
 		ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
 	c.applyScope(ev, d, nil)
 	ev.Level = ""
+	// Bounded, acyclic and scrubbed like an event; no user method runs
+	// (this runs under the lock Close takes).
+	plainEvent(ev, false)
+	c.cfg.scrubber().event(ev)
 	st := r.base
 	st.Scope = ev
 	b, err := json.Marshal(&st)
 	if err != nil {
-		sanitizeEvent(ev)
-		if b, err = json.Marshal(&st); err != nil {
-			return err
-		}
+		return err
 	}
-	if err := writeFileAtomic(filepath.Dir(r.statePath), filepath.Base(r.statePath), b); err != nil {
+	if err := writePrivateFile(r.statePath, b); err != nil {
 		return err
 	}
 	r.last = d
 	return nil
+}
+
+// crashStateName is the state file's name in its private directory.
+const crashStateName = "state.json"
+
+// privateStateDir creates the directory of the monitor's state file: a new
+// directory under os.TempDir with a random name and mode 0700, so that no
+// other user can read the scope, nor plant a file or a symbolic link where
+// the state is written. It is checked after creation to be a directory,
+// not a symbolic link, owned by this process's user and closed to others.
+func privateStateDir() (string, error) {
+	dir, err := os.MkdirTemp("", "raven-crash-")
+	if err != nil {
+		return "", err
+	}
+	if err := checkPrivateDir(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// checkPrivateDir returns an error unless dir is a directory (not a
+// symbolic link) owned by this process's user with no permission for
+// group or others.
+func checkPrivateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0 || !fi.IsDir():
+		return fmt.Errorf("raven: crash state directory %s is not a directory", dir)
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("raven: crash state directory %s has mode %v, not 0700", dir, fi.Mode().Perm())
+	case !ownedByProcessUser(fi):
+		return fmt.Errorf("raven: crash state directory %s is owned by another user", dir)
+	}
+	return nil
+}
+
+// writePrivateFile replaces path's content with data through a temporary
+// file of mode 0600 in the same directory, so that a reader (the monitor)
+// never sees a partial file.
+func writePrivateFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".state-*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// removeState removes the monitor's state file and its private directory.
+func removeState(path string) {
+	os.Remove(path)
+	if dir := filepath.Dir(path); strings.HasPrefix(filepath.Base(dir), "raven-crash-") {
+		os.Remove(dir) // only when empty
+	}
 }
 
 func (r *crashReporter) stop() {
@@ -388,7 +485,7 @@ func runCrashMonitor(in io.Reader, statePath string) int {
 		fmt.Fprintln(os.Stderr, "raven: crash monitor started without "+envCrashState)
 		return 2
 	}
-	defer os.Remove(statePath)
+	defer removeState(statePath)
 	if len(out) == 0 {
 		return 0 // the program exited without crashing
 	}
@@ -448,7 +545,8 @@ func crashEvent(st *crashState, out []byte) *Event {
 // the outbox when it cannot be sent.
 func reportCrash(st *crashState, out []byte, timeout time.Duration) error {
 	ev := crashEvent(st, out)
-	opts := []Option{WithDSN(st.DSN), WithSampleRate(1), withoutEnv(), WithRelease(ev.Release), WithEnvironment(ev.Environment)}
+	opts := []Option{WithDSN(st.DSN), WithSampleRate(1), withoutEnv(), WithRelease(ev.Release), WithEnvironment(ev.Environment),
+		WithScrubKeys(st.ScrubKeys...), WithScrubPatterns(st.ScrubPatterns...), WithDefaultScrubPatterns(!st.NoDefaultScrubPatterns)}
 	if st.Outbox != "" {
 		opts = append(opts, WithOutbox(st.Outbox))
 	}

@@ -3,6 +3,7 @@
 package raven
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -12,4 +13,11 @@ import (
 // has reported the crash.
 func detachMonitor(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// ownedByProcessUser reports whether fi belongs to this process's
+// effective user.
+func ownedByProcessUser(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
 }

@@ -100,6 +100,9 @@ type config struct {
 	onDrop                                      func(Drop)
 	httpOpts                                    []TransportOption
 	scrubKeys                                   []string
+	scrubPatternSrc                             []string
+	noDefaultScrubPatterns                      bool
+	scrub                                       scrubber // from the three above (scrub.go)
 	spotlight                                   string
 	spotlightSet                                bool
 	fpLimit                                     rate.Limit
@@ -153,6 +156,9 @@ func (c *config) resolve(opts []Option) error {
 			return fmt.Errorf("raven: IgnoreErrors pattern %q: %w", src, err)
 		}
 		c.ignoreErrors = append(c.ignoreErrors, re)
+	}
+	if err := c.resolveScrub(); err != nil {
+		return err
 	}
 	if c.queueSize <= 0 || c.queueBytes <= 0 || c.senders <= 0 {
 		return fmt.Errorf("raven: queue size, queue bytes and senders must be positive")

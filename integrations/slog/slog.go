@@ -2,7 +2,7 @@
 // slog.Handler that wraps another one.
 //
 //	logger := slog.New(ravenslog.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
-//	logger.InfoContext(ctx, "cache miss", "key", k)           // a breadcrumb on ctx's scope
+//	logger.InfoContext(ctx, "cache miss", "item", k)          // a breadcrumb on ctx's scope
 //	logger.ErrorContext(ctx, "charge failed", "err", err)     // an event with err's chain
 //
 // Records are always passed to the wrapped handler as they would be

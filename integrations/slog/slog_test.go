@@ -55,7 +55,7 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	ctx := c.WithScope(context.Background())
 
 	logger.DebugContext(ctx, "too quiet for a breadcrumb")
-	logger.InfoContext(ctx, "cache miss", "key", "user:7")
+	logger.InfoContext(ctx, "cache miss", "item", "user:7")
 	l := logger.With("service", "billing").WithGroup("req")
 	l.WarnContext(ctx, "slow upstream", "method", "POST", "ms", 1200)
 	_, statErr := os.Stat("/nope/config.yaml")
@@ -89,7 +89,7 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	crumbs := withErr.Breadcrumbs.Values
 	require.Len(t, crumbs, 2, "info and warn records, not debug")
 	assert.Equal(t, "cache miss", crumbs[0].Message)
-	assert.Equal(t, "user:7", crumbs[0].Data["key"])
+	assert.Equal(t, "user:7", crumbs[0].Data["item"])
 	assert.Equal(t, raven.LevelWarning, crumbs[1].Level)
 	assert.Equal(t, float64(1200), crumbs[1].Data["req.ms"])
 	assert.Equal(t, "no error value", plain.Message.Formatted)

@@ -1,0 +1,726 @@
+package raven
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// This file turns whatever a program hands the SDK as a value (extra,
+// contexts, user data, breadcrumb data, request data, message parameters)
+// into plain JSON data: map[string]any, []any, string, bool, int64,
+// float64, json.Number and nil. Everything after it (the scrubber, the
+// size budget, the encoder, the crash reporter's scope file) then walks
+// only plain, acyclic, bounded data.
+//
+// The walk is bounded in every direction, so that no value, however
+// hostile, can crash, hang or slow the process:
+//
+//   - depth: containers (maps, slices, arrays, structs) nested more than
+//     MaxValueDepth levels below the field they are set in become the
+//     placeholder "[depth limit]";
+//   - breadth: a container keeps its first MaxValueBreadth members (for a
+//     map, whichever the map's iteration yields first), and one more
+//     member says how many were left out;
+//   - size: one walk writes at most MaxValueNodes values; what comes after
+//     becomes "[size limit]"; strings are cut to 8 KiB;
+//   - cycles: a map, slice or pointer met again inside itself becomes
+//     "[cycle]" (a value shared by two branches is not a cycle and is
+//     written twice, within the size bound);
+//   - user code: MarshalJSON, MarshalText and Error run with panics
+//     recovered, and the output of MarshalJSON is decoded and walked like
+//     any other value, so a method that panics, fails or writes invalid
+//     JSON costs that one value, replaced by a placeholder naming its type.
+//
+// Structs are walked field by field following encoding/json's rules for
+// names (the json tag's name, "-" to skip, omitempty, embedded structs
+// inlined), so their fields become keys the scrubber sees. Channels,
+// functions and unsafe pointers become "[unsupported: TYPE]"; NaN and
+// infinities become the strings "NaN", "+Inf" and "-Inf"; []byte becomes
+// base64 text as encoding/json writes it. fmt is never used on a
+// container: it follows cycles until the stack overflows.
+
+// Bounds of the walk over user values (see Scope.SetExtra and friends).
+const (
+	// MaxValueDepth is how many levels of maps, slices, arrays and structs
+	// a user value keeps below the field it is set in (an extra, a
+	// context member, a breadcrumb's data member, ...); deeper containers
+	// are replaced by the string "[depth limit]".
+	MaxValueDepth = 10
+	// MaxValueBreadth is how many members of one map or struct, or
+	// elements of one slice or array, are kept; the rest are replaced by
+	// one member (key "[truncated]") or element saying how many were left
+	// out.
+	MaxValueBreadth = 1000
+	// MaxValueNodes bounds how many values one walk writes (one event's
+	// extra, one context, one breadcrumb's data, ...); values past the
+	// bound are replaced by the string "[size limit]".
+	MaxValueNodes = 20000
+	// MaxMarshaledBytes bounds the output of a value's MarshalJSON method
+	// that is kept; a larger output is replaced by a placeholder.
+	MaxMarshaledBytes = 256 << 10
+)
+
+// Placeholders written in place of what the walk cuts.
+const (
+	placeholderCycle     = "[cycle]"
+	placeholderDepth     = "[depth limit]"
+	placeholderSize      = "[size limit]"
+	placeholderTruncated = "[truncated]"
+	// maxIndirections bounds a chain of pointers and interfaces between
+	// two containers (a recursive pointer type can make it endless).
+	maxIndirections = 16
+)
+
+// valueWalker holds the state of one walk: the budget left and the
+// containers on the path from the root to the value being walked.
+type valueWalker struct {
+	nodes int
+	path  []visit
+	// callMethods allows MarshalJSON, MarshalText and Error to run. It is
+	// false where user code must not run (the crash reporter's scope
+	// file, written under a lock Close waits for): such values become a
+	// placeholder naming their type.
+	callMethods bool
+}
+
+// visit identifies a container on the path: its address and type (a
+// struct and its first field share an address, not a type).
+type visit struct {
+	ptr uintptr
+	typ reflect.Type
+	n   int
+}
+
+// newValueWalker returns a walker with a fresh budget.
+func newValueWalker(callMethods bool) *valueWalker {
+	return &valueWalker{nodes: MaxValueNodes, callMethods: callMethods}
+}
+
+// plainValue returns v as plain JSON data, bounded as described above.
+// It never panics and never modifies v.
+func plainValue(v any) any { return newValueWalker(true).value(v, 0) }
+
+// plainMap returns m's values as plain JSON data in a new map (nil for
+// nil).
+func (w *valueWalker) plainMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out, _ := w.stringMap(m, 0).(map[string]any)
+	return out
+}
+
+// value walks v found at depth (the number of containers above it).
+func (w *valueWalker) value(v any, depth int) any {
+	if w.nodes <= 0 {
+		return placeholderSize
+	}
+	w.nodes--
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return clampString(x, maxValueBytes)
+	case bool:
+		return x
+	case int:
+		return int64(x)
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case float64:
+		return plainFloat(x, 64)
+	case json.Number:
+		if isJSONNumber(string(x)) {
+			return x
+		}
+		return clampString(string(x), maxValueBytes)
+	case time.Time:
+		// encoding/json's form, without calling user code
+		return x.Format(time.RFC3339Nano)
+	case map[string]any:
+		return w.stringMap(x, depth)
+	case []any:
+		if x == nil {
+			return nil
+		}
+		if depth >= MaxValueDepth {
+			return placeholderDepth
+		}
+		if len(x) > 0 {
+			if w.onPath(reflect.ValueOf(x).Pointer(), anySliceType, len(x)) {
+				return placeholderCycle
+			}
+			w.push(reflect.ValueOf(x).Pointer(), anySliceType, len(x))
+			defer w.pop()
+		}
+		n := min(len(x), MaxValueBreadth)
+		out := make([]any, 0, n+1)
+		for _, e := range x[:n] {
+			out = append(out, w.value(e, depth+1))
+		}
+		if len(x) > n {
+			out = append(out, fmt.Sprintf("[%d more items]", len(x)-n))
+		}
+		return out
+	}
+	return w.reflectValue(reflect.ValueOf(v), depth, 0)
+}
+
+var (
+	anySliceType = reflect.TypeFor[[]any]()
+	anyMapType   = reflect.TypeFor[map[string]any]()
+)
+
+// stringMap walks the common map[string]any without reflection.
+func (w *valueWalker) stringMap(m map[string]any, depth int) any {
+	if m == nil {
+		return nil
+	}
+	if depth >= MaxValueDepth {
+		return placeholderDepth
+	}
+	p := reflect.ValueOf(m).Pointer()
+	if w.onPath(p, anyMapType, 0) {
+		return placeholderCycle
+	}
+	w.push(p, anyMapType, 0)
+	defer w.pop()
+	out := make(map[string]any, min(len(m), MaxValueBreadth+1))
+	kept := 0
+	for k, v := range m {
+		if kept == MaxValueBreadth {
+			out[placeholderTruncated] = fmt.Sprintf("%d more keys", len(m)-kept)
+			break
+		}
+		out[clampString(k, maxValueBytes)] = w.value(v, depth+1)
+		kept++
+	}
+	return out
+}
+
+func (w *valueWalker) onPath(p uintptr, t reflect.Type, n int) bool {
+	for _, v := range w.path {
+		if v.ptr == p && v.typ == t && v.n == n {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *valueWalker) push(p uintptr, t reflect.Type, n int) {
+	w.path = append(w.path, visit{p, t, n})
+}
+
+func (w *valueWalker) pop() { w.path = w.path[:len(w.path)-1] }
+
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	errorType         = reflect.TypeFor[error]()
+	timeType          = reflect.TypeFor[time.Time]()
+)
+
+// reflectValue walks any other value. ind counts the pointers and
+// interfaces followed since the last container.
+func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
+	if !rv.IsValid() {
+		return nil
+	}
+	t := rv.Type()
+	if (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface) && rv.IsNil() {
+		return nil
+	}
+	if t == timeType {
+		return rv.Interface().(time.Time).Format(time.RFC3339Nano)
+	}
+	if rv.CanInterface() && t.Kind() != reflect.Interface {
+		switch {
+		case t.Implements(jsonMarshalerType):
+			if !w.callMethods {
+				return "[" + t.String() + "]"
+			}
+			return w.marshaled(rv.Interface().(json.Marshaler), t, depth)
+		case t.Implements(textMarshalerType):
+			if !w.callMethods {
+				return "[" + t.String() + "]"
+			}
+			return w.text(rv.Interface().(encoding.TextMarshaler), t)
+		case t.Implements(errorType):
+			if !w.callMethods {
+				return "[" + t.String() + "]"
+			}
+			return clampString(errorString(rv.Interface().(error)), maxValueBytes)
+		}
+	}
+	switch rv.Kind() {
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u := rv.Uint()
+		if u <= math.MaxInt64 {
+			return int64(u)
+		}
+		return json.Number(strconv.FormatUint(u, 10))
+	case reflect.Float32:
+		return plainFloat(rv.Float(), 32)
+	case reflect.Float64:
+		return plainFloat(rv.Float(), 64)
+	case reflect.Complex64, reflect.Complex128:
+		return strconv.FormatComplex(rv.Complex(), 'g', -1, t.Bits())
+	case reflect.String:
+		return clampString(rv.String(), maxValueBytes)
+	case reflect.Pointer, reflect.Interface:
+		if ind >= maxIndirections {
+			return placeholderDepth
+		}
+		if rv.Kind() == reflect.Pointer {
+			p := rv.Pointer()
+			if w.onPath(p, t, 0) {
+				return placeholderCycle
+			}
+			w.push(p, t, 0)
+			defer w.pop()
+		}
+		return w.reflectValue(rv.Elem(), depth, ind+1)
+	case reflect.Map:
+		return w.reflectMap(rv, depth)
+	case reflect.Slice:
+		if rv.IsNil() {
+			return nil
+		}
+		if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(jsonMarshalerType) &&
+			!reflect.PointerTo(t.Elem()).Implements(textMarshalerType) {
+			// encoding/json writes []byte as base64
+			b := rv.Bytes()
+			if len(b) > maxValueBytes {
+				b = b[:maxValueBytes]
+			}
+			return base64.StdEncoding.EncodeToString(b)
+		}
+		if rv.Len() > 0 {
+			p := rv.Pointer()
+			if w.onPath(p, t, rv.Len()) {
+				return placeholderCycle
+			}
+			w.push(p, t, rv.Len())
+			defer w.pop()
+		}
+		return w.reflectList(rv, depth)
+	case reflect.Array:
+		return w.reflectList(rv, depth)
+	case reflect.Struct:
+		return w.reflectStruct(rv, depth)
+	}
+	return "[unsupported: " + t.String() + "]"
+}
+
+func (w *valueWalker) reflectList(rv reflect.Value, depth int) any {
+	if depth >= MaxValueDepth {
+		return placeholderDepth
+	}
+	l := rv.Len()
+	n := min(l, MaxValueBreadth)
+	out := make([]any, 0, n+1)
+	for i := 0; i < n; i++ {
+		out = append(out, w.elem(rv.Index(i), depth+1))
+	}
+	if l > n {
+		out = append(out, fmt.Sprintf("[%d more items]", l-n))
+	}
+	return out
+}
+
+// elem walks a member of a container, counting it against the budget.
+func (w *valueWalker) elem(rv reflect.Value, depth int) any {
+	if w.nodes <= 0 {
+		return placeholderSize
+	}
+	w.nodes--
+	if rv.Kind() == reflect.Interface && !rv.IsNil() && rv.CanInterface() {
+		w.nodes++ // value counts it again
+		return w.value(rv.Elem().Interface(), depth)
+	}
+	return w.reflectValue(rv, depth, 0)
+}
+
+func (w *valueWalker) reflectMap(rv reflect.Value, depth int) any {
+	if rv.IsNil() {
+		return nil
+	}
+	if depth >= MaxValueDepth {
+		return placeholderDepth
+	}
+	t := rv.Type()
+	p := rv.Pointer()
+	if w.onPath(p, t, 0) {
+		return placeholderCycle
+	}
+	w.push(p, t, 0)
+	defer w.pop()
+	l := rv.Len()
+	out := make(map[string]any, min(l, MaxValueBreadth+1))
+	it := rv.MapRange()
+	kept := 0
+	for it.Next() {
+		if kept == MaxValueBreadth {
+			out[placeholderTruncated] = fmt.Sprintf("%d more keys", l-kept)
+			break
+		}
+		out[clampString(w.mapKey(it.Key()), maxValueBytes)] = w.elem(it.Value(), depth+1)
+		kept++
+	}
+	return out
+}
+
+// mapKey names a map key as encoding/json does: strings as they are,
+// integers in decimal, TextMarshaler keys by their text.
+func (w *valueWalker) mapKey(k reflect.Value) string {
+	if k.Kind() == reflect.Interface {
+		if k.IsNil() {
+			return "<nil>"
+		}
+		k = k.Elem()
+	}
+	if k.Kind() == reflect.String && k.Type() == reflect.TypeFor[string]() {
+		return k.String()
+	}
+	if k.CanInterface() && k.Type().Implements(textMarshalerType) {
+		if !w.callMethods {
+			return "[" + k.Type().String() + "]"
+		}
+		if s, ok := w.text(k.Interface().(encoding.TextMarshaler), k.Type()).(string); ok {
+			return s
+		}
+	}
+	switch k.Kind() {
+	case reflect.String:
+		return k.String()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(k.Uint(), 10)
+	case reflect.Bool:
+		return strconv.FormatBool(k.Bool())
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(k.Float(), 'g', -1, k.Type().Bits())
+	}
+	return "[key of type " + k.Type().String() + "]"
+}
+
+// structField is one JSON member of a struct type.
+type structField struct {
+	name      string
+	index     []int
+	omitEmpty bool
+}
+
+var structFields sync.Map // reflect.Type -> []structField
+
+// fieldsOf lists the JSON members of struct type t, in field order, with
+// embedded structs inlined (a name met first wins).
+func fieldsOf(t reflect.Type) []structField {
+	if f, ok := structFields.Load(t); ok {
+		return f.([]structField)
+	}
+	var out []structField
+	seen := map[string]bool{}
+	var add func(t reflect.Type, index []int, level int)
+	add = func(t reflect.Type, index []int, level int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			idx := append(append([]int(nil), index...), i)
+			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct && level < maxIndirections {
+				add(ft, idx, level+1)
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, structField{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+		}
+	}
+	add(t, nil, 0)
+	structFields.Store(t, out)
+	return out
+}
+
+func (w *valueWalker) reflectStruct(rv reflect.Value, depth int) any {
+	if depth >= MaxValueDepth {
+		return placeholderDepth
+	}
+	fields := fieldsOf(rv.Type())
+	out := make(map[string]any, min(len(fields), MaxValueBreadth+1))
+	kept := 0
+	for _, f := range fields {
+		fv, ok := fieldByIndex(rv, f.index)
+		if !ok || (f.omitEmpty && isEmptyValue(fv)) {
+			continue
+		}
+		if kept == MaxValueBreadth {
+			out[placeholderTruncated] = "more fields"
+			break
+		}
+		out[f.name] = w.elem(fv, depth+1)
+		kept++
+	}
+	return out
+}
+
+// fieldByIndex follows index through embedded pointers; false when one is
+// nil.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+// isEmptyValue is encoding/json's omitempty test.
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+// marshaled runs a value's MarshalJSON and walks what it wrote.
+func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (out any) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = clampString("["+t.String()+": MarshalJSON panicked: "+panicText(r)+"]", 256)
+		}
+	}()
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return clampString("["+t.String()+": MarshalJSON failed: "+errorString(err)+"]", 256)
+	}
+	if len(b) > MaxMarshaledBytes {
+		return "[" + t.String() + ": MarshalJSON output over the size limit]"
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil || dec.More() {
+		return "[" + t.String() + ": MarshalJSON wrote invalid JSON]"
+	}
+	w.nodes++ // the value itself was counted by the caller
+	return w.value(x, depth)
+}
+
+// text runs a value's MarshalText.
+func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = clampString("["+t.String()+": MarshalText panicked: "+panicText(r)+"]", 256)
+		}
+	}()
+	b, err := m.MarshalText()
+	if err != nil {
+		return clampString("["+t.String()+": MarshalText failed: "+errorString(err)+"]", 256)
+	}
+	return clampString(string(b), maxValueBytes)
+}
+
+// panicText describes a recovered panic value without fmt on containers.
+func panicText(r any) string {
+	switch x := r.(type) {
+	case string:
+		return x
+	case error:
+		return errorString(x)
+	}
+	return reflect.TypeOf(r).String()
+}
+
+// plainFloat returns f, or the name of a value JSON cannot hold. float32
+// values are kept in their 32-bit shortest form, as encoding/json writes
+// them.
+func plainFloat(f float64, bits int) any {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "+Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	}
+	if bits == 32 {
+		b, _ := appendFloat(nil, f, 32)
+		return json.Number(b)
+	}
+	return f
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar.
+func isJSONNumber(s string) bool {
+	return s != "" && json.Valid([]byte(s)) && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))
+}
+
+// describeValue returns a short text for a panic value: strings as they
+// are, errors and Stringers by their method (panics recovered), flat
+// values (scalars, and structs and arrays of them) with fmt, and anything
+// holding maps, slices or pointers as the JSON of its plain form, so that
+// a cyclic value never reaches fmt.
+func describeValue(v any) (s string) {
+	switch x := v.(type) {
+	case nil:
+		return "<nil>"
+	case string:
+		return x
+	case error:
+		return errorString(x)
+	case fmt.Stringer:
+		defer func() {
+			if r := recover(); r != nil {
+				s = "<" + reflect.TypeOf(v).String() + ": String() panicked>"
+			}
+		}()
+		return x.String()
+	}
+	if flatType(reflect.TypeOf(v), 0) {
+		return fmt.Sprint(v)
+	}
+	b, err := json.Marshal(plainValue(v))
+	if err != nil {
+		return "<" + reflect.TypeOf(v).String() + ">"
+	}
+	return string(b)
+}
+
+// flatType reports whether values of t hold no map, slice, pointer,
+// interface, channel or function, so fmt prints them without following
+// references.
+func flatType(t reflect.Type, level int) bool {
+	if level > MaxValueDepth {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if !flatType(t.Field(i).Type, level+1) {
+				return false
+			}
+		}
+		return true
+	case reflect.Array:
+		return flatType(t.Elem(), level+1)
+	case reflect.Map, reflect.Slice, reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return false
+	}
+	return true
+}
+
+// plainEvent replaces every user value of ev (extra, contexts, user data,
+// request data, breadcrumb data, message parameters, mechanism data) with
+// its plain form. Maps and slices of ev are replaced, never modified: they
+// may be shared with scopes. callMethods is as for valueWalker.
+func plainEvent(ev *Event, callMethods bool) {
+	walker := func() *valueWalker { return newValueWalker(callMethods) }
+	if ev.Extra != nil {
+		ev.Extra = walker().plainMap(ev.Extra)
+	}
+	if ev.Contexts != nil {
+		ctxs := make(map[string]map[string]any, len(ev.Contexts))
+		for k, c := range ev.Contexts {
+			ctxs[k] = walker().plainMap(c)
+		}
+		ev.Contexts = ctxs
+	}
+	if ev.User != nil && ev.User.Data != nil {
+		u := *ev.User
+		u.Data = walker().plainMap(u.Data)
+		ev.User = &u
+	}
+	if ev.Request != nil && ev.Request.Data != nil {
+		r := *ev.Request
+		r.Data = walker().value(r.Data, 0)
+		ev.Request = &r
+	}
+	if ev.Breadcrumbs != nil {
+		crumbs := make([]Breadcrumb, len(ev.Breadcrumbs.Values))
+		w := walker() // one budget for every breadcrumb
+		for i, b := range ev.Breadcrumbs.Values {
+			if b.Data != nil {
+				b.Data = w.plainMap(b.Data)
+			}
+			crumbs[i] = b
+		}
+		ev.Breadcrumbs = &BreadcrumbList{Values: crumbs}
+	}
+	if ev.Message != nil && ev.Message.Params != nil {
+		m := *ev.Message
+		if p, ok := walker().value(m.Params, 0).([]any); ok {
+			m.Params = p
+		} else {
+			m.Params = nil
+		}
+		ev.Message = &m
+	}
+	if ev.Exception != nil {
+		var excs []Exception
+		for i, x := range ev.Exception.Values {
+			if x.Mechanism == nil || x.Mechanism.Data == nil {
+				continue
+			}
+			if excs == nil {
+				excs = append([]Exception(nil), ev.Exception.Values...)
+			}
+			m := *x.Mechanism
+			m.Data = walker().plainMap(m.Data)
+			excs[i].Mechanism = &m
+		}
+		if excs != nil {
+			ev.Exception = &ExceptionList{Values: excs}
+		}
+	}
+}
+
+// errorString calls err.Error, turning a panic into a description.
+func errorString(err error) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = "<" + reflect.TypeOf(err).String() + ": Error() panicked>"
+		}
+	}()
+	return err.Error()
+}
