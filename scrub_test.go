@@ -11,11 +11,28 @@ import (
 )
 
 func TestSensitiveKey(t *testing.T) {
-	for _, k := range []string{"Authorization", "COOKIE", "Set-Cookie", "x-api-key", "access_token", "DB_PASSWORD", "sessionid", "client_secret", "X-CSRF-Token", "my_private_key"} {
-		assert.True(t, raven.SensitiveKey(k), k)
-	}
-	for _, k := range []string{"Accept", "Content-Type", "user_id", "page", "X-Request-Id"} {
-		assert.False(t, raven.SensitiveKey(k), k)
+	for _, tc := range []struct {
+		key       string
+		sensitive bool
+	}{
+		// header names
+		{"Authorization", true}, {"COOKIE", true}, {"Set-Cookie", true}, {"Cookie2", true}, {"X-Session-Cookie", true},
+		{"x-api-key", true}, {"X-Forwarded-For", true}, {"X-CSRF-Token", true},
+		// long fragments anywhere
+		{"access_token", true}, {"DB_PASSWORD", true}, {"sessionid", true}, {"session_id", true}, {"client_secret", true},
+		{"my_private_key", true}, {"privatekey", true}, {"apikey", true}, {"creditcard", true},
+		// short fragments as words
+		{"key", true}, {"access_key", true}, {"AWS_ACCESS_KEY_ID", true}, {"accessKey", true}, {"APIKey", true},
+		{"signing.key", true}, {"sid", true}, {"twilio_sid", true}, {"pin", true}, {"pin_code", true}, {"cvc", true},
+		{"card", true}, {"card_holder", true}, {"cc_number", true}, {"cc.number", true}, {"ccNumber", true},
+		{"ssn", true}, {"mysql_pwd", true}, {"x-auth", true}, {"otp", true},
+		// ordinary keys, some containing a short fragment inside a word
+		{"Accept", false}, {"Content-Type", false}, {"user_id", false}, {"page", false}, {"X-Request-Id", false},
+		{"shipping", false}, {"monkey", false}, {"mapping", false}, {"keyboard", false}, {"spinner", false},
+		{"author", false}, {"status_code", false}, {"code", false}, {"order_id", false}, {"discard", false},
+		{"cards_shown", false}, {"keys", false}, {"duration_ms", false}, {"passenger", false},
+	} {
+		t.Run(tc.key, func(t *testing.T) { assert.Equal(t, tc.sensitive, raven.SensitiveKey(tc.key)) })
 	}
 }
 
