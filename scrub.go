@@ -332,28 +332,9 @@ func (s scrubber) apply(p *textPattern, t string) string {
 	if p.hint != nil && !p.hint(t) {
 		return t
 	}
-	matches := p.re.FindAllStringSubmatchIndex(t, -1)
-	if matches == nil {
-		return t
-	}
 	var b strings.Builder
 	last := 0
-	for _, m := range matches {
-		var spans [][2]int
-		switch {
-		case p.spans != nil:
-			spans = p.spans(t, m)
-		case p.named:
-			spans = s.namedValueSpans(t, m)
-		case len(m) == 2:
-			spans = [][2]int{{m[0], m[1]}}
-		default:
-			for g := 2; g+1 < len(m); g += 2 {
-				if m[g] >= 0 && m[g+1] > m[g] {
-					spans = append(spans, [2]int{m[g], m[g+1]})
-				}
-			}
-		}
+	replace := func(spans [][2]int) {
 		for _, sp := range spans {
 			if sp[0] < last {
 				continue
@@ -361,6 +342,46 @@ func (s scrubber) apply(p *textPattern, t string) string {
 			b.WriteString(t[last:sp[0]])
 			b.WriteString(Filtered)
 			last = sp[1]
+		}
+	}
+	if p.named {
+		// Matches may overlap: in "config: api_key: x" the value of
+		// "config" holds the next name, so the search goes on from the
+		// value of a name that is not sensitive.
+		for pos := 0; pos < len(t); {
+			m := p.re.FindStringSubmatchIndex(t[pos:])
+			if m == nil {
+				break
+			}
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += pos
+				}
+			}
+			spans := s.namedValueSpans(t, m)
+			replace(spans)
+			if spans != nil {
+				pos = m[1]
+			} else {
+				pos = max(m[6], m[2]+1)
+			}
+		}
+	} else {
+		for _, m := range p.re.FindAllStringSubmatchIndex(t, -1) {
+			switch {
+			case p.spans != nil:
+				replace(p.spans(t, m))
+			case len(m) == 2:
+				replace([][2]int{{m[0], m[1]}})
+			default:
+				var spans [][2]int
+				for g := 2; g+1 < len(m); g += 2 {
+					if m[g] >= 0 && m[g+1] > m[g] {
+						spans = append(spans, [2]int{m[g], m[g+1]})
+					}
+				}
+				replace(spans)
+			}
 		}
 	}
 	if last == 0 {
