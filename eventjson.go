@@ -516,6 +516,15 @@ func appendValue(buf []byte, v any, depth int) ([]byte, error) {
 			return append(buf, "null"...), nil
 		}
 		return appendStringMap(buf, v), nil
+	case json.Number:
+		// the walk over user values writes numbers of MarshalJSON output
+		// and large unsigned integers this way
+		if v == "" {
+			return append(buf, '0'), nil
+		}
+		if isJSONNumber(string(v)) {
+			return append(buf, v...), nil
+		}
 	case json.RawMessage:
 		if v == nil {
 			return append(buf, "null"...), nil

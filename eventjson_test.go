@@ -425,6 +425,12 @@ func TestEventAppendJSONMatchesReference(t *testing.T) {
 				Exception:   &ExceptionList{Values: []Exception{{Mechanism: &Mechanism{Data: everyKind()}}}},
 				Breadcrumbs: &BreadcrumbList{Values: []Breadcrumb{{Timestamp: jsonTS, Data: everyKind()}}}}
 		}, false},
+		{"json numbers", func() *Event {
+			return &Event{Timestamp: jsonTS, Extra: map[string]any{"n": json.Number("12.50"), "e": json.Number("-1e+21"), "zero": json.Number("")}}
+		}, false},
+		{"invalid json number", func() *Event {
+			return &Event{Timestamp: jsonTS, Extra: map[string]any{"n": json.Number("0x10")}}
+		}, true},
 		{"deep nesting", func() *Event {
 			return &Event{Timestamp: jsonTS, Extra: map[string]any{"deep": deep, "slice": deepSlice}}
 		}, false},

@@ -30,8 +30,9 @@ import (
 //   - breadth: a container keeps its first MaxValueBreadth members (for a
 //     map, whichever the map's iteration yields first), and one more
 //     member says how many were left out;
-//   - size: one walk writes at most MaxValueNodes values; what comes after
-//     becomes "[size limit]"; strings are cut to 8 KiB;
+//   - size: one walk writes at most MaxValueNodes values and MaxEventBytes
+//     bytes of strings; what comes after becomes "[size limit]"; strings
+//     are cut to 8 KiB;
 //   - cycles: a map, slice or pointer met again inside itself becomes
 //     "[cycle]" (a value shared by two branches is not a cycle and is
 //     written twice, within the size bound);
@@ -83,7 +84,8 @@ const (
 // valueWalker holds the state of one walk: the budget left and the
 // containers on the path from the root to the value being walked.
 type valueWalker struct {
-	nodes int
+	nodes int // values left to write
+	bytes int // bytes of strings left to write
 	path  []visit
 	// callMethods allows MarshalJSON, MarshalText and Error to run. It is
 	// false where user code must not run (the crash reporter's scope
@@ -102,7 +104,7 @@ type visit struct {
 
 // newValueWalker returns a walker with a fresh budget.
 func newValueWalker(callMethods bool) *valueWalker {
-	return &valueWalker{nodes: MaxValueNodes, callMethods: callMethods}
+	return &valueWalker{nodes: MaxValueNodes, bytes: MaxEventBytes, callMethods: callMethods}
 }
 
 // plainValue returns v as plain JSON data, bounded as described above.
@@ -129,7 +131,7 @@ func (w *valueWalker) value(v any, depth int) any {
 	case nil:
 		return nil
 	case string:
-		return clampString(x, maxValueBytes)
+		return w.str(x)
 	case bool:
 		return x
 	case int:
@@ -144,7 +146,7 @@ func (w *valueWalker) value(v any, depth int) any {
 		if isJSONNumber(string(x)) {
 			return x
 		}
-		return clampString(string(x), maxValueBytes)
+		return w.str(string(x))
 	case time.Time:
 		// encoding/json's form, without calling user code
 		return x.Format(time.RFC3339Nano)
@@ -203,7 +205,7 @@ func (w *valueWalker) stringMap(m map[string]any, depth int) any {
 			out[placeholderTruncated] = fmt.Sprintf("%d more keys", len(m)-kept)
 			break
 		}
-		out[clampString(k, maxValueBytes)] = w.value(v, depth+1)
+		out[w.str(k)] = w.value(v, depth+1)
 		kept++
 	}
 	return out
@@ -241,7 +243,7 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 	if (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface) && rv.IsNil() {
 		return nil
 	}
-	if t == timeType {
+	if t == timeType && rv.CanInterface() {
 		return rv.Interface().(time.Time).Format(time.RFC3339Nano)
 	}
 	if rv.CanInterface() && t.Kind() != reflect.Interface {
@@ -260,7 +262,7 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 			if !w.callMethods {
 				return "[" + t.String() + "]"
 			}
-			return clampString(errorString(rv.Interface().(error)), maxValueBytes)
+			return w.str(errorString(rv.Interface().(error)))
 		}
 	}
 	switch rv.Kind() {
@@ -281,7 +283,7 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 	case reflect.Complex64, reflect.Complex128:
 		return strconv.FormatComplex(rv.Complex(), 'g', -1, t.Bits())
 	case reflect.String:
-		return clampString(rv.String(), maxValueBytes)
+		return w.str(rv.String())
 	case reflect.Pointer, reflect.Interface:
 		if ind >= maxIndirections {
 			return placeholderDepth
@@ -308,7 +310,7 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 			if len(b) > maxValueBytes {
 				b = b[:maxValueBytes]
 			}
-			return base64.StdEncoding.EncodeToString(b)
+			return w.str(base64.StdEncoding.EncodeToString(b))
 		}
 		if rv.Len() > 0 {
 			p := rv.Pointer()
@@ -379,7 +381,7 @@ func (w *valueWalker) reflectMap(rv reflect.Value, depth int) any {
 			out[placeholderTruncated] = fmt.Sprintf("%d more keys", l-kept)
 			break
 		}
-		out[clampString(w.mapKey(it.Key()), maxValueBytes)] = w.elem(it.Value(), depth+1)
+		out[w.str(w.mapKey(it.Key()))] = w.elem(it.Value(), depth+1)
 		kept++
 	}
 	return out
@@ -558,7 +560,18 @@ func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
 	if err != nil {
 		return clampString("["+t.String()+": MarshalText failed: "+errorString(err)+"]", 256)
 	}
-	return clampString(string(b), maxValueBytes)
+	return w.str(string(b))
+}
+
+// str returns s cut to 8 KiB and to the bytes left to write, or
+// "[size limit]" when none are left.
+func (w *valueWalker) str(s string) string {
+	if w.bytes <= 0 && s != "" {
+		return placeholderSize
+	}
+	s = clampString(s, min(maxValueBytes, max(w.bytes, 1)))
+	w.bytes -= len(s)
+	return s
 }
 
 // panicText describes a recovered panic value without fmt on containers.
@@ -593,7 +606,7 @@ func plainFloat(f float64, bits int) any {
 
 // isJSONNumber reports whether s is a number in JSON's grammar.
 func isJSONNumber(s string) bool {
-	return s != "" && json.Valid([]byte(s)) && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))
+	return s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && strings.TrimSpace(s) == s && json.Valid([]byte(s))
 }
 
 // describeValue returns a short text for a panic value: strings as they

@@ -202,6 +202,23 @@ func TestPlainValue(t *testing.T) {
 		assert.Less(t, n, MaxValueNodes)
 		assert.Greater(t, n, MaxValueNodes-2*MaxValueBreadth)
 	})
+	t.Run("byte budget", func(t *testing.T) {
+		big := make([]string, 500)
+		for i := range big {
+			big[i] = strings.Repeat("x", maxValueBytes)
+		}
+		got := plainValue(big).([]any)
+		total, cut := 0, 0
+		for _, x := range got {
+			s := x.(string)
+			total += len(s)
+			if s == placeholderSize {
+				cut++
+			}
+		}
+		assert.LessOrEqual(t, total, MaxEventBytes+len(placeholderSize)*cut)
+		assert.Greater(t, cut, 300)
+	})
 	t.Run("without methods", func(t *testing.T) {
 		w := newValueWalker(false)
 		got := w.value(map[string]any{"m": objMarshaler{"t"}, "e": errors.New("x"), "t": time.Unix(0, 0).UTC()}, 0)
