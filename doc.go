@@ -66,6 +66,20 @@ carries. Fork one per request or job:
 The integrations under integrations/ do this for net/http servers and
 clients, log/slog and errgroup.
 
+# Values and secrets
+
+Extra, contexts, user data, request data, breadcrumb data and message
+parameters may hold any value. On the way out they are made plain JSON data,
+bounded by MaxValueDepth, MaxValueBreadth and MaxValueNodes: cycles and what
+goes past the bounds become short placeholders ("[cycle]", "[depth limit]"),
+and a MarshalJSON method that panics costs only its own value. Values under
+sensitive names (password, token, api_key, session_id, card, ...) in any of
+these, in tags, headers, cookies, query strings and bodies are replaced by
+Filtered, and secrets recognisable by their shape (bearer tokens, JWTs, AWS
+key ids, passwords in URLs, private keys) are replaced wherever they appear
+in free text. WithScrubKeys and WithScrubPatterns add names and patterns;
+WithDefaultScrubPatterns(false) turns the built-in patterns off.
+
 # Flushing before exit
 
 Flush waits until every event captured before the call is delivered or

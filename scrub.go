@@ -30,7 +30,7 @@ var filteredQuery = url.QueryEscape(Filtered)
 //     "x-api-key", "accessKey", "AWS_ACCESS_KEY_ID" and "cc.number"
 //     have a sensitive word; "monkey" and "mapping" do not.
 var (
-	deniedKeys = []string{"x-forwarded-for", "x-real-ip", "forwarded", "remote_addr"}
+	deniedKeys = []string{"x-forwarded-for", "x-real-ip", "forwarded"}
 
 	deniedSubstrings = []string{"password", "passwd", "passphrase", "passcode", "secret", "token", "session",
 		"apikey", "api_key", "api-key", "accesskey", "privatekey", "private_key", "private-key", "authorization",
@@ -175,7 +175,7 @@ var defaultPatterns = []textPattern{
 		hint: containsAny("gh", "github_pat_", "glpat-", "xox", "k_live_", "k_test_", "AIza", "npm_", "SG.", "sk-"),
 	},
 	{ // a value after a sensitive name: name=value, name: value, "name": "value"
-		re:    regexp.MustCompile(`(^|[^A-Za-z0-9_.\-])["']?([A-Za-z0-9_.\-]{1,64})["']?[ \t]*[=:][ \t]*("[^"\n]*"|'[^'\n]*'|[^\s"'&,;<>)\]}]+)`),
+		re:    regexp.MustCompile(`\b([A-Za-z0-9_.\-]{1,64})["']?[ \t]*[=:]`),
 		hint:  containsAny("=", ":"),
 		named: true,
 	},
@@ -345,25 +345,15 @@ func (s scrubber) apply(p *textPattern, t string) string {
 		}
 	}
 	if p.named {
-		// Matches may overlap: in "config: api_key: x" the value of
-		// "config" holds the next name, so the search goes on from the
-		// value of a name that is not sensitive.
-		for pos := 0; pos < len(t); {
-			m := p.re.FindStringSubmatchIndex(t[pos:])
-			if m == nil {
-				break
+		// Names are found in one linear pass; a value is read only for
+		// a sensitive name starting past the last value replaced, so
+		// every byte is read once ("password=password=..." included).
+		for _, m := range p.re.FindAllStringSubmatchIndex(t, -1) {
+			if m[2] < last || !s.sensitiveName(t, m[2], m[3]) {
+				continue
 			}
-			for i := range m {
-				if m[i] >= 0 {
-					m[i] += pos
-				}
-			}
-			spans := s.namedValueSpans(t, m)
-			replace(spans)
-			if spans != nil {
-				pos = m[1]
-			} else {
-				pos = max(m[6], m[2]+1)
+			if vs, ve := valueAt(t, m[1]); vs < ve {
+				replace([][2]int{{vs, ve}})
 			}
 		}
 	} else {
@@ -391,26 +381,44 @@ func (s scrubber) apply(p *textPattern, t string) string {
 	return b.String()
 }
 
-// namedValueSpans picks the value of a name=value match when the name is
-// sensitive (for OAuth codes, only in a query string: after ? or &).
-func (s scrubber) namedValueSpans(t string, m []int) [][2]int {
-	name := t[m[4]:m[5]]
-	vs, ve := m[6], m[7]
-	if ve-vs >= 2 && (t[vs] == '"' || t[vs] == '\'') {
-		vs, ve = vs+1, ve-1
+// sensitiveName reports whether the name t[i:j] of a name=value pair is
+// sensitive; an OAuth code only in a query string, after ? or &.
+func (s scrubber) sensitiveName(t string, i, j int) bool {
+	name := t[i:j]
+	if s.Sensitive(name) {
+		return true
 	}
-	v := t[vs:ve]
-	if v == "" || v == Filtered || v == filteredQuery {
-		return nil
+	return queryOnlyNames[strings.ToLower(name)] && i > 0 && (t[i-1] == '?' || t[i-1] == '&')
+}
+
+// valueAt returns the bounds of the value that starts at i after blanks:
+// the inside of a quoted value (up to its closing quote or the end of the
+// line), or the run of characters up to a blank or a delimiter. An empty
+// result (start == end) means there is nothing to replace: no value, or
+// one already filtered.
+func valueAt(t string, i int) (int, int) {
+	for i < len(t) && (t[i] == ' ' || t[i] == '\t') {
+		i++
 	}
-	sensitive := s.Sensitive(name)
-	if !sensitive && queryOnlyNames[strings.ToLower(name)] && m[3] > m[2] {
-		sensitive = t[m[2]] == '?' || t[m[2]] == '&'
+	if i == len(t) {
+		return i, i
 	}
-	if !sensitive {
-		return nil
+	start, end := i, i
+	if q := t[i]; q == '"' || q == '\'' {
+		start = i + 1
+		end = start
+		for end < len(t) && t[end] != q && t[end] != '\n' {
+			end++
+		}
+	} else {
+		for end < len(t) && !strings.ContainsRune(" \t\r\n\"'&,;<>)]}", rune(t[end])) {
+			end++
+		}
 	}
-	return [][2]int{{vs, ve}}
+	if strings.HasPrefix(t[start:], Filtered) || strings.HasPrefix(t[start:], filteredQuery) {
+		return start, start
+	}
+	return start, end
 }
 
 // str scrubs a string found in data: a URL by its structure, then every

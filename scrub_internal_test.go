@@ -2,6 +2,7 @@ package raven
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,5 +67,25 @@ func TestScrubPatternOptions(t *testing.T) {
 		_, err := New(WithDSN("https://k@o.example.com/1"), WithScrubPatterns(`(`))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "scrub pattern")
+	})
+}
+
+// FuzzScrubText checks that the free-text patterns never panic, keep
+// valid UTF-8 valid, and find nothing more in their own output.
+func FuzzScrubText(f *testing.F) {
+	for _, seed := range []string{"password=x", "config: api_key: x", "Bearer abc", "Basic dXNlcjpwYXNz",
+		"https://u:p@h/x?code=1&token=2", "-----BEGIN RSA PRIVATE KEY-----\nAAA", `{"secret":"x"}`,
+		"eyJhbGciOi.eyJzdWIi.sig", "AKIAIOSFODNN7EXAMPLE", "a=b&c=d:e", "é=ü"} {
+		f.Add(seed)
+	}
+	s := scrubber{patterns: defaultPatterns}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := s.text(in)
+		if utf8.ValidString(in) && !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 out of %q: %q", in, out)
+		}
+		if again := s.text(out); again != out {
+			t.Fatalf("scrubbing %q twice: %q then %q", in, out, again)
+		}
 	})
 }
