@@ -684,7 +684,8 @@ func plainEvent(ev *Event, callMethods bool) {
 		u.Data = walker().plainMap(u.Data)
 		ev.User = &u
 	}
-	if ev.Request != nil && ev.Request.Data != nil {
+	if ev.Request != nil && ev.Request.Data != nil && !isString(ev.Request.Data) {
+		// a raw body stays whole: the integration that read it bounds it
 		r := *ev.Request
 		r.Data = walker().value(r.Data, 0)
 		ev.Request = &r
@@ -736,4 +737,9 @@ func errorString(err error) (s string) {
 		}
 	}()
 	return err.Error()
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }

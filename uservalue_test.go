@@ -339,3 +339,37 @@ func buildFuzzValue(data []byte) any {
 	}
 	return root
 }
+
+// TestPlainEvent checks which parts of an event are walked, and that the
+// event's maps are replaced, never modified.
+func TestPlainEvent(t *testing.T) {
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	body := strings.Repeat("b", 3*maxValueBytes)
+	extra := map[string]any{"c": cyclic}
+	ev := &Event{
+		Extra:       extra,
+		Contexts:    map[string]map[string]any{"x": {"c": cyclic}},
+		User:        &User{ID: "u", Data: map[string]any{"c": cyclic}},
+		Request:     &Request{Data: body},
+		Breadcrumbs: &BreadcrumbList{Values: []Breadcrumb{{Message: "m", Data: map[string]any{"c": cyclic}}}},
+		Message:     &LogEntry{Params: []any{cyclic}},
+		Exception:   &ExceptionList{Values: []Exception{{Mechanism: &Mechanism{Data: map[string]any{"c": cyclic}}}}},
+	}
+	plainEvent(ev, true)
+	want := map[string]any{"self": "[cycle]"}
+	assert.Equal(t, want, ev.Extra["c"])
+	assert.Equal(t, want, ev.Contexts["x"]["c"])
+	assert.Equal(t, want, ev.User.Data["c"])
+	assert.Equal(t, want, ev.Breadcrumbs.Values[0].Data["c"])
+	assert.Equal(t, []any{want}, ev.Message.Params)
+	assert.Equal(t, want, ev.Exception.Values[0].Mechanism.Data["c"])
+	assert.Equal(t, body, ev.Request.Data, "a raw body is kept whole")
+	assert.Equal(t, any(cyclic), extra["c"], "the caller's map is not modified")
+	_, err := ev.MarshalJSON()
+	require.NoError(t, err)
+
+	ev = &Event{Request: &Request{Data: map[string]any{"c": cyclic}}}
+	plainEvent(ev, true)
+	assert.Equal(t, map[string]any{"c": want}, ev.Request.Data)
+}
