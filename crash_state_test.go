@@ -1,3 +1,5 @@
+//go:build unix
+
 package raven_test
 
 import (

@@ -175,7 +175,7 @@ var defaultPatterns = []textPattern{
 		hint: containsAny("gh", "github_pat_", "glpat-", "xox", "k_live_", "k_test_", "AIza", "npm_", "SG.", "sk-"),
 	},
 	{ // a value after a sensitive name: name=value, name: value, "name": "value"
-		re:    regexp.MustCompile(`\b([A-Za-z0-9_.\-]{1,64})["']?[ \t]*[=:]`),
+		re:    regexp.MustCompile(`\b([A-Za-z0-9_.\-]+)["']?[ \t]*[=:]`),
 		hint:  containsAny("=", ":"),
 		named: true,
 	},
