@@ -18,6 +18,14 @@ const Filtered = "[Filtered]"
 // filteredQuery is Filtered as it is written in a query string.
 var filteredQuery = url.QueryEscape(Filtered)
 
+// The SDK spec (https://develop.sentry.dev/sdk/foundations/client/data-collection/,
+// "Default Denylist") asks for header, cookie and query values under a
+// denylist of names, matched partially and ignoring case, to be replaced
+// by "[Filtered]". This SDK goes further, as it promises that no secret
+// leaves by default: the same names apply to user-set data too (extra,
+// contexts, user data, tags, breadcrumb data), and secrets are looked for
+// in free text by pattern.
+//
 // Key names whose values are never sent. A key is sensitive when
 //
 //   - it is one of deniedKeys (header names), ignoring case, or

@@ -41,6 +41,10 @@ import (
 //     any other value, so a method that panics, fails or writes invalid
 //     JSON costs that one value, replaced by a placeholder naming its type.
 //
+// The bounds follow the spec's advice to trim deep and large values
+// before sending (https://develop.sentry.dev/sdk/foundations/data-scrubbing/,
+// "Variable Size"); other SDKs also stop at about ten levels.
+//
 // Structs are walked field by field following encoding/json's rules for
 // names (the json tag's name, "-" to skip, omitempty, embedded structs
 // inlined), so their fields become keys the scrubber sees. Channels,
