@@ -494,7 +494,9 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	}
 
 	normalize(ev)
-	plainEvent(ev, true)
+	if cuts := plainEvent(ev, true); cuts > 0 {
+		c.cfg.logger.Debug("raven: user values cut to their bounds", slog.String("event_id", string(ev.EventID)), slog.Int("placeholders", cuts))
+	}
 	c.cfg.scrubber().event(ev)
 	if c.ignored(ev) {
 		return nil, DropEventProcessor, errors.New("raven: matched IgnoreErrors")

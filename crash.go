@@ -369,7 +369,9 @@ func (r *crashReporter) saveLocked() error {
 	ev.Level = ""
 	// Bounded, acyclic and scrubbed like an event; no user method runs
 	// (this runs under the lock Close takes).
-	plainEvent(ev, false)
+	if cuts := plainEvent(ev, false); cuts > 0 {
+		c.cfg.logger.Debug("raven: scope values cut to their bounds for the crash state", slog.Int("placeholders", cuts))
+	}
 	c.cfg.scrubber().event(ev)
 	st := r.base
 	st.Scope = ev

@@ -91,6 +91,8 @@ type valueWalker struct {
 	nodes int // values left to write
 	bytes int // bytes of strings left to write
 	path  []visit
+	// cuts counts the placeholders written.
+	cuts int
 	// callMethods allows MarshalJSON, MarshalText and Error to run. It is
 	// false where user code must not run (the crash reporter's scope
 	// file, written under a lock Close waits for): such values become a
@@ -128,7 +130,7 @@ func (w *valueWalker) plainMap(m map[string]any) map[string]any {
 // value walks v found at depth (the number of containers above it).
 func (w *valueWalker) value(v any, depth int) any {
 	if w.nodes <= 0 {
-		return placeholderSize
+		return w.cut(placeholderSize)
 	}
 	w.nodes--
 	switch x := v.(type) {
@@ -161,11 +163,11 @@ func (w *valueWalker) value(v any, depth int) any {
 			return nil
 		}
 		if depth >= MaxValueDepth {
-			return placeholderDepth
+			return w.cut(placeholderDepth)
 		}
 		if len(x) > 0 {
 			if w.onPath(reflect.ValueOf(x).Pointer(), anySliceType, len(x)) {
-				return placeholderCycle
+				return w.cut(placeholderCycle)
 			}
 			w.push(reflect.ValueOf(x).Pointer(), anySliceType, len(x))
 			defer w.pop()
@@ -176,7 +178,7 @@ func (w *valueWalker) value(v any, depth int) any {
 			out = append(out, w.value(e, depth+1))
 		}
 		if len(x) > n {
-			out = append(out, fmt.Sprintf("[%d more items]", len(x)-n))
+			out = append(out, w.cut(fmt.Sprintf("[%d more items]", len(x)-n)))
 		}
 		return out
 	}
@@ -194,11 +196,11 @@ func (w *valueWalker) stringMap(m map[string]any, depth int) any {
 		return nil
 	}
 	if depth >= MaxValueDepth {
-		return placeholderDepth
+		return w.cut(placeholderDepth)
 	}
 	p := reflect.ValueOf(m).Pointer()
 	if w.onPath(p, anyMapType, 0) {
-		return placeholderCycle
+		return w.cut(placeholderCycle)
 	}
 	w.push(p, anyMapType, 0)
 	defer w.pop()
@@ -206,7 +208,7 @@ func (w *valueWalker) stringMap(m map[string]any, depth int) any {
 	kept := 0
 	for k, v := range m {
 		if kept == MaxValueBreadth {
-			out[placeholderTruncated] = fmt.Sprintf("%d more keys", len(m)-kept)
+			out[placeholderTruncated] = w.cut(fmt.Sprintf("%d more keys", len(m)-kept))
 			break
 		}
 		out[w.str(k)] = w.value(v, depth+1)
@@ -229,6 +231,12 @@ func (w *valueWalker) push(p uintptr, t reflect.Type, n int) {
 }
 
 func (w *valueWalker) pop() { w.path = w.path[:len(w.path)-1] }
+
+// cut counts a placeholder and returns it.
+func (w *valueWalker) cut(placeholder string) string {
+	w.cuts++
+	return placeholder
+}
 
 var (
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
@@ -254,17 +262,17 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 		switch {
 		case t.Implements(jsonMarshalerType):
 			if !w.callMethods {
-				return "[" + t.String() + "]"
+				return w.cut("[" + t.String() + "]")
 			}
 			return w.marshaled(rv.Interface().(json.Marshaler), t, depth)
 		case t.Implements(textMarshalerType):
 			if !w.callMethods {
-				return "[" + t.String() + "]"
+				return w.cut("[" + t.String() + "]")
 			}
 			return w.text(rv.Interface().(encoding.TextMarshaler), t)
 		case t.Implements(errorType):
 			if !w.callMethods {
-				return "[" + t.String() + "]"
+				return w.cut("[" + t.String() + "]")
 			}
 			return w.str(errorString(rv.Interface().(error)))
 		}
@@ -290,12 +298,12 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 		return w.str(rv.String())
 	case reflect.Pointer, reflect.Interface:
 		if ind >= maxIndirections {
-			return placeholderDepth
+			return w.cut(placeholderDepth)
 		}
 		if rv.Kind() == reflect.Pointer {
 			p := rv.Pointer()
 			if w.onPath(p, t, 0) {
-				return placeholderCycle
+				return w.cut(placeholderCycle)
 			}
 			w.push(p, t, 0)
 			defer w.pop()
@@ -319,7 +327,7 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 		if rv.Len() > 0 {
 			p := rv.Pointer()
 			if w.onPath(p, t, rv.Len()) {
-				return placeholderCycle
+				return w.cut(placeholderCycle)
 			}
 			w.push(p, t, rv.Len())
 			defer w.pop()
@@ -330,12 +338,12 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 	case reflect.Struct:
 		return w.reflectStruct(rv, depth)
 	}
-	return "[unsupported: " + t.String() + "]"
+	return w.cut("[unsupported: " + t.String() + "]")
 }
 
 func (w *valueWalker) reflectList(rv reflect.Value, depth int) any {
 	if depth >= MaxValueDepth {
-		return placeholderDepth
+		return w.cut(placeholderDepth)
 	}
 	l := rv.Len()
 	n := min(l, MaxValueBreadth)
@@ -344,7 +352,7 @@ func (w *valueWalker) reflectList(rv reflect.Value, depth int) any {
 		out = append(out, w.elem(rv.Index(i), depth+1))
 	}
 	if l > n {
-		out = append(out, fmt.Sprintf("[%d more items]", l-n))
+		out = append(out, w.cut(fmt.Sprintf("[%d more items]", l-n)))
 	}
 	return out
 }
@@ -352,7 +360,7 @@ func (w *valueWalker) reflectList(rv reflect.Value, depth int) any {
 // elem walks a member of a container, counting it against the budget.
 func (w *valueWalker) elem(rv reflect.Value, depth int) any {
 	if w.nodes <= 0 {
-		return placeholderSize
+		return w.cut(placeholderSize)
 	}
 	w.nodes--
 	if rv.Kind() == reflect.Interface && !rv.IsNil() && rv.CanInterface() {
@@ -367,12 +375,12 @@ func (w *valueWalker) reflectMap(rv reflect.Value, depth int) any {
 		return nil
 	}
 	if depth >= MaxValueDepth {
-		return placeholderDepth
+		return w.cut(placeholderDepth)
 	}
 	t := rv.Type()
 	p := rv.Pointer()
 	if w.onPath(p, t, 0) {
-		return placeholderCycle
+		return w.cut(placeholderCycle)
 	}
 	w.push(p, t, 0)
 	defer w.pop()
@@ -382,7 +390,7 @@ func (w *valueWalker) reflectMap(rv reflect.Value, depth int) any {
 	kept := 0
 	for it.Next() {
 		if kept == MaxValueBreadth {
-			out[placeholderTruncated] = fmt.Sprintf("%d more keys", l-kept)
+			out[placeholderTruncated] = w.cut(fmt.Sprintf("%d more keys", l-kept))
 			break
 		}
 		out[w.str(w.mapKey(it.Key()))] = w.elem(it.Value(), depth+1)
@@ -405,7 +413,7 @@ func (w *valueWalker) mapKey(k reflect.Value) string {
 	}
 	if k.CanInterface() && k.Type().Implements(textMarshalerType) {
 		if !w.callMethods {
-			return "[" + k.Type().String() + "]"
+			return w.cut("[" + k.Type().String() + "]")
 		}
 		if s, ok := w.text(k.Interface().(encoding.TextMarshaler), k.Type()).(string); ok {
 			return s
@@ -423,7 +431,7 @@ func (w *valueWalker) mapKey(k reflect.Value) string {
 	case reflect.Float32, reflect.Float64:
 		return strconv.FormatFloat(k.Float(), 'g', -1, k.Type().Bits())
 	}
-	return "[key of type " + k.Type().String() + "]"
+	return w.cut("[key of type " + k.Type().String() + "]")
 }
 
 // structField is one JSON member of a struct type.
@@ -481,7 +489,7 @@ func fieldsOf(t reflect.Type) []structField {
 
 func (w *valueWalker) reflectStruct(rv reflect.Value, depth int) any {
 	if depth >= MaxValueDepth {
-		return placeholderDepth
+		return w.cut(placeholderDepth)
 	}
 	fields := fieldsOf(rv.Type())
 	out := make(map[string]any, min(len(fields), MaxValueBreadth+1))
@@ -492,7 +500,7 @@ func (w *valueWalker) reflectStruct(rv reflect.Value, depth int) any {
 			continue
 		}
 		if kept == MaxValueBreadth {
-			out[placeholderTruncated] = "more fields"
+			out[placeholderTruncated] = w.cut("more fields")
 			break
 		}
 		out[f.name] = w.elem(fv, depth+1)
@@ -533,21 +541,21 @@ func isEmptyValue(v reflect.Value) bool {
 func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = clampString("["+t.String()+": MarshalJSON panicked: "+panicText(r)+"]", 256)
+			out = w.cut(clampString("["+t.String()+": MarshalJSON panicked: "+panicText(r)+"]", 256))
 		}
 	}()
 	b, err := m.MarshalJSON()
 	if err != nil {
-		return clampString("["+t.String()+": MarshalJSON failed: "+errorString(err)+"]", 256)
+		return w.cut(clampString("["+t.String()+": MarshalJSON failed: "+errorString(err)+"]", 256))
 	}
 	if len(b) > MaxMarshaledBytes {
-		return "[" + t.String() + ": MarshalJSON output over the size limit]"
+		return w.cut("[" + t.String() + ": MarshalJSON output over the size limit]")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil || dec.More() {
-		return "[" + t.String() + ": MarshalJSON wrote invalid JSON]"
+		return w.cut("[" + t.String() + ": MarshalJSON wrote invalid JSON]")
 	}
 	w.nodes++ // the value itself was counted by the caller
 	return w.value(x, depth)
@@ -557,12 +565,12 @@ func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (ou
 func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = clampString("["+t.String()+": MarshalText panicked: "+panicText(r)+"]", 256)
+			out = w.cut(clampString("["+t.String()+": MarshalText panicked: "+panicText(r)+"]", 256))
 		}
 	}()
 	b, err := m.MarshalText()
 	if err != nil {
-		return clampString("["+t.String()+": MarshalText failed: "+errorString(err)+"]", 256)
+		return w.cut(clampString("["+t.String()+": MarshalText failed: "+errorString(err)+"]", 256))
 	}
 	return w.str(string(b))
 }
@@ -571,7 +579,7 @@ func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
 // "[size limit]" when none are left.
 func (w *valueWalker) str(s string) string {
 	if w.bytes <= 0 && s != "" {
-		return placeholderSize
+		return w.cut(placeholderSize)
 	}
 	s = clampString(s, min(maxValueBytes, max(w.bytes, 1)))
 	w.bytes -= len(s)
@@ -670,9 +678,20 @@ func flatType(t reflect.Type, level int) bool {
 // plainEvent replaces every user value of ev (extra, contexts, user data,
 // request data, breadcrumb data, message parameters, mechanism data) with
 // its plain form. Maps and slices of ev are replaced, never modified: they
-// may be shared with scopes. callMethods is as for valueWalker.
-func plainEvent(ev *Event, callMethods bool) {
-	walker := func() *valueWalker { return newValueWalker(callMethods) }
+// may be shared with scopes. callMethods is as for valueWalker. It
+// returns how many placeholders replaced what the bounds cut.
+func plainEvent(ev *Event, callMethods bool) (cuts int) {
+	var walkers []*valueWalker
+	defer func() {
+		for _, w := range walkers {
+			cuts += w.cuts
+		}
+	}()
+	walker := func() *valueWalker {
+		w := newValueWalker(callMethods)
+		walkers = append(walkers, w)
+		return w
+	}
 	if ev.Extra != nil {
 		ev.Extra = walker().plainMap(ev.Extra)
 	}
@@ -731,6 +750,7 @@ func plainEvent(ev *Event, callMethods bool) {
 			ev.Exception = &ExceptionList{Values: excs}
 		}
 	}
+	return 0 // the deferred sum
 }
 
 // errorString calls err.Error, turning a panic into a description.

@@ -356,7 +356,7 @@ func TestPlainEvent(t *testing.T) {
 		Message:     &LogEntry{Params: []any{cyclic}},
 		Exception:   &ExceptionList{Values: []Exception{{Mechanism: &Mechanism{Data: map[string]any{"c": cyclic}}}}},
 	}
-	plainEvent(ev, true)
+	assert.Equal(t, 6, plainEvent(ev, true), "one placeholder per cycle")
 	want := map[string]any{"self": "[cycle]"}
 	assert.Equal(t, want, ev.Extra["c"])
 	assert.Equal(t, want, ev.Contexts["x"]["c"])
