@@ -44,9 +44,9 @@ var (
 		"authenticat", "oauth", "credential", "csrf", "xsrf", "cookie", "jwt", "bearer", "signature",
 		"creditcard", "credit_card", "cardnumber", "card_number", "ccnumber", "cc_number", "cvv", "cvc"}
 
-	deniedWords = map[string]bool{"key": true, "sid": true, "pin": true, "cvc": true, "cvv": true, "cvv2": true,
+	deniedWords = map[string]bool{"key": true, "sid": true, "pin": true, "cvc": true, "cvv": true,
 		"cc": true, "card": true, "ssn": true, "pwd": true, "pass": true, "auth": true, "otp": true, "pan": true,
-		"iban": true, "sig": true, "dsn": true, "seed": true, "mnemonic": true}
+		"iban": true, "sig": true, "dsn": true, "mnemonic": true}
 
 	// queryOnlyNames are sensitive as query parameters only: an OAuth
 	// authorization code travels as ?code=, while "code" elsewhere
@@ -149,9 +149,10 @@ func (s scrubber) sensitiveParam(name string) bool {
 }
 
 // hasDeniedWord splits key into words (runs of letters and digits, cut
-// at lower-to-upper case changes and before the last capital of a run of
-// capitals followed by a lower-case letter: "APIKey" is "api", "key") and
-// reports whether one is a denied word.
+// at lower-to-upper case changes, before the last capital of a run of
+// capitals followed by a lower-case letter, and between a letter and a
+// digit: "APIKey" is "api", "key"; "key2" is "key", "2") and reports
+// whether one is a denied word.
 func hasDeniedWord(key string) bool {
 	var buf [16]byte
 	start := -1
@@ -184,7 +185,8 @@ func hasDeniedWord(key string) bool {
 		}
 		prev := rs[i-1]
 		boundary := unicode.IsUpper(r) && (unicode.IsLower(prev) || unicode.IsDigit(prev)) ||
-			unicode.IsUpper(r) && unicode.IsUpper(prev) && i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			unicode.IsUpper(r) && unicode.IsUpper(prev) && i+1 < len(rs) && unicode.IsLower(rs[i+1]) ||
+			unicode.IsDigit(r) && unicode.IsLetter(prev)
 		if boundary {
 			if check(i) {
 				return true

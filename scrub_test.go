@@ -25,12 +25,13 @@ func TestSensitiveKey(t *testing.T) {
 		{"key", true}, {"access_key", true}, {"AWS_ACCESS_KEY_ID", true}, {"accessKey", true}, {"APIKey", true},
 		{"signing.key", true}, {"sid", true}, {"twilio_sid", true}, {"pin", true}, {"pin_code", true}, {"cvc", true},
 		{"card", true}, {"card_holder", true}, {"cc_number", true}, {"cc.number", true}, {"ccNumber", true},
-		{"ssn", true}, {"mysql_pwd", true}, {"x-auth", true}, {"otp", true},
+		{"ssn", true}, {"mysql_pwd", true}, {"x-auth", true}, {"otp", true}, {"key2", true}, {"backup_key_v2", true},
 		// ordinary keys, some containing a short fragment inside a word
 		{"Accept", false}, {"Content-Type", false}, {"user_id", false}, {"page", false}, {"X-Request-Id", false},
 		{"shipping", false}, {"monkey", false}, {"mapping", false}, {"keyboard", false}, {"spinner", false},
 		{"author", false}, {"status_code", false}, {"code", false}, {"order_id", false}, {"discard", false},
-		{"cards_shown", false}, {"keys", false}, {"duration_ms", false}, {"passenger", false},
+		{"cards_shown", false}, {"keys", false}, {"duration_ms", false}, {"passenger", false}, {"sha256", false},
+		{"md5", false}, {"x509_subject", false},
 	} {
 		t.Run(tc.key, func(t *testing.T) { assert.Equal(t, tc.sensitive, raven.SensitiveKey(tc.key)) })
 	}
