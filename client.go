@@ -286,8 +286,14 @@ func (c *Client) RecoverRepanic(ctx context.Context) {
 }
 
 // Flush waits until every event captured before the call has been
-// delivered or dropped (and counted). It returns ctx.Err() if ctx ends
-// first. Safe to call concurrently and after Close.
+// delivered or dropped (and counted), or, with WithOutbox, written to the
+// outbox and not deliverable now (the server cannot be reached or answers
+// 5xx): such events are counted in Stats().Stored, and the outbox sends
+// them later, from this process or the next one. A nil error thus means
+// that nothing captured before the call is only in memory any more; it
+// does not mean that everything reached the server (compare
+// Stats().Delivered). It returns ctx.Err() if ctx ends first. Safe to call
+// concurrently and after Close.
 func (c *Client) Flush(ctx context.Context) error {
 	if c == nil || c.pipe == nil {
 		return nil
@@ -382,6 +388,9 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 	if len(reports) > 0 {
 		env.Items = append(env.Items, clientReportItem(reports, time.Now()))
 	}
+	if o := c.ext.outbox; o != nil && o.writeAhead(env, reports, c.reports.restore) {
+		return // on disk; sent from there (outbox.go)
+	}
 	c.deliver(ctx, env, reports)
 }
 
@@ -402,9 +411,6 @@ func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportK
 	if err == nil {
 		c.counters.delivered.Add(uint64(env.EventCount()))
 		return
-	}
-	if errors.Is(err, errSpooled) {
-		return // stored in the outbox: counted when re-sent or evicted
 	}
 	var de *DropError
 	reason, reported := DropSendError, false

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -174,7 +173,12 @@ func (c *Client) initExt() error {
 		}
 		c.transport = o
 		c.ext.outbox = o
-		o.collectCrashFiles()
+		o.collectCrashFiles(func(ev *Event) {
+			ev.SDK = c.static.sdk
+			if c.dsn != nil {
+				c.capture(nil, captureOpts{level: LevelFatal, event: ev})
+			}
+		})
 	}
 	if cc != nil {
 		if cc.toOutbox && c.ext.outbox == nil {
@@ -202,7 +206,7 @@ func (c *Client) closeExt() {
 // drainToOutbox stores a capture still queued at Close in the outbox; it
 // reports false when there is no outbox or storing failed.
 func (c *Client) drainToOutbox(p *pending) bool {
-	return c.ext.outbox != nil && c.ext.outbox.spool(p)
+	return c.ext.outbox != nil && c.ext.outbox.spool(c, p)
 }
 
 // crashState is what a program saves for its crash monitor. The file
@@ -280,6 +284,10 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The lock tells collectCrashFiles that this process still runs:
+		// SetCrashOutput duplicates the descriptor, which shares the lock
+		// and keeps it until the process ends.
+		_, _ = lockFile(f)
 		out = f
 	} else {
 		dir, err := privateStateDir()
@@ -571,8 +579,17 @@ func reportCrash(st *crashState, out []byte, timeout time.Duration) error {
 }
 
 // collectCrashFiles reports crash outputs that CrashToOutbox left in the
-// outbox by programs no longer running: each becomes a stored envelope.
-func (o *outbox) collectCrashFiles() {
+// outbox by programs no longer running: report captures each as an event.
+// A crash file is locked by its program for as long as it runs (see
+// startCrashReporter), so a file that can be claimed is one whose program
+// ended, whatever PID this process has. Files are opened without
+// following symbolic links and must be regular files owned by this user;
+// others are moved to quarantine. On platforms without advisory locks
+// crash files are left alone.
+func (o *outbox) collectCrashFiles(report func(*Event)) {
+	if !spoolLocks {
+		return
+	}
 	ents, err := os.ReadDir(o.cfg.dir)
 	if err != nil {
 		return
@@ -583,35 +600,49 @@ func (o *outbox) collectCrashFiles() {
 		if !ok || !strings.HasPrefix(base, "crash-") {
 			continue
 		}
-		pidStr, _, _ := strings.Cut(strings.TrimPrefix(base, "crash-"), "-")
-		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() || processAlive(pid) {
+		f, busy, err := o.sp.claim(name)
+		if busy {
+			continue // its program still runs
+		}
+		if errors.Is(err, errUnsafeFile) {
+			o.quarantine(name, nil, SetAsideUnsafe)
 			continue
 		}
-		src := filepath.Join(o.cfg.dir, name)
-		claimed := src + outboxClaim + o.token
-		if os.Rename(src, claimed) != nil {
-			continue // another process took it
+		if err != nil {
+			continue
 		}
+		out, _ := io.ReadAll(io.LimitReader(f.f, MaxCrashOutputBytes))
 		statePath := filepath.Join(o.cfg.dir, base+crashStateExt)
-		out, _ := os.ReadFile(claimed)
-		if len(out) > MaxCrashOutputBytes {
-			out = out[:MaxCrashOutputBytes]
-		}
 		if len(bytesTrimSpace(out)) > 0 {
-			st, err := readCrashState(statePath)
-			if err != nil {
-				st = &crashState{Scope: &Event{}}
-			}
-			ev := crashEvent(st, out)
-			ev.SDK = o.client.static.sdk
-			if o.client.dsn != nil {
-				o.client.capture(nil, captureOpts{level: LevelFatal, event: ev})
-			}
+			st := o.readCrashState(base + crashStateExt)
+			report(crashEvent(st, out))
 		}
-		os.Remove(claimed)
+		_ = o.sp.remove(f)
 		os.Remove(statePath)
 	}
+}
+
+// readCrashState reads the state a crashed program saved next to its
+// crash file, refusing a symbolic link or a file that is not this user's;
+// without one the event has an empty scope.
+func (o *outbox) readCrashState(name string) *crashState {
+	st := &crashState{Scope: &Event{}}
+	f, _, err := o.sp.claim(name)
+	if err != nil || f == nil {
+		if errors.Is(err, errUnsafeFile) {
+			o.quarantine(name, nil, SetAsideUnsafe)
+		}
+		return st
+	}
+	defer f.Close()
+	data, err := o.sp.read(f)
+	if err != nil || json.Unmarshal(data, st) != nil {
+		return &crashState{Scope: &Event{}}
+	}
+	if st.Scope == nil {
+		st.Scope = &Event{}
+	}
+	return st
 }
 
 func bytesTrimSpace(b []byte) string { return strings.TrimSpace(string(b)) }

@@ -151,7 +151,7 @@ func TestCrashCapture(t *testing.T) {
 		assert.Equal(t, 2, code)
 		// the monitor outlives the program: wait for it to store the event
 		waitFor(t, 20*time.Second, func() bool { return len(outboxFiles(t, dir)) == 1 }, "crash stored in the outbox")
-		srv := raventest.NewServer(t)
+		srv := publicServer(t)
 		code, out := runApp(t, bin, "start", srv.DSN(), dir)
 		require.Equal(t, 0, code)
 		assert.Equal(t, "1", strings.TrimSpace(out))
@@ -183,7 +183,7 @@ func TestCrashCapture(t *testing.T) {
 		id := strings.TrimSpace(out)
 		require.Len(t, id, 32)
 		require.Len(t, outboxFiles(t, dir), 1)
-		srv := raventest.NewServer(t)
+		srv := publicServer(t)
 		code, _ = runApp(t, bin, "start", srv.DSN(), dir)
 		require.Equal(t, 0, code)
 		evs := srv.Events()

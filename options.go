@@ -62,11 +62,14 @@ const (
 	DropEventProcessor DropReason = "event_processor"
 	DropCacheOverflow  DropReason = "cache_overflow"
 	DropClosed         DropReason = "closed"
-	dropReasonCount               = 9
+	// DropInternalError: the SDK lost the event itself, for instance an
+	// outbox file of this client that could no longer be read.
+	DropInternalError DropReason = "internal_sdk_error"
+	dropReasonCount              = 10
 )
 
 var dropReasons = [dropReasonCount]DropReason{DropQueueOverflow, DropRateLimit, DropNetworkError, DropSendError,
-	DropSampleRate, DropBeforeSend, DropEventProcessor, DropCacheOverflow, DropClosed}
+	DropSampleRate, DropBeforeSend, DropEventProcessor, DropCacheOverflow, DropClosed, DropInternalError}
 
 // Drop describes discarded events, as given to the OnDrop hook.
 type Drop struct {

@@ -1,6 +1,7 @@
 package raven_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -8,8 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +26,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// publicServer is a receiver whose DSN has the public key and project of
+// deadDSN: envelopes stored for deadDSN are written for it.
+func publicServer(t *testing.T) *raventest.Server {
+	return raventest.NewServer(t, raventest.WithKey("public"))
+}
+
 // deadDSN is a DSN whose server refuses connections.
 func deadDSN(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -31,7 +41,7 @@ func deadDSN(t *testing.T) string {
 	return "http://public@" + addr + "/42"
 }
 
-func outboxFiles(t *testing.T, dir string) []string {
+func outboxFiles(t testing.TB, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	require.NoError(t, err)
@@ -54,7 +64,7 @@ func eventIDs(evs []*raven.Event) []string {
 	return ids
 }
 
-func waitFor(t *testing.T, d time.Duration, cond func() bool, msg string) {
+func waitFor(t testing.TB, d time.Duration, cond func() bool, msg string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -80,7 +90,7 @@ func fastBackoff() raven.OutboxOption {
 }
 
 func TestOutboxServerDownThenBack(t *testing.T) {
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	srv.RespondWith(http.StatusServiceUnavailable, nil)
 	dir := t.TempDir()
 	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
@@ -101,7 +111,8 @@ func TestOutboxServerDownThenBack(t *testing.T) {
 	st := c.Stats()
 	assert.Zero(t, st.Delivered)
 	assert.Zero(t, st.DroppedTotal(), "stored events are not dropped: %v", st.Dropped)
-	assert.Len(t, outboxFiles(t, dir), n)
+	assert.Equal(t, n, st.Stored, "every event is on disk")
+	assert.NotEmpty(t, outboxFiles(t, dir))
 	assert.Empty(t, srv.Events())
 
 	srv.RespondWith(0, nil) // the server is back
@@ -129,10 +140,11 @@ func TestOutboxNextStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, down.Close(ctx))
-	assert.Len(t, outboxFiles(t, dir), 5)
+	assert.Equal(t, 5, down.Stats().Stored)
+	assert.NotEmpty(t, outboxFiles(t, dir))
 	assert.Zero(t, down.Stats().DroppedTotal())
 
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	next, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
 	require.NoError(t, err)
 	_, err = srv.WaitForEvents(ctx, 5)
@@ -172,7 +184,7 @@ func TestOutboxEvictionCounted(t *testing.T) {
 	mu.Unlock()
 
 	// the newest three survive and are delivered
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	res, err := raven.FlushOutbox(ctx, dir, srv.DSN())
 	require.NoError(t, err)
 	assert.Equal(t, raven.OutboxResult{Delivered: 3}, res)
@@ -183,7 +195,7 @@ func TestOutboxEvictionCounted(t *testing.T) {
 
 func TestOutboxCloseStoresQueuedEvents(t *testing.T) {
 	dir := t.TempDir()
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	release := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -206,7 +218,8 @@ func TestOutboxCloseStoresQueuedEvents(t *testing.T) {
 	assert.Error(t, c.Close(ctx)) // the queue did not drain in time
 	st := c.Stats()
 	assert.Zero(t, st.DroppedTotal(), "queued events go to the outbox: %v", st.Dropped)
-	assert.Len(t, outboxFiles(t, dir), 8)
+	assert.Equal(t, 8, st.Stored)
+	assert.NotEmpty(t, outboxFiles(t, dir))
 
 	res, err := raven.FlushOutbox(context.Background(), dir, srv.DSN())
 	require.NoError(t, err)
@@ -226,9 +239,10 @@ func TestOutboxSharedDirectoryDeliversOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, down.Close(ctx))
-	require.Len(t, outboxFiles(t, dir), n)
+	require.Equal(t, n, down.Stats().Stored)
+	require.NotEmpty(t, outboxFiles(t, dir))
 
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	var wg sync.WaitGroup
 	var total atomic.Int64
 	for i := 0; i < 4; i++ {
@@ -236,7 +250,13 @@ func TestOutboxSharedDirectoryDeliversOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			res, err := raven.FlushOutbox(ctx, dir, srv.DSN())
-			assert.NoError(t, err)
+			if err != nil {
+				// files another flusher held at that moment are reported,
+				// never taken
+				assert.ErrorIs(t, err, raven.ErrOutboxIncomplete)
+				assert.Positive(t, res.Busy)
+				assert.Zero(t, res.SetAside)
+			}
 			total.Add(int64(res.Delivered))
 		}()
 	}
@@ -251,7 +271,7 @@ func TestOutboxSharedDirectoryDeliversOnce(t *testing.T) {
 }
 
 func TestOutboxPermanentErrorsNotStored(t *testing.T) {
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	srv.RespondWith(http.StatusBadRequest, nil)
 	dir := t.TempDir()
 	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
@@ -274,31 +294,142 @@ func TestOutboxBadInput(t *testing.T) {
 	_, err = raven.FlushOutbox(context.Background(), filepath.Join(t.TempDir(), "missing"), "")
 	assert.Error(t, err)
 
-	// garbage files are removed, not sent, and do not stop the others
+	// a garbage file is set aside in quarantine, not sent, and does not
+	// stop the others
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000001-1-aa-1.env"), []byte("not an envelope"), 0o600))
-	srv := raventest.NewServer(t)
+	srv := publicServer(t)
 	res, err := raven.FlushOutbox(context.Background(), dir, srv.DSN())
-	require.NoError(t, err)
-	assert.Equal(t, raven.OutboxResult{}, res)
+	require.ErrorIs(t, err, raven.ErrOutboxIncomplete)
+	assert.Equal(t, raven.OutboxResult{SetAside: 1}, res)
 	assert.Empty(t, outboxFiles(t, dir))
+	assert.FileExists(t, filepath.Join(dir, "quarantine", "00000000000000000001-1-aa-1.env"))
 }
 
-func TestFlushOutboxKeepsEnvelopesWithoutDSN(t *testing.T) {
-	dir := t.TempDir()
-	env := &raven.Envelope{Header: raven.EnvelopeHeader{EventID: raven.NewEventID()},
-		Items: []raven.EnvelopeItem{{Type: raven.ItemEvent, Payload: []byte(`{"event_id":"` + "0123456789abcdef0123456789abcdef" + `"}`), Events: 1}}}
+// storedEnvelope is the wire form of an envelope with one event, written
+// for dsn ("" records none).
+func storedEnvelope(t *testing.T, dsn string) ([]byte, raven.EventID) {
+	t.Helper()
+	id := raven.NewEventID()
+	env := &raven.Envelope{Header: raven.EnvelopeHeader{EventID: id, DSN: dsn},
+		Items: []raven.EnvelopeItem{{Type: raven.ItemEvent, Payload: []byte(`{"event_id":"` + string(id) + `","platform":"go","level":"error","timestamp":"2026-01-01T00:00:00Z"}`), Events: 1}}}
 	b, err := env.Bytes()
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000001-1-aa-1.env"), b, 0o600))
-	res, err := raven.FlushOutbox(context.Background(), dir, "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "DSN")
-	assert.Equal(t, raven.OutboxResult{Left: 1}, res)
+	return b, id
+}
 
-	srv := raventest.NewServer(t)
-	res, err = raven.FlushOutbox(context.Background(), dir, srv.DSN())
-	require.NoError(t, err)
-	assert.Equal(t, raven.OutboxResult{Delivered: 1}, res)
+// FlushOutbox sends to the DSN it is given, only the envelopes written for
+// it; others stay where they are and are reported.
+func TestFlushOutboxOnlyForItsDSN(t *testing.T) {
+	srv := publicServer(t)
+	dir := t.TempDir()
+	mine, id := storedEnvelope(t, strings.Replace(srv.DSN(), "127.0.0.1", "localhost", 1)) // the server moved
+	noDSN, _ := storedEnvelope(t, "")
+	other, _ := storedEnvelope(t, "http://otherkey@127.0.0.1:1/42")
+	otherProject, _ := storedEnvelope(t, "http://public@127.0.0.1:1/43")
+	for name, b := range map[string][]byte{"1-mine.env": mine, "2-nodsn.env": noDSN, "3-other.env": other, "4-project.env": otherProject} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	_, err := raven.FlushOutbox(context.Background(), dir, "")
+	require.Error(t, err, "a DSN is required")
+	assert.Contains(t, err.Error(), "DSN")
+
+	res, err := raven.FlushOutbox(context.Background(), dir, srv.DSN())
+	require.ErrorIs(t, err, raven.ErrOutboxIncomplete)
+	assert.Equal(t, raven.OutboxResult{Delivered: 1, Left: 3, SetAside: 3}, res)
 	require.Len(t, srv.Events(), 1)
+	assert.Equal(t, id, srv.Events()[0].EventID)
+	assert.Equal(t, []string{"2-nodsn.env", "3-other.env", "4-project.env"}, outboxFiles(t, dir))
+}
+
+// runBurst runs outboxapp: n captures against dsn with the outbox in dir,
+// ended as ending says ("kill": SIGKILL 200 ms after the last capture;
+// "exit", "exit-now": os.Exit without Close). It returns the captured ids.
+func runBurst(t testing.TB, bin, dir, dsn string, n int, ending string) []string {
+	t.Helper()
+	cmd := exec.Command(bin, "burst", strconv.Itoa(n), ending)
+	cmd.Env = append(os.Environ(), "SENTRY_DSN="+dsn, "RAVEN_TEST_OUTBOX="+dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var ids []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && sc.Text() != "captured" {
+		ids = append(ids, sc.Text())
+	}
+	require.Len(t, ids, n, "stderr: %s", stderr.String())
+	if ending == "kill" {
+		time.Sleep(200 * time.Millisecond) // the scenario: killed 200 ms after the last capture
+		require.NoError(t, cmd.Process.Kill())
+	}
+	_, _ = io.Copy(io.Discard, out)
+	err = cmd.Wait()
+	if ending == "kill" {
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.False(t, ee.Exited(), "killed by a signal")
+	} else {
+		require.NoError(t, err, "stderr: %s", stderr.String())
+	}
+	return ids
+}
+
+// restart starts a client on dir against srv, waits until the outbox
+// holds nothing more to send, and closes it.
+func restart(t testing.TB, dir string, srv *raventest.Server) raven.Stats {
+	t.Helper()
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
+	require.NoError(t, err)
+	waitFor(t, 30*time.Second, func() bool {
+		st := c.Stats()
+		return len(outboxFiles(t, dir)) == 0 && st.Stored == 0 && st.Pending == 0
+	}, "outbox emptied")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+	return c.Stats()
+}
+
+// The outbox writes ahead: a process killed or exiting during an outage,
+// shortly after its captures, leaves them on disk, and the next start
+// delivers them, each once.
+func TestOutboxWriteAheadSurvivesProcessEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program")
+	}
+	bin := buildProg(t, t.TempDir(), "internal/testprog/outboxapp")
+	const n = 500
+	for _, ending := range []string{"kill", "exit"} {
+		t.Run(ending, func(t *testing.T) {
+			dir := t.TempDir()
+			ids := runBurst(t, bin, dir, deadDSN(t), n, ending)
+			onDisk := len(outboxFiles(t, dir))
+			srv := publicServer(t)
+			st := restart(t, dir, srv)
+			evs := srv.Events()
+			got := map[string]bool{}
+			for _, ev := range evs {
+				got[string(ev.EventID)] = true
+			}
+			for id := range got {
+				assert.True(t, slices.Contains(ids, id), "unknown event %s", id)
+			}
+			t.Logf("%s: captured %d, on disk after the end %d, delivered after restart %d (%d distinct)",
+				ending, n, onDisk, len(evs), len(got))
+			assert.GreaterOrEqual(t, len(got), 495)
+			assert.Len(t, evs, len(got), "no event delivered twice")
+			assert.EqualValues(t, len(got), st.Restored)
+			assert.EqualValues(t, len(got), st.Delivered)
+			checkBalance(t, st)
+		})
+	}
+}
+
+// checkBalance asserts the invariant of Stats.
+func checkBalance(t testing.TB, st raven.Stats) {
+	t.Helper()
+	assert.Equal(t, st.Captured+st.Restored, st.Delivered+st.DroppedTotal()+uint64(st.Pending)+uint64(st.Stored)+st.TakenOver,
+		"Captured+Restored == Delivered+Dropped+Pending+Stored+TakenOver: %+v", st)
 }

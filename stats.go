@@ -9,15 +9,53 @@ import (
 	"time"
 )
 
-// Stats are the client's counters since New. Every captured event ends up
-// delivered, dropped with a reason, or still pending.
+// Stats are the client's counters since New. Every event the client took
+// charge of ends up delivered, dropped with a reason, pending, or stored
+// in the outbox, and at every moment
+//
+//	Captured + Restored == Delivered + DroppedTotal() + Pending + Stored + TakenOver
+//
+// The left side is what the client took charge of: events handed to
+// Capture* and, with WithOutbox, events read back from outbox files that
+// an earlier process (or another client) wrote. The right side is where
+// they are now. Pending is computed as the rest, so it also covers an
+// event between Capture* and its queue, or one whose hooks run.
 type Stats struct {
 	Captured  uint64                // events handed to Capture*
-	Delivered uint64                // events the server accepted
+	Restored  uint64                // events read from outbox files written by an earlier process or another client
+	Delivered uint64                // events the server accepted (a 2xx answer)
 	Dropped   map[DropReason]uint64 // events discarded, by reason
-	Pending   int                   // events queued or being sent
+	Pending   int                   // events queued, being built, or being sent and not on disk
+	Stored    int                   // events in outbox files this client holds, waiting to be sent (WithOutbox)
+	TakenOver uint64                // stored events that another process sharing the outbox directory sent or removed
 	Senders   int                   // sender goroutines running (see WithSenders)
+	// SetAside counts outbox files that were not sent, by reason: files
+	// written for another DSN (left in place), and unreadable or unsafe
+	// files (moved to the directory's quarantine subdirectory). These are
+	// files, not events: what they hold was never read as events, so they
+	// are outside the balance above.
+	SetAside map[SetAsideReason]uint64
 }
+
+// SetAsideReason says why an outbox file was not sent.
+type SetAsideReason string
+
+// Reasons an outbox file is set aside.
+const (
+	// SetAsideForeign: the envelope was written for another DSN (another
+	// public key or project). It is left in place for a client with that
+	// DSN, or for `raven outbox flush --dsn`.
+	SetAsideForeign SetAsideReason = "foreign_dsn"
+	// SetAsideUnreadable: empty, truncated or corrupt content, or too
+	// large to be an envelope the outbox wrote. Moved to quarantine.
+	SetAsideUnreadable SetAsideReason = "unreadable"
+	// SetAsideUnsafe: a symbolic link, not a regular file, or a file owned
+	// by another user. Never opened through the link; moved to quarantine.
+	SetAsideUnsafe      SetAsideReason = "unsafe"
+	setAsideReasonCount                = 3
+)
+
+var setAsideReasons = [setAsideReasonCount]SetAsideReason{SetAsideForeign, SetAsideUnreadable, SetAsideUnsafe}
 
 // DroppedTotal is the sum of Dropped.
 func (s Stats) DroppedTotal() uint64 {
@@ -28,10 +66,18 @@ func (s Stats) DroppedTotal() uint64 {
 	return n
 }
 
+// counters back Stats. A move between two of them adds to the
+// destination before it takes from the source, and Stats reads
+// destinations before sources, so that the Pending it derives is never
+// below the true count.
 type counters struct {
 	captured  atomic.Uint64
+	restored  atomic.Uint64
 	delivered atomic.Uint64
 	dropped   [dropReasonCount]atomic.Uint64
+	stored    atomic.Int64
+	takenOver atomic.Uint64
+	setAside  [setAsideReasonCount]atomic.Uint64
 }
 
 func reasonIndex(r DropReason) int {
@@ -135,20 +181,73 @@ func (c *Client) recordDrop(d Drop, reported bool) {
 	}
 }
 
+// The client's side of outboxLedger: moves add to the destination first.
+
+func (c *Client) spooled(n int) { c.counters.stored.Add(int64(n)) }
+
+func (c *Client) restored(n int) {
+	c.counters.restored.Add(uint64(n))
+	c.counters.stored.Add(int64(n))
+}
+
+func (c *Client) storedDelivered(n int) {
+	c.counters.delivered.Add(uint64(n))
+	c.counters.stored.Add(-int64(n))
+}
+
+func (c *Client) storedDropped(d Drop, reported bool) {
+	c.recordDrop(d, reported)
+	c.counters.stored.Add(-int64(max(d.Count, 0)))
+}
+
+func (c *Client) delivered(n int) { c.counters.delivered.Add(uint64(n)) }
+
+func (c *Client) dropped(d Drop, reported bool) { c.recordDrop(d, reported) }
+
+func (c *Client) storedTakenOver(n int) {
+	c.counters.takenOver.Add(uint64(n))
+	c.counters.stored.Add(-int64(n))
+}
+
+func (c *Client) setAside(r SetAsideReason) {
+	for i, x := range setAsideReasons {
+		if x == r {
+			c.counters.setAside[i].Add(1)
+		}
+	}
+}
+
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
 	if c == nil {
-		return Stats{Dropped: map[DropReason]uint64{}}
+		return Stats{Dropped: map[DropReason]uint64{}, SetAside: map[SetAsideReason]uint64{}}
 	}
-	s := Stats{Captured: c.counters.captured.Load(), Delivered: c.counters.delivered.Load(),
-		Dropped: make(map[DropReason]uint64, dropReasonCount)}
+	s := Stats{Dropped: make(map[DropReason]uint64, dropReasonCount), SetAside: map[SetAsideReason]uint64{}}
+	// destinations first, sources last (see counters)
+	s.TakenOver = c.counters.takenOver.Load()
+	s.Delivered = c.counters.delivered.Load()
+	var dropped uint64
 	for i, r := range dropReasons {
 		if n := c.counters.dropped[i].Load(); n > 0 {
 			s.Dropped[r] = n
+			dropped += n
 		}
 	}
+	s.Stored = int(max(c.counters.stored.Load(), 0))
+	s.Restored = c.counters.restored.Load()
+	s.Captured = c.counters.captured.Load()
+	for i, r := range setAsideReasons {
+		if n := c.counters.setAside[i].Load(); n > 0 {
+			s.SetAside[r] = n
+		}
+	}
+	in := s.Captured + s.Restored
+	out := s.Delivered + dropped + uint64(s.Stored) + s.TakenOver
+	if in > out {
+		s.Pending = int(in - out)
+	}
 	if c.pipe != nil {
-		s.Pending, s.Senders = c.pipe.pending()
+		_, s.Senders = c.pipe.pending()
 	}
 	return s
 }

@@ -20,7 +20,11 @@
 // COMMAND all the same, reporting nothing.
 //
 // outbox flush sends the envelopes a program stored in its outbox directory
-// (raven.WithOutbox), each to the DSN recorded in it unless --dsn is given.
+// (raven.WithOutbox) to the DSN, only those written for that DSN (the same
+// public key and project). It prints what it delivered, dropped and left,
+// and exits 1 when it could not take every file: files claimed by a
+// program that still runs, written for another DSN, or unreadable (moved
+// to the directory's quarantine subdirectory).
 //
 // The DSN comes from --dsn or the SENTRY_DSN environment variable;
 // SENTRY_RELEASE and SENTRY_ENVIRONMENT are read too.
@@ -28,7 +32,8 @@
 // Exit codes:
 //
 //	0    success
-//	1    the event could not be delivered (send-event, outbox flush)
+//	1    the event could not be delivered (send-event, outbox flush), or
+//	     outbox flush left files it could not take
 //	2    usage error: unknown command, bad flag, missing DSN or message
 //	     (raven run: a bad flag or no command only)
 //	N    raven run: COMMAND's own exit status (128+signal when killed by a
@@ -44,6 +49,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -362,7 +368,7 @@ func exitStatus(ps *os.ProcessState, werr error) (int, string) {
 
 func outboxFlush(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("outbox flush", "raven outbox flush [--dsn DSN] DIR", stdout, stderr)
-	dsn := fs.String("dsn", "", "send everything to this DSN instead of the one each envelope records")
+	dsn := fs.String("dsn", "", "send the envelopes written for this DSN (default $SENTRY_DSN)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to keep sending")
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
@@ -371,10 +377,22 @@ func outboxFlush(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "raven outbox flush: expected one directory; usage: raven outbox flush [--dsn DSN] DIR")
 		return exitUsage
 	}
+	d := dsnOrEnv(*dsn)
+	if d == "" {
+		fmt.Fprintln(stderr, "raven outbox flush: no DSN: give --dsn or set "+raven.EnvDSN+"; only envelopes written for it are sent")
+		return exitUsage
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	res, err := raven.FlushOutbox(ctx, fs.Arg(0), *dsn)
+	res, err := raven.FlushOutbox(ctx, fs.Arg(0), d)
 	fmt.Fprintf(stdout, "delivered %d events, dropped %d, %d envelopes left\n", res.Delivered, res.Dropped, res.Left)
+	if res.Busy > 0 {
+		fmt.Fprintf(stdout, "%d envelopes claimed by a running process, not taken\n", res.Busy)
+	}
+	if res.SetAside > 0 {
+		fmt.Fprintf(stdout, "%d files set aside: written for another DSN, or unreadable (see %s)\n",
+			res.SetAside, filepath.Join(fs.Arg(0), "quarantine"))
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "raven outbox flush:", err)
 		return exitFailed

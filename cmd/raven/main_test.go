@@ -171,7 +171,7 @@ func TestOutboxFlush(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
-	c, err := raven.New(raven.WithDSN("http://k@"+addr+"/1"), raven.WithOutbox(dir, raven.WithOutboxBackoff(time.Hour, time.Hour)))
+	c, err := raven.New(raven.WithDSN("http://public@"+addr+"/42"), raven.WithOutbox(dir, raven.WithOutboxBackoff(time.Hour, time.Hour)))
 	require.NoError(t, err)
 	ids := map[string]bool{}
 	for i := 0; i < 3; i++ {
@@ -181,17 +181,30 @@ func TestOutboxFlush(t *testing.T) {
 	defer cancel()
 	require.NoError(t, c.Close(ctx))
 
-	r := raventest.NewServer(t)
-	code, stdout, stderr := cli(t, nil, "outbox", "flush", "--dsn", r.DSN(), dir)
-	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "delivered 3 events, dropped 0, 0 envelopes left\n", stdout)
+	r := raventest.NewServer(t, raventest.WithKey("public"))
+	code, _, stderr := cli(t, nil, "outbox", "flush", dir)
+	assert.Equal(t, 2, code, "no DSN")
+	assert.Contains(t, stderr, "no DSN")
+
+	// a file planted for another DSN is not sent, and reported
+	other := &raven.Envelope{Header: raven.EnvelopeHeader{EventID: raven.NewEventID(), DSN: "http://attacker@127.0.0.1:1/42"},
+		Items: []raven.EnvelopeItem{{Type: raven.ItemEvent, Payload: []byte(`{"message":"planted"}`), Events: 1}}}
+	b, err := other.Bytes()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000001-1-planted.env"), b, 0o600))
+
+	code, stdout, stderr := cli(t, []string{"SENTRY_DSN=" + r.DSN()}, "outbox", "flush", dir)
+	require.Equal(t, 1, code, "a file was left: %s", stderr)
+	assert.Equal(t, "delivered 3 events, dropped 0, 1 envelopes left\n"+
+		"1 files set aside: written for another DSN, or unreadable (see "+filepath.Join(dir, "quarantine")+")\n", stdout)
+	assert.Contains(t, stderr, "1 set aside")
 	got := map[string]bool{}
 	for _, ev := range events(t, r) {
 		got[string(ev.EventID)] = true
 	}
 	assert.Equal(t, ids, got)
 
-	code, _, _ = cli(t, nil, "outbox", "flush", filepath.Join(dir, "missing"))
+	code, _, _ = cli(t, nil, "outbox", "flush", "--dsn", r.DSN(), filepath.Join(dir, "missing"))
 	assert.Equal(t, 1, code)
 }
 

@@ -1,0 +1,420 @@
+package raven
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds the outbox's file store: creating, listing, claiming,
+// reading, quarantining and evicting files in one directory. It knows
+// nothing of clients, events or transports; the outbox (outbox.go) decides
+// what the files mean.
+
+// Spool file names: "<unix nanos, 20 digits>-<pid>-<random>.env", so that
+// sorting by name sorts by age. Names of earlier versions carry an event
+// count before ".env"; it is ignored, counts come from the content. A file
+// being written is a temporary file starting with '.' and ending in ".tmp".
+// Earlier versions claimed a file by renaming it to "<name>.claim-<owner>";
+// such files are taken like any other.
+const (
+	spoolExt           = ".env"
+	spoolLegacyClaim   = ".claim-"
+	spoolTmpSuffix     = ".tmp"
+	spoolQuarantineDir = "quarantine"
+)
+
+// Bounds of the quarantine subdirectory, where unreadable files are moved:
+// beyond them the oldest quarantined files are removed.
+const (
+	spoolQuarantineFiles = 64
+	spoolQuarantineBytes = 4 << 20
+)
+
+// spoolMaxFileBytes bounds how much of a file is read: an envelope file
+// the outbox writes never exceeds its limit, so a larger file was not
+// written by it.
+const spoolMaxFileBytes = 8 << 20
+
+// errUnsafeFile marks a file the spool refuses to read: a symbolic link,
+// not a regular file, or owned by another user.
+var errUnsafeFile = errors.New("not a regular file owned by this user")
+
+// spool is a directory of envelope files shared by any number of processes.
+// A file is claimed with an advisory lock (flock(2) on unix, see
+// lockFile): the lock belongs to the open file and dies with the process,
+// so a claim can never outlive its owner whatever PID a later process
+// gets.
+type spool struct {
+	dir string
+}
+
+// openSpool creates dir if missing and makes it private: a directory that
+// others may read or write is tightened to 0700; one owned by another user
+// is refused. It removes temporary files that a process killed while
+// writing left behind.
+func openSpool(dir string) (*spool, error) {
+	if dir == "" {
+		return nil, errors.New("raven: WithOutbox needs a directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("raven: outbox: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("raven: outbox: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("raven: outbox: %s is not a directory", dir)
+	}
+	if !ownedByMe(fi) {
+		return nil, fmt.Errorf("raven: outbox: directory %s belongs to another user", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("raven: outbox: directory %s is open to other users (mode %v) and cannot be made private: %w",
+				dir, fi.Mode().Perm(), err)
+		}
+	}
+	s := &spool{dir: dir}
+	s.cleanTemps()
+	return s, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// spoolFile is a claimed file: open, locked by this process. Close
+// releases the claim.
+type spoolFile struct {
+	name string
+	f    *os.File
+	size int // bytes written, for files create made
+}
+
+// Close releases the claim; the file stays in the directory.
+func (f *spoolFile) Close() error { return f.f.Close() }
+
+// Sync flushes the file's content to stable storage.
+func (f *spoolFile) Sync() error { return f.f.Sync() }
+
+// create writes data to a new file and returns it claimed: the temporary
+// file is locked before it is written and keeps its lock through the
+// rename, so no other process can take it before the caller releases it.
+// The file is not synced to stable storage: once create returns it
+// survives the process's death; Sync makes it survive the machine's.
+func (s *spool) create(data []byte) (*spoolFile, error) {
+	name := fmt.Sprintf("%020d-%d-%s%s", time.Now().UnixNano(), os.Getpid(), randomHex(4), spoolExt)
+	f, err := os.CreateTemp(s.dir, "."+name+".*"+spoolTmpSuffix)
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	ok, err := lockFile(f)
+	if err == nil && !ok {
+		err = errors.New("new file locked by another process")
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(s.dir, name))
+	}
+	if err != nil {
+		f.Close()
+		_ = os.Remove(tmp)
+		return nil, err
+	}
+	return &spoolFile{name: name, f: f, size: len(data)}, nil
+}
+
+// syncDir makes renames and removals in the directory durable.
+func (s *spool) syncDir() {
+	if d, err := os.Open(s.dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// spoolEntry is a file of the directory, as listed.
+type spoolEntry struct {
+	name string
+	size int64
+}
+
+// list returns the envelope files, oldest first. Entries that are not
+// regular files are listed too (size -1): they are taken like the others
+// so that they can be quarantined.
+func (s *spool) list() []spoolEntry {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil
+	}
+	var out []spoolEntry
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasPrefix(n, ".") || !isSpoolName(n) {
+			continue
+		}
+		size := int64(-1)
+		if e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				size = info.Size()
+			}
+		}
+		out = append(out, spoolEntry{name: n, size: size})
+	}
+	slices.SortFunc(out, func(a, b spoolEntry) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func isSpoolName(n string) bool {
+	return strings.HasSuffix(n, spoolExt) || strings.Contains(n, spoolExt+spoolLegacyClaim)
+}
+
+// claim opens and locks the file name without following a symbolic link.
+// It returns busy when another process (or another claim of this one)
+// holds it, and gone when it no longer exists. A file that is not a
+// regular file owned by this user is returned with errUnsafeFile.
+func (s *spool) claim(name string) (f *spoolFile, busy bool, err error) {
+	path := filepath.Join(s.dir, name)
+	fd, err := openNoFollow(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, err
+		}
+		if isSymlinkErr(err) {
+			return nil, false, fmt.Errorf("%w: %v", errUnsafeFile, err)
+		}
+		return nil, false, err
+	}
+	fi, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		return nil, false, err
+	}
+	if !fi.Mode().IsRegular() || !ownedByMe(fi) {
+		fd.Close()
+		return nil, false, fmt.Errorf("%w: %s (%v)", errUnsafeFile, name, fi.Mode())
+	}
+	ok, err := lockFile(fd)
+	if err != nil || !ok {
+		fd.Close()
+		return nil, err == nil, err
+	}
+	// The file may have been sent and removed by its previous holder
+	// between our open and our lock: then it is gone.
+	if cur, err := os.Lstat(path); err != nil || !os.SameFile(fi, cur) {
+		fd.Close()
+		return nil, false, fs.ErrNotExist
+	}
+	return &spoolFile{name: name, f: fd}, false, nil
+}
+
+// read returns the content of a claimed file, at most spoolMaxFileBytes.
+func (s *spool) read(f *spoolFile) ([]byte, error) {
+	if _, err := f.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f.f, spoolMaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > spoolMaxFileBytes {
+		return nil, fmt.Errorf("file larger than %d bytes", spoolMaxFileBytes)
+	}
+	return data, nil
+}
+
+// remove deletes a claimed file and releases it.
+func (s *spool) remove(f *spoolFile) error {
+	err := os.Remove(filepath.Join(s.dir, f.name))
+	f.Close()
+	return err
+}
+
+// quarantine moves the file name (a claimed file, a symbolic link or
+// anything else the spool will not read) into the quarantine
+// subdirectory, then removes the oldest quarantined files beyond its
+// bounds. f, when not nil, is released.
+func (s *spool) quarantine(name string, f *spoolFile) error {
+	if f != nil {
+		defer f.Close()
+	}
+	qdir := filepath.Join(s.dir, spoolQuarantineDir)
+	if err := os.Mkdir(qdir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// A rename moves a symbolic link itself, never what it points to.
+	if err := os.Rename(filepath.Join(s.dir, name), filepath.Join(qdir, name)); err != nil {
+		return err
+	}
+	s.trimQuarantine(qdir)
+	return nil
+}
+
+func (s *spool) trimQuarantine(qdir string) {
+	ents, err := os.ReadDir(qdir)
+	if err != nil {
+		return
+	}
+	type q struct {
+		name string
+		size int64
+		mod  time.Time
+	}
+	var files []q
+	var total int64
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		size := info.Size()
+		if !info.Mode().IsRegular() {
+			size = 0
+		}
+		files = append(files, q{e.Name(), size, info.ModTime()})
+		total += size
+	}
+	slices.SortFunc(files, func(a, b q) int {
+		if c := a.mod.Compare(b.mod); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	for i := 0; i < len(files) && (len(files)-i > spoolQuarantineFiles || total > spoolQuarantineBytes); i++ {
+		if os.Remove(filepath.Join(qdir, files[i].name)) == nil {
+			total -= files[i].size
+		}
+	}
+}
+
+// cleanTemps removes temporary files left by a process killed while
+// writing. A temporary file is locked by its writer from creation to
+// rename: one that can be locked has no live writer.
+func (s *spool) cleanTemps() {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, ".") || !strings.HasSuffix(n, spoolTmpSuffix) {
+			continue
+		}
+		path := filepath.Join(s.dir, n)
+		fd, err := openNoFollow(path)
+		if err != nil {
+			if isSymlinkErr(err) {
+				_ = os.Remove(path)
+			}
+			continue
+		}
+		ok, err := lockFile(fd)
+		if err == nil && ok && tempIsStale(fd) {
+			_ = os.Remove(path)
+		}
+		fd.Close()
+	}
+}
+
+// writeFileAtomic writes data to dir/name so that readers see either no
+// file or the whole file, and the file survives a machine crash.
+func writeFileAtomic(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, "."+name+".*"+spoolTmpSuffix)
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, _ = lockFile(f) // a locked temporary file is not stale (cleanTemps)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(dir); err == nil { // make the rename durable
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// A spool file holds one record (an envelope, as files of earlier
+// versions do) or several: then it starts with spoolMagic, and each record
+// is its length in decimal, a newline, the record and a newline.
+const spoolMagic = "#raven-spool 1\n"
+
+// encodeRecords is the content of a file holding recs.
+func encodeRecords(recs [][]byte) []byte {
+	if len(recs) == 1 && !bytes.HasPrefix(recs[0], []byte(spoolMagic)) {
+		return recs[0]
+	}
+	n := len(spoolMagic)
+	for _, r := range recs {
+		n += len(r) + 12
+	}
+	b := make([]byte, 0, n)
+	b = append(b, spoolMagic...)
+	for _, r := range recs {
+		b = strconv.AppendInt(b, int64(len(r)), 10)
+		b = append(b, '\n')
+		b = append(b, r...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// errBadRecords is wrapped by every decodeRecords error.
+var errBadRecords = errors.New("malformed spool file")
+
+// decodeRecords splits the content of a file into its records; the
+// records alias data.
+func decodeRecords(data []byte) ([][]byte, error) {
+	rest, ok := bytes.CutPrefix(data, []byte(spoolMagic))
+	if !ok {
+		if len(data) == 0 {
+			return nil, fmt.Errorf("%w: empty", errBadRecords)
+		}
+		return [][]byte{data}, nil
+	}
+	var recs [][]byte
+	for len(rest) > 0 {
+		line, after, found := bytes.Cut(rest, []byte{'\n'})
+		if !found || len(line) == 0 || len(line) > 10 {
+			return nil, fmt.Errorf("%w: record %d: bad length line", errBadRecords, len(recs))
+		}
+		n, err := strconv.Atoi(string(line))
+		if err != nil || n < 0 || n >= len(after) || after[n] != '\n' || string(line) != strconv.Itoa(n) {
+			return nil, fmt.Errorf("%w: record %d: bad or truncated length %q", errBadRecords, len(recs), line)
+		}
+		recs = append(recs, after[:n])
+		rest = after[n+1:]
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%w: no record", errBadRecords)
+	}
+	return recs, nil
+}

@@ -1,0 +1,54 @@
+//go:build unix
+
+package raven
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// lockFile takes an exclusive advisory lock (flock(2)) on f without
+// waiting; it reports false when another open file holds one. The lock
+// belongs to the open file: closing it, or the death of the process,
+// releases it.
+func lockFile(f *os.File) (bool, error) {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return false, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		}
+		return false, err
+	}
+}
+
+// openNoFollow opens path for reading without following a symbolic link
+// in its last element, and without blocking on a FIFO.
+func openNoFollow(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}
+
+// isSymlinkErr reports whether err is openNoFollow refusing a symbolic
+// link (ELOOP on Linux, EMLINK on the BSDs).
+func isSymlinkErr(err error) bool {
+	return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK)
+}
+
+// ownedByMe reports whether the file belongs to this process's user.
+func ownedByMe(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || int(st.Uid) == os.Getuid()
+}
+
+// tempIsStale reports whether a temporary file that could be locked was
+// left behind: its writer holds the lock until the rename, so yes.
+func tempIsStale(*os.File) bool { return true }
+
+// spoolLocks tells whether lockFile excludes other processes.
+const spoolLocks = true
