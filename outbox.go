@@ -177,6 +177,7 @@ type outbox struct {
 
 	sem      chan struct{} // live sends in progress
 	active   activeSet     // envelopes queued, being written or sent live, for Flush
+	passing  activeSet     // a pass of run over the directory, for Close
 	syncKick chan struct{} // a file was released
 	kick     chan struct{} // a live send succeeded: try now
 	stored   chan struct{} // a file was left for run: schedule a retry
@@ -282,8 +283,11 @@ func (o *outbox) Flush(ctx context.Context) error {
 // wrapped transport.
 func (o *outbox) Close(ctx context.Context) error {
 	werr := o.active.wait(ctx)
+	o.closing.Store(true) // run starts no other pass
+	if err := o.passing.wait(ctx); werr == nil {
+		werr = err // a re-send in progress may finish
+	}
 	o.once.Do(func() {
-		o.closing.Store(true)
 		close(o.stop)
 		o.cancel()
 	})

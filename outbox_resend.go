@@ -41,7 +41,13 @@ func (o *outbox) run() {
 			}
 		}
 		armed = false
+		o.passing.add()
+		if o.closing.Load() {
+			o.passing.done()
+			return
+		}
 		r := o.flushOnce(o.ctx)
+		o.passing.done()
 		switch {
 		case r.failed:
 			backoff = min(2*backoff, o.cfg.maxBackoff)

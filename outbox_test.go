@@ -433,3 +433,174 @@ func checkBalance(t testing.TB, st raven.Stats) {
 	assert.Equal(t, st.Captured+st.Restored, st.Delivered+st.DroppedTotal()+uint64(st.Pending)+uint64(st.Stored)+st.TakenOver,
 		"Captured+Restored == Delivered+Dropped+Pending+Stored+TakenOver: %+v", st)
 }
+
+// storeDown stores n events in dir through a client whose server is down,
+// and closes it.
+func storeDown(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	c, err := raven.New(raven.WithDSN(deadDSN(t)), raven.WithTransport(downTransport{}),
+		raven.WithOutbox(dir, raven.WithOutboxBackoff(time.Hour, time.Hour)))
+	require.NoError(t, err)
+	var ids []string
+	for i := 0; i < n; i++ {
+		ids = append(ids, string(c.CaptureMessage("stored")))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+	require.Equal(t, n, c.Stats().Stored)
+	sort.Strings(ids)
+	return ids
+}
+
+// A claim is an advisory lock held by the claiming process: while it runs
+// the file is reported busy, never taken; once it is killed the next
+// flush takes the file, whatever PIDs are involved. A claim file of an
+// earlier version named with this very PID (a restarted container's
+// PID 1) is taken too.
+func TestOutboxClaimEndsWithItsProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program")
+	}
+	bin := buildProg(t, t.TempDir(), "internal/testprog/outboxapp")
+	srv := publicServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	t.Run("lock held by a live process", func(t *testing.T) {
+		dir := t.TempDir()
+		ids := storeDown(t, dir, 1)
+		files := outboxFiles(t, dir)
+		require.Len(t, files, 1)
+		holder := exec.Command(bin, "hold", filepath.Join(dir, files[0]))
+		out, err := holder.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, holder.Start())
+		line, err := bufio.NewReader(out).ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "locked\n", line)
+
+		res, err := raven.FlushOutbox(ctx, dir, srv.DSN())
+		require.ErrorIs(t, err, raven.ErrOutboxIncomplete)
+		assert.Contains(t, err.Error(), "1 claimed by a running process")
+		assert.Equal(t, raven.OutboxResult{Left: 1, Busy: 1}, res)
+
+		require.NoError(t, holder.Process.Kill())
+		_ = holder.Wait()
+		res, err = raven.FlushOutbox(ctx, dir, srv.DSN())
+		require.NoError(t, err)
+		assert.Equal(t, raven.OutboxResult{Delivered: 1}, res)
+		assert.Contains(t, eventIDs(srv.Events()), ids[0])
+	})
+
+	t.Run("claim of an earlier version with this PID", func(t *testing.T) {
+		dir := t.TempDir()
+		ids := storeDown(t, dir, 1)
+		files := outboxFiles(t, dir)
+		require.Len(t, files, 1)
+		claimed := files[0] + ".claim-" + strconv.Itoa(os.Getpid()) + "-0a0b0c0d"
+		require.NoError(t, os.Rename(filepath.Join(dir, files[0]), filepath.Join(dir, claimed)))
+		res, err := raven.FlushOutbox(ctx, dir, srv.DSN())
+		require.NoError(t, err)
+		assert.Equal(t, raven.OutboxResult{Delivered: 1}, res)
+		assert.Contains(t, eventIDs(srv.Events()), ids[0])
+		assert.Empty(t, outboxFiles(t, dir))
+	})
+}
+
+// Envelopes planted in the outbox for another DSN, or without one, are not
+// sent with the client's credentials nor counted as delivered: they are
+// left in place and counted as set aside.
+func TestOutboxSendsOnlyItsOwnEnvelopes(t *testing.T) {
+	srv := publicServer(t)
+	dir := t.TempDir()
+	planted := map[string]string{
+		"00000000000000000001-1-a.env": "http://attacker@127.0.0.1:1/42",
+		"00000000000000000002-1-b.env": "",
+		"00000000000000000003-1-c.env": "http://public@127.0.0.1:1/7",
+	}
+	for name, dsn := range planted {
+		b, _ := storedEnvelope(t, dsn)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
+	require.NoError(t, err)
+	id := c.CaptureMessage("mine")
+	waitFor(t, 5*time.Second, func() bool {
+		st := c.Stats()
+		return st.Delivered == 1 && st.SetAside[raven.SetAsideForeign] == 3
+	}, "own event delivered, planted ones set aside")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+	require.Len(t, srv.Events(), 1)
+	assert.Equal(t, id, srv.Events()[0].EventID)
+	st := c.Stats()
+	assert.EqualValues(t, 1, st.Delivered)
+	assert.Zero(t, st.Restored)
+	assert.Len(t, outboxFiles(t, dir), 3, "planted files are left where they are")
+	checkBalance(t, st)
+}
+
+// Counts come from a file's content, never from its name: a file named as
+// if it held 999,999,999 events counts the one it holds, whether it is
+// delivered or evicted.
+func TestOutboxCountsFromContent(t *testing.T) {
+	srv := publicServer(t)
+	const name = "00000000000000000001-1-aa-999999999.env"
+
+	t.Run("delivered", func(t *testing.T) {
+		dir := t.TempDir()
+		b, _ := storedEnvelope(t, srv.DSN())
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+		c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(dir, fastBackoff()))
+		require.NoError(t, err)
+		waitFor(t, 5*time.Second, func() bool { return c.Stats().Delivered == 1 }, "delivered")
+		require.NoError(t, c.Close(context.Background()))
+		st := c.Stats()
+		assert.EqualValues(t, 1, st.Restored)
+		assert.EqualValues(t, 1, st.Delivered)
+		checkBalance(t, st)
+	})
+	t.Run("evicted", func(t *testing.T) {
+		dir := t.TempDir()
+		b, _ := storedEnvelope(t, deadDSN(t))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+		c, err := raven.New(raven.WithDSN(deadDSN(t)), raven.WithTransport(downTransport{}),
+			raven.WithOutbox(dir, raven.WithOutboxLimits(1, 0), raven.WithOutboxBackoff(time.Hour, time.Hour)))
+		require.NoError(t, err)
+		c.CaptureMessage("pushes the planted file out")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, c.Close(ctx))
+		st := c.Stats()
+		assert.EqualValues(t, 1, st.Dropped[raven.DropCacheOverflow])
+		assert.EqualValues(t, 1, st.Restored)
+		assert.Equal(t, 1, st.Stored)
+		checkBalance(t, st)
+	})
+}
+
+// With the server down, captures reach the disk while the transport is
+// still retrying its first sends: write-ahead, not store-after-failure.
+func TestOutboxWritesAheadOfDelivery(t *testing.T) {
+	dir := t.TempDir()
+	c, err := raven.New(raven.WithDSN(deadDSN(t)), raven.WithOutbox(dir, raven.WithOutboxBackoff(time.Hour, time.Hour)))
+	require.NoError(t, err)
+	const n = 100
+	for i := 0; i < n; i++ {
+		c.CaptureMessage("during an outage")
+	}
+	// The transport spends over a second on the retries of each of its
+	// first sends; the events are on disk long before.
+	waitFor(t, time.Second, func() bool { return c.Stats().Stored == n }, "every event stored")
+	assert.NotEmpty(t, outboxFiles(t, dir))
+	checkBalance(t, c.Stats())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+	st := c.Stats()
+	assert.Equal(t, n, st.Stored)
+	assert.Zero(t, st.DroppedTotal())
+	checkBalance(t, st)
+}
