@@ -92,8 +92,10 @@ into no-ops. Both are safe to call twice and concurrently.
 Client.Stats returns how many events were captured, delivered and dropped,
 by reason (queue overflow, rate limits, network and server errors,
 sampling, hooks). WithOnDrop is told of each drop, and the counts reach the
-server as client reports. WithOutbox keeps undeliverable events on disk and
-sends them when the server is back or at the next start.
+server as client reports. WithOutbox writes every event to disk before
+sending it, so what is not delivered survives a crash or a restart and is
+sent when the server is back or at the next start; Stats counts such events
+as Stored, and a later process counts those it loads as Restored.
 
 # Writing a transport
 

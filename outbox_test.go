@@ -593,7 +593,9 @@ func TestOutboxWritesAheadOfDelivery(t *testing.T) {
 	}
 	// The transport spends over a second on the retries of each of its
 	// first sends; the events are on disk long before.
+	start := time.Now()
 	waitFor(t, time.Second, func() bool { return c.Stats().Stored == n }, "every event stored")
+	t.Logf("%d events on disk %v after the last capture", n, time.Since(start).Round(time.Millisecond))
 	assert.NotEmpty(t, outboxFiles(t, dir))
 	checkBalance(t, c.Stats())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

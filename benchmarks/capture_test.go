@@ -176,6 +176,28 @@ func benchHTTP(b *testing.B, timedFlush bool, latency time.Duration) {
 		report(b, srv, cpu)
 		_ = c.Close(context.Background())
 	})
+	b.Run("raven-outbox", func(b *testing.B) {
+		// raven with WithOutbox: every event is written to a file before
+		// it is sent (several to a file when they wait together), and the
+		// file is removed once they are delivered.
+		srv := sink.Start(latency)
+		defer srv.Close()
+		c, ctx := newRaven(b, raven.WithDSN(srv.DSN()), raven.WithOutbox(b.TempDir()))
+		b.ReportAllocs()
+		cpu := startCPU()
+		i := 0
+		for b.Loop() {
+			c.CaptureExceptionContext(ctx, errChain)
+			if i++; i%httpBatch == 0 {
+				pause(b)
+				flushRaven(b, c)
+				resume(b)
+			}
+		}
+		flushRaven(b, c)
+		report(b, srv, cpu)
+		_ = c.Close(context.Background())
+	})
 	var body []byte // the first envelope raven-nogzip sent
 	b.Run("raven-nogzip", func(b *testing.B) {
 		// raven's default transport with compression off: the server, in

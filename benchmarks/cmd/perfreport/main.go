@@ -149,7 +149,8 @@ var scenarios = []scenario{
 	{"CaptureHTTP", "2. Loopback HTTP, cost on the caller's goroutine",
 		"Each SDK's default HTTP transport posting to a loopback server in the same process; flushes every 50 " +
 			"captures run with the timer stopped. cpu-ns/op includes the server's work (for raven, undoing gzip); " +
-			"raven-nogzip is raven's transport with WithGzip(false).", []string{"cpu-ns/op"}, false},
+			"raven-nogzip is raven's transport with WithGzip(false); raven-outbox is raven with WithOutbox, every " +
+			"event written to disk before it is sent.", []string{"cpu-ns/op"}, false},
 	{"DeliverHTTP", "2b. Loopback HTTP, delivered events per second",
 		"Captures and the flushes that deliver them (50 at a time, below every SDK's queue, so nothing drops) " +
 			"are all timed; events/s counts what the server received. The nethttp rows are no SDK at all: one " +
@@ -173,7 +174,7 @@ var scenarios = []scenario{
 			"client and capturing left running.", []string{"goroutines"}, false},
 }
 
-var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4", "nethttp-x16"}
+var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "raven-outbox", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4", "nethttp-x16"}
 
 func num(v float64) string {
 	switch {
