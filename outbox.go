@@ -12,7 +12,9 @@ import (
 
 // Defaults of the on-disk outbox (WithOutbox).
 const (
-	// DefaultOutboxMaxFiles bounds how many envelopes the outbox keeps.
+	// DefaultOutboxMaxFiles bounds how many files the outbox keeps (a
+	// file holds the events written together: one, or several during a
+	// burst).
 	DefaultOutboxMaxFiles = 1000
 	// DefaultOutboxMaxBytes bounds the outbox's total size on disk.
 	DefaultOutboxMaxBytes = 64 << 20
@@ -37,9 +39,11 @@ type outboxConfig struct {
 	minBackoff, maxBackoff time.Duration
 }
 
-// WithOutboxLimits bounds the outbox to files envelopes and bytes bytes;
-// when a new envelope does not fit, the oldest are removed and counted as
-// dropped with reason DropCacheOverflow. Values <= 0 keep the defaults.
+// WithOutboxLimits bounds the outbox to files files and bytes bytes (a
+// file holds the events written together: one, or several during a
+// burst); when a new file does not fit, the oldest are removed and their
+// events counted as dropped with reason DropCacheOverflow. Values <= 0 keep
+// the defaults.
 func WithOutboxLimits(files int, bytes int64) OutboxOption {
 	return outboxOptionFunc(func(c *outboxConfig) {
 		if files > 0 {
@@ -219,7 +223,8 @@ func newOutbox(c *Client, cfg outboxConfig, inner Transport) (*outbox, error) {
 	return o, nil
 }
 
-// activeSet counts live deliveries and lets Flush wait for none.
+// activeSet counts work in progress and lets Flush and Close wait for
+// none.
 type activeSet struct {
 	mu   sync.Mutex
 	n    int

@@ -606,3 +606,36 @@ func TestOutboxWritesAheadOfDelivery(t *testing.T) {
 	assert.Zero(t, st.DroppedTotal())
 	checkBalance(t, st)
 }
+
+// When another process sharing the directory sends the files a client
+// stored, the client counts their events as taken over: its Stats still
+// balance, and nothing stays Stored that is no longer on disk.
+func TestOutboxFilesTakenOverByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	c, err := raven.New(raven.WithDSN(deadDSN(t)), raven.WithTransport(downTransport{}), raven.WithOutbox(dir, fastBackoff()))
+	require.NoError(t, err)
+	const n = 5
+	for i := 0; i < n; i++ {
+		c.CaptureMessage("stored here, sent by another")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Flush(ctx))
+	require.Equal(t, n, c.Stats().Stored)
+
+	srv := publicServer(t)
+	var res raven.OutboxResult
+	waitFor(t, 5*time.Second, func() bool {
+		r, _ := raven.FlushOutbox(ctx, dir, srv.DSN()) // files the client is retrying are busy a moment
+		res.Delivered += r.Delivered
+		return res.Delivered == n
+	}, "another process delivered the files")
+	waitFor(t, 5*time.Second, func() bool { return c.Stats().TakenOver == n }, "taken over counted")
+	require.NoError(t, c.Close(ctx))
+	st := c.Stats()
+	assert.Zero(t, st.Stored)
+	assert.Zero(t, st.Delivered)
+	assert.EqualValues(t, n, st.TakenOver)
+	checkBalance(t, st)
+	assert.Len(t, srv.Events(), n)
+}
