@@ -203,10 +203,30 @@ func (c *Client) closeExt() {
 	}
 }
 
-// drainToOutbox stores a capture still queued at Close in the outbox; it
-// reports false when there is no outbox or storing failed.
+// drainToOutbox stores a capture still queued at Close in the outbox: the
+// event is built, encoded and queued for the outbox's writer, which Close
+// waits for. It reports false when there is no outbox or the capture was
+// not taken (the caller then counts it as dropped).
 func (c *Client) drainToOutbox(p *pending) bool {
-	return c.ext.outbox != nil && c.ext.outbox.spool(c, p)
+	o := c.ext.outbox
+	if o == nil {
+		return false
+	}
+	ev, reason, err := c.buildEvent(p)
+	if ev == nil {
+		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		return true // accounted for
+	}
+	payload, err := encodeEvent(ev, MaxEventBytes)
+	if err != nil {
+		return false
+	}
+	env := &Envelope{Header: EnvelopeHeader{EventID: ev.EventID, SentAt: time.Now(), SDK: c.static.sdk}}
+	if c.dsn != nil {
+		env.Header.DSN = c.dsn.String()
+	}
+	env.Items = append(env.Items, EnvelopeItem{Type: ItemEvent, Payload: payload, Events: 1})
+	return o.store(env)
 }
 
 // crashState is what a program saves for its crash monitor. The file

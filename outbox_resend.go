@@ -314,36 +314,24 @@ func (o *outbox) quarantine(name string, f *spoolFile, reason SetAsideReason) {
 // accounted for. Files in use are never evicted; unreadable ones go to
 // quarantine, and envelopes for another DSN are removed uncounted.
 func (o *outbox) evict() {
-	entries := o.sp.list()
-	var total int64
-	for _, e := range entries {
-		total += max(e.size, 0)
-	}
-	count := len(entries)
-	for _, e := range entries {
-		if count <= o.cfg.maxFiles && total <= o.cfg.maxBytes {
-			break
-		}
+	files, bytes := o.sp.evictOldest(o.cfg.maxFiles, o.cfg.maxBytes, func(name string) bool {
 		o.mu.Lock()
-		inUse := o.held[e.name]
+		inUse := o.held[name]
 		if !inUse {
-			o.held[e.name] = true
+			o.held[name] = true
 		}
 		o.mu.Unlock()
 		if inUse {
-			continue
+			return false
 		}
-		removed := o.evictOne(e.name)
+		removed := o.evictOne(name)
 		o.mu.Lock()
-		delete(o.held, e.name)
+		delete(o.held, name)
 		o.mu.Unlock()
-		if removed {
-			count--
-			total -= max(e.size, 0)
-		}
-	}
+		return removed
+	})
 	o.mu.Lock()
-	o.files, o.bytes = count, total
+	o.files, o.bytes = files, bytes
 	o.mu.Unlock()
 }
 

@@ -58,6 +58,10 @@ func (o *outbox) writeAhead(env *Envelope, reports map[reportKey]int, restore fu
 	return o.enqueueWrite(env, reports, restore, true)
 }
 
+// store queues env for the writer only: Close's drain, which Close then
+// waits for. It reports false when env is not taken.
+func (o *outbox) store(env *Envelope) bool { return o.enqueueWrite(env, nil, nil, false) }
+
 func (o *outbox) enqueueWrite(env *Envelope, reports map[reportKey]int, restore func(map[reportKey]int), live bool) bool {
 	ev := eventsOnly(env)
 	n := ev.EventCount()
@@ -423,26 +427,4 @@ func (o *outbox) evictIfOver() {
 	if over {
 		o.evict()
 	}
-}
-
-// spool stores a capture the pipeline could not send before Close: the
-// event is built, encoded and queued for the writer, which Close waits
-// for. It reports false when the capture was not taken (and must be
-// counted as dropped by the caller).
-func (o *outbox) spool(c *Client, p *pending) bool {
-	ev, reason, err := c.buildEvent(p)
-	if ev == nil {
-		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
-		return true // accounted for
-	}
-	payload, err := encodeEvent(ev, MaxEventBytes)
-	if err != nil {
-		return false
-	}
-	env := &Envelope{Header: EnvelopeHeader{EventID: ev.EventID, SentAt: time.Now(), SDK: c.static.sdk}}
-	if c.dsn != nil {
-		env.Header.DSN = c.dsn.String()
-	}
-	env.Items = append(env.Items, EnvelopeItem{Type: ItemEvent, Payload: payload, Events: 1})
-	return o.enqueueWrite(env, nil, nil, false)
 }

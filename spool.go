@@ -246,6 +246,29 @@ func (s *spool) remove(f *spoolFile) error {
 	return err
 }
 
+// evictOldest offers files to remove, oldest first, until the directory
+// holds at most maxFiles files and maxBytes bytes. remove does the
+// removal (and its accounting) and reports whether the file left the
+// directory; a file in use is not removed. It returns what the directory
+// holds afterwards.
+func (s *spool) evictOldest(maxFiles int, maxBytes int64, remove func(name string) bool) (files int, bytes int64) {
+	entries := s.list()
+	for _, e := range entries {
+		bytes += max(e.size, 0)
+	}
+	files = len(entries)
+	for _, e := range entries {
+		if files <= maxFiles && bytes <= maxBytes {
+			break
+		}
+		if remove(e.name) {
+			files--
+			bytes -= max(e.size, 0)
+		}
+	}
+	return files, bytes
+}
+
 // quarantine moves the file name (a claimed file, a symbolic link or
 // anything else the spool will not read) into the quarantine
 // subdirectory, then removes the oldest quarantined files beyond its
