@@ -203,6 +203,12 @@ func (o *outbox) deliverBatch(f *spoolFile, batch []walItem) {
 		case <-o.ctx.Done():
 			continue
 		}
+		if o.down.Load() {
+			// the server went down while this one waited for a slot: the
+			// envelope stays on disk for the re-send goroutine
+			<-o.sem
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
