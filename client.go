@@ -169,7 +169,7 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
 		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}
 	needStack := o.panicked ||
-		(o.err != nil && !hasOwnStack(o.err, c.cfg.maxErrorDepth)) ||
+		(o.err != nil && !hasOwnStack(o.err)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
 	if needStack {
 		p.pcs = capturePCs(o.skip+2, p.pcsBuf[:])

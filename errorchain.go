@@ -1,6 +1,7 @@
 package raven
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -40,24 +41,95 @@ func errorStack(err error) (pcs []uintptr) {
 	return nil
 }
 
-// hasOwnStack reports, cheaply and without calling Error, whether any link
-// of the chain carries a stack. It runs on the caller's goroutine.
-func hasOwnStack(err error, depth int) bool {
-	for i := 0; err != nil && i < depth; i++ {
-		switch err.(type) {
-		case stackTracer, callerser:
-			return true
-		}
-		switch e := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, c := range safeUnwrapMulti(e) {
-				if hasOwnStack(c, depth-i-1) {
-					return true
-				}
-			}
+// maxErrorNodes bounds how many nodes of an error graph a walk visits, so
+// that a graph which shares nodes or loops (errors.Join(e, e) nested, a
+// multi-error that contains itself) costs at most this much, whatever its
+// shape.
+const maxErrorNodes = 256
+
+// nodeKey identifies an error value by reference: the data pointer of a
+// pointer, slice, map, func or chan, with its dynamic type. Values of other
+// kinds cannot form a cycle on their own and have no key.
+type nodeKey struct {
+	ptr uintptr
+	typ reflect.Type
+}
+
+func keyOf(err error) (nodeKey, bool) {
+	v := reflect.ValueOf(err)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return nodeKey{v.Pointer(), v.Type()}, true
+	}
+	return nodeKey{}, false
+}
+
+// visited is the set of nodes an error-graph walk has seen. The first few
+// sit in an array, so that walking a plain chain allocates nothing.
+type visited struct {
+	few  [8]nodeKey
+	n    int
+	many map[nodeKey]struct{}
+}
+
+// add records err and reports whether it was new. Errors without a key are
+// always new; the walk's node budget bounds them.
+func (s *visited) add(err error) bool {
+	k, ok := keyOf(err)
+	if !ok {
+		return true
+	}
+	for i := 0; i < s.n; i++ {
+		if s.few[i] == k {
 			return false
-		default:
-			err = unwrapOne(err)
+		}
+	}
+	if _, dup := s.many[k]; dup {
+		return false
+	}
+	if s.n < len(s.few) {
+		s.few[s.n] = k
+		s.n++
+		return true
+	}
+	if s.many == nil {
+		s.many = make(map[nodeKey]struct{})
+	}
+	s.many[k] = struct{}{}
+	return true
+}
+
+// hasOwnStack reports, cheaply and without calling Error, whether any node
+// of the error graph carries a stack. It runs on the caller's goroutine, so
+// it visits at most maxErrorNodes nodes and each multi-error once: graphs
+// branch only at multi-errors, so a graph that shares nodes (errors.Join(e,
+// e) nested) costs one visit per distinct node, not one per path.
+func hasOwnStack(err error) bool {
+	var seen visited
+	var stackBuf [8]error
+	todo := append(stackBuf[:0], err)
+	nodes := 0
+	for len(todo) > 0 {
+		err = todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for ; err != nil; nodes++ {
+			if nodes >= maxErrorNodes {
+				return false
+			}
+			switch e := err.(type) {
+			case stackTracer, callerser:
+				return true
+			case interface{ Unwrap() []error }:
+				if seen.add(err) {
+					children := safeUnwrapMulti(e)
+					for i := len(children) - 1; i >= 0; i-- {
+						todo = append(todo, children[i])
+					}
+				}
+				err = nil
+			default:
+				err = unwrapOne(err)
+			}
 		}
 	}
 	return false
@@ -133,24 +205,25 @@ type chainLink struct {
 
 // walkChain flattens err into links, outermost first, depth-first. A
 // wrapper that only adds a stack (its message equals its single cause's)
-// is merged into its cause, which inherits the stack.
+// is merged into its cause, which inherits the stack. It keeps at most
+// maxDepth links and visits each node of the graph once, at most
+// maxErrorNodes of them.
 func walkChain(err error, maxDepth int) []chainLink {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxErrorDepth
 	}
 	var links []chainLink
-	seen := map[any]bool{}
+	var seen visited
+	nodes := 0
+	msgs := joinMessages{}
 	var visit func(err error, parent int, inherited []uintptr)
 	visit = func(err error, parent int, inherited []uintptr) {
-		for err != nil && len(links) < maxDepth {
-			if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer {
-				key := [2]uintptr{v.Pointer(), uintptr(reflect.ValueOf(reflect.TypeOf(err)).UnsafePointer())}
-				if seen[key] {
-					return
-				}
-				seen[key] = true
+		for err != nil && len(links) < maxDepth && nodes < maxErrorNodes {
+			if !seen.add(err) {
+				return
 			}
-			msg := safeError(err)
+			nodes++
+			msg := msgs.message(err)
 			stack := errorStack(err)
 			if stack == nil {
 				stack = inherited
@@ -162,12 +235,15 @@ func walkChain(err error, maxDepth int) []chainLink {
 				links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: clampString(msg, maxValueBytes)}, pcs: stack, parent: parent, group: true})
 				me := len(links) - 1
 				for _, c := range children {
+					if len(links) >= maxDepth || nodes >= maxErrorNodes {
+						break
+					}
 					visit(c, me, nil)
 				}
 				return
 			}
 			next := unwrapOne(err)
-			if next != nil && stack != nil && errorStack(next) == nil && safeError(next) == msg {
+			if next != nil && stack != nil && errorStack(next) == nil && msgs.message(next) == msg {
 				// stack-only wrapper (pkg/errors withStack): let the cause carry the stack
 				inherited = stack
 				err = next
@@ -181,4 +257,54 @@ func walkChain(err error, maxDepth int) []chainLink {
 	}
 	visit(err, -1, nil)
 	return links
+}
+
+// joinType is the type errors.Join returns. Its Error concatenates its
+// children's messages on every call, which takes time exponential in the
+// depth of a graph that shares nodes; joinMessages builds the same text
+// once per node, bounded.
+var joinType = reflect.TypeOf(errors.Join(errors.New("")))
+
+// joinMessages computes error messages for one walk, remembering those of
+// errors.Join values.
+type joinMessages map[nodeKey]string
+
+// message returns err's message: Error's result, except for errors.Join
+// values, whose message is built from their children's (each computed
+// once) and clamped to maxValueBytes.
+func (m joinMessages) message(err error) string {
+	return m.messageDepth(err, 0)
+}
+
+func (m joinMessages) messageDepth(err error, depth int) string {
+	if reflect.TypeOf(err) != joinType {
+		return safeError(err)
+	}
+	k, _ := keyOf(err)
+	if s, ok := m[k]; ok {
+		return s
+	}
+	if depth >= maxErrorNodes || len(m) >= maxErrorNodes {
+		return "<errors.Join: too deep>"
+	}
+	m[k] = "<errors.Join: cycle>" // seen again while building: a loop
+	var b strings.Builder
+	for i, c := range safeUnwrapMulti(err.(interface{ Unwrap() []error })) {
+		if c == nil {
+			continue
+		}
+		if i > 0 && b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(m.messageDepth(c, depth+1))
+		if b.Len() > maxValueBytes {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) > maxValueBytes {
+		s = clampString(s, maxValueBytes)
+	}
+	m[k] = s
+	return s
 }

@@ -128,9 +128,9 @@ func TestWalkChainCallersInterface(t *testing.T) {
 	require.Len(t, links, 2)
 	assert.Nil(t, links[0].pcs)
 	assert.Equal(t, pcs, links[1].pcs)
-	assert.True(t, hasOwnStack(fmt.Errorf("x: %w", &callersErr{pcs: pcs}), 5))
-	assert.False(t, hasOwnStack(fmt.Errorf("x: %w", errors.New("y")), 5))
-	assert.True(t, hasOwnStack(errors.Join(errors.New("a"), pkgerrors.New("b")), 5))
+	assert.True(t, hasOwnStack(fmt.Errorf("x: %w", &callersErr{pcs: pcs})))
+	assert.False(t, hasOwnStack(fmt.Errorf("x: %w", errors.New("y"))))
+	assert.True(t, hasOwnStack(errors.Join(errors.New("a"), pkgerrors.New("b"))))
 }
 
 func TestClampString(t *testing.T) {
@@ -211,6 +211,6 @@ func FuzzWalkChain(f *testing.F) {
 				t.Fatalf("value not clamped: %d bytes", len(l.exc.Value))
 			}
 		}
-		_ = hasOwnStack(errs[0], DefaultMaxErrorDepth)
+		_ = hasOwnStack(errs[0])
 	})
 }
