@@ -31,6 +31,7 @@ type Client struct {
 	reports   clientReports
 	closed    atomic.Bool
 	closeOnce sync.Once
+	closeDone chan struct{} // closed when the first Close returns
 	closeErr  error
 	ext       clientExt // outbox and crash reporter (outbox.go, crash.go)
 	fpLimit   *fingerprintLimiter
@@ -292,8 +293,9 @@ func (c *Client) RecoverRepanic(ctx context.Context) {
 // them later, from this process or the next one. A nil error thus means
 // that nothing captured before the call is only in memory any more; it
 // does not mean that everything reached the server (compare
-// Stats().Delivered). It returns ctx.Err() if ctx ends first. Safe to call
-// concurrently and after Close.
+// Stats().Delivered). It returns ctx.Err() if ctx ends first, whatever
+// hooks, values or the transport do: Flush never waits past ctx. Safe to
+// call concurrently and after Close.
 func (c *Client) Flush(ctx context.Context) error {
 	if c == nil || c.pipe == nil {
 		return nil
@@ -301,38 +303,162 @@ func (c *Client) Flush(ctx context.Context) error {
 	if err := c.pipe.flush(ctx); err != nil {
 		return err
 	}
-	c.sendClientReport(ctx)
-	return c.transport.Flush(ctx)
+	if err := c.transportCall(ctx, func() error { c.sendClientReport(ctx); return nil }); err != nil {
+		return err
+	}
+	return c.transportCall(ctx, func() error { return c.transport.Flush(ctx) })
 }
 
-// Close flushes, then stops every goroutine the client started; events
-// still queued when ctx ends are dropped and counted. Later captures are
-// no-ops. It returns ctx.Err() when ctx ended before the queue drained.
-// Safe to call twice and concurrently.
+// transportCall calls f, which uses the transport, so that it returns by
+// ctx's deadline: the SDK's own transports honour ctx (and the outbox
+// finishes writing its files before it returns, a matter of
+// milliseconds), so f runs on the caller's goroutine; a user's Transport
+// (WithTransport) may not, so f runs through within.
+func (c *Client) transportCall(ctx context.Context, f func() error) error {
+	if c.cfg.transport == nil {
+		return f()
+	}
+	return within(ctx, f)
+}
+
+// closeReserve is the time Close keeps for stopping after the queue was
+// given the rest to drain: at most this, and at most a quarter of ctx's
+// time. When ctx has no deadline or has already ended by then, stopping
+// takes at most this long.
+const closeReserve = 100 * time.Millisecond
+
+// Close flushes, then stops every goroutine the client started, and
+// returns by ctx's deadline whatever hooks, values or the transport do
+// (when ctx has no deadline, or has already ended, stopping after the
+// flush takes at most 100 ms). Events still queued when ctx is about to
+// end are stored in the outbox (WithOutbox) or dropped as
+// DropNetworkError; an event that user code (a BeforeSend hook, an event
+// processor, a value's MarshalJSON) still holds then is abandoned and
+// counted as DropClosed, once, even if the code returns later. A send in
+// progress is cancelled; one through a Transport that ignores its context
+// stays Pending until it returns. Later captures are no-ops. It returns
+// ctx.Err() when ctx ended before everything was done. Safe to call twice
+// and concurrently: a later call waits for the first one, or for its own
+// ctx.
 func (c *Client) Close(ctx context.Context) error {
 	if c == nil || c.pipe == nil {
 		return nil
 	}
+	first := false
 	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		err := c.pipe.close(ctx, func(p *pending) {
-			if c.drainToOutbox(p) {
-				releasePending(p)
-				return
-			}
-			c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
-			releasePending(p)
-		})
-		if err == nil {
-			c.sendClientReport(ctx)
-		}
-		if terr := c.transport.Close(ctx); err == nil {
-			err = terr
-		}
-		c.closeExt()
-		c.closeErr = err
+		first = true
+		c.closeDone = make(chan struct{})
 	})
-	return c.closeErr
+	if !first {
+		select {
+		case <-c.closeDone:
+			return c.closeErr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	c.closed.Store(true)
+	flushCtx := ctx
+	dl, hasDL := ctx.Deadline()
+	if hasDL {
+		var cancel context.CancelFunc
+		flushCtx, cancel = context.WithDeadline(ctx, dl.Add(-min(closeReserve, time.Until(dl)/4)))
+		defer cancel()
+	}
+	err := c.pipe.flush(flushCtx)
+
+	// Stopping: half of what is left for the senders to return, the rest
+	// for storing what is still queued and closing the transport.
+	now := time.Now()
+	end := now.Add(closeReserve)
+	if hasDL && dl.After(now) {
+		end = dl
+	}
+	base := context.WithoutCancel(ctx)
+	stopCtx, cancelStop := context.WithDeadline(base, now.Add(end.Sub(now)/2))
+	defer cancelStop()
+	endCtx, cancelEnd := context.WithDeadline(base, end)
+	defer cancelEnd()
+	left, serr := c.pipe.close(stopCtx, c.abandon)
+	if err == nil {
+		err = serr
+	}
+	if derr := c.drainLeft(endCtx, left); err == nil {
+		err = derr
+	}
+	if err == nil {
+		err = c.transportCall(endCtx, func() error { c.sendClientReport(endCtx); return nil })
+	}
+	if terr := c.transportCall(endCtx, func() error { return c.transport.Close(ctx) }); err == nil {
+		err = terr
+	}
+	if xerr := within(endCtx, func() error { c.closeExt(); return nil }); err == nil {
+		err = xerr
+	}
+	c.closeErr = err
+	close(c.closeDone)
+	return err
+}
+
+// abandon counts a capture that a sender still builds when Close must
+// return; the sender, when the user code it waits for returns, finds the
+// capture settled and counts nothing. Called with the pipeline's lock
+// held, while p is the sender's.
+func (c *Client) abandon(p *pending) {
+	if p.settle() {
+		c.recordDrop(Drop{Reason: DropClosed, EventID: p.id, Count: 1, Err: errors.New("raven: Close returned while user code still built the event")}, true)
+	}
+}
+
+// drainLeft accounts for captures still queued at Close: with an outbox
+// they are built and stored, else dropped. Building runs user code, so it
+// runs on its own goroutine; what it has not settled when ctx ends is
+// abandoned (DropClosed).
+func (c *Client) drainLeft(ctx context.Context, left []*pending) error {
+	if len(left) == 0 {
+		return nil
+	}
+	if c.ext.outbox == nil {
+		for _, p := range left {
+			if p.settle() {
+				c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
+			}
+			releasePending(p)
+		}
+		return nil
+	}
+	err := within(ctx, func() error {
+		for _, p := range left {
+			c.drainToOutbox(p)
+		}
+		return nil
+	})
+	if err != nil {
+		// The drain goroutine may still hold any of these: they are not
+		// returned to the pool.
+		for _, p := range left {
+			c.abandon(p)
+		}
+	}
+	return err
+}
+
+// within runs f on its own goroutine and waits until it returns or ctx
+// ends. It is how Flush and Close call code that may block regardless of
+// ctx (hooks, values' MarshalJSON, a user's Transport): the caller gets
+// ctx.Err() at the deadline, and f finishes on its own.
+func within(ctx context.Context, f func() error) error {
+	if ctx.Done() == nil {
+		return f()
+	}
+	done := make(chan error, 1) // f runs even when ctx has ended: it may release resources
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // sendClientReport sends accumulated client reports on their own.
@@ -353,37 +479,48 @@ func (c *Client) sendClientReport(ctx context.Context) {
 }
 
 // processPending runs on a sender: it builds the event, applies hooks,
-// encodes the envelope and sends it, accounting for every outcome.
+// encodes the envelope and sends it, accounting for every outcome. Every
+// count is preceded by p.settle(): when Close abandoned the capture while
+// a hook or a value still held it, nothing is counted twice.
 func (c *Client) processPending(ctx context.Context, p *pending) {
-	defer releasePending(p)
 	defer func() {
 		// Nothing on a sender may take the process down: a panic in a
 		// user value's MarshalJSON, a transport or a hook drops the event
 		// and counts it.
 		if r := recover(); r != nil {
 			c.cfg.logger.Error("raven: sending event panicked", slog.Any("panic", r))
-			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: fmt.Errorf("panic: %v", r)}, false)
+			if p.settle() {
+				c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: fmt.Errorf("panic: %v", r)}, false)
+			}
 		}
 	}()
 	ev, reason, err := c.buildEvent(p)
 	if ev == nil {
-		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		if p.settle() {
+			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		}
 		return
 	}
 	if c.fpLimit != nil && !c.fpLimit.allow(ev) {
-		c.recordDrop(Drop{Reason: DropRateLimit, EventID: p.id, Count: 1, Err: errors.New("fingerprint rate limit")}, false)
+		if p.settle() {
+			c.recordDrop(Drop{Reason: DropRateLimit, EventID: p.id, Count: 1, Err: errors.New("fingerprint rate limit")}, false)
+		}
 		return
 	}
 	payload, err := encodeEvent(ev, MaxEventBytes)
 	if err != nil {
-		c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
+		if p.settle() {
+			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
+		}
 		return
 	}
-	env := &Envelope{Header: EnvelopeHeader{EventID: ev.EventID, SentAt: time.Now(), SDK: c.static.sdk}}
-	if c.dsn != nil {
-		env.Header.DSN = c.dsn.String()
+	if !p.settle() {
+		return // abandoned by Close while user code built it
 	}
-	env.Items = append(env.Items, EnvelopeItem{Type: ItemEvent, Payload: payload, Events: 1})
+	// From here the envelope accounts for the event: it is pending until
+	// the send or the outbox settles it, which Close does not abandon
+	// (sends honour the cancelled context).
+	env := c.eventEnvelope(ev.EventID, payload)
 	reports := c.reports.take()
 	if len(reports) > 0 {
 		env.Items = append(env.Items, clientReportItem(reports, time.Now()))
@@ -392,6 +529,16 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 		return // on disk; sent from there (outbox.go)
 	}
 	c.deliver(ctx, env, reports)
+}
+
+// eventEnvelope wraps an encoded event.
+func (c *Client) eventEnvelope(id EventID, payload []byte) *Envelope {
+	env := &Envelope{Header: EnvelopeHeader{EventID: id, SentAt: time.Now(), SDK: c.static.sdk}}
+	if c.dsn != nil {
+		env.Header.DSN = c.dsn.String()
+	}
+	env.Items = append(env.Items, EnvelopeItem{Type: ItemEvent, Payload: payload, Events: 1})
+	return env
 }
 
 // send calls the transport, turning a panic into an error.

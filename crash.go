@@ -205,28 +205,29 @@ func (c *Client) closeExt() {
 
 // drainToOutbox stores a capture still queued at Close in the outbox: the
 // event is built, encoded and queued for the outbox's writer, which Close
-// waits for. It reports false when there is no outbox or the capture was
-// not taken (the caller then counts it as dropped).
-func (c *Client) drainToOutbox(p *pending) bool {
-	o := c.ext.outbox
-	if o == nil {
-		return false
-	}
+// waits for. Every outcome is counted here, unless Close abandoned the
+// capture first (p.settle).
+func (c *Client) drainToOutbox(p *pending) {
 	ev, reason, err := c.buildEvent(p)
 	if ev == nil {
-		c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
-		return true // accounted for
+		if p.settle() {
+			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		}
+		return
 	}
 	payload, err := encodeEvent(ev, MaxEventBytes)
 	if err != nil {
-		return false
+		if p.settle() {
+			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
+		}
+		return
 	}
-	env := &Envelope{Header: EnvelopeHeader{EventID: ev.EventID, SentAt: time.Now(), SDK: c.static.sdk}}
-	if c.dsn != nil {
-		env.Header.DSN = c.dsn.String()
+	if !p.settle() {
+		return
 	}
-	env.Items = append(env.Items, EnvelopeItem{Type: ItemEvent, Payload: payload, Events: 1})
-	return o.store(env)
+	if !c.ext.outbox.store(c.eventEnvelope(ev.EventID, payload)) {
+		c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
+	}
 }
 
 // crashState is what a program saves for its crash monitor. The file

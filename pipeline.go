@@ -3,6 +3,7 @@ package raven
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,16 @@ type pending struct {
 	request   *Request // built from the scope's RequestSource at capture
 	event     *Event   // CaptureEvent
 	size      int
+	// settled is set by whoever accounts for the capture first: the
+	// sender (it hands the event on or drops it) or Close (it abandons
+	// the capture while user code still builds it).
+	settled atomic.Bool
 }
+
+// settle claims the right to account for p: it reports true exactly once.
+// A sender calls it before it counts p or hands it on; Close calls it for
+// captures it abandons.
+func (p *pending) settle() bool { return p.settled.CompareAndSwap(false, true) }
 
 const pendingBaseBytes = 512
 
@@ -64,6 +74,7 @@ func (p *pending) estimate() int {
 // time, while a quiet client keeps only its base senders, asleep.
 type pipeline struct {
 	process func(ctx context.Context, p *pending) // builds and sends one event
+	release func(p *pending)                      // after process returns
 
 	maxEvents, maxBytes int
 	senders, maxSenders int
@@ -76,6 +87,7 @@ type pipeline struct {
 	bytes    int
 	seq      uint64        // last sequence number handed out
 	inflight []uint64      // per sender slot: seq being processed, 0 when idle
+	working  []*pending    // per sender slot: the capture being processed
 	slotUsed []bool        // per sender slot: a goroutine owns it
 	live     int           // sender goroutines running
 	idle     int           // senders waiting for work
@@ -99,8 +111,9 @@ type flushWait struct {
 const baseSenders = 2
 
 // newPipeline makes a pipeline sending at most maxSenders events at once.
+// process must not keep p; the pipeline releases it once process returns.
 func newPipeline(maxEvents, maxBytes, maxSenders int, block time.Duration, process func(context.Context, *pending)) *pipeline {
-	p := &pipeline{process: process, maxEvents: maxEvents, maxBytes: maxBytes, senders: min(baseSenders, maxSenders),
+	p := &pipeline{process: process, release: releasePending, maxEvents: maxEvents, maxBytes: maxBytes, senders: min(baseSenders, maxSenders),
 		maxSenders: maxSenders, block: block, space: make(chan struct{}, 1)}
 	p.cond = sync.NewCond(&p.mu)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
@@ -182,6 +195,7 @@ func (q *pipeline) grow() {
 func (q *pipeline) start() {
 	q.started = true
 	q.inflight = make([]uint64, q.maxSenders)
+	q.working = make([]*pending, q.maxSenders)
 	q.slotUsed = make([]bool, q.maxSenders)
 	for range q.senders {
 		q.spawnLocked(false)
@@ -224,6 +238,7 @@ func (q *pipeline) sender(slot int, extra bool) {
 		q.n--
 		q.bytes -= p.size
 		q.inflight[slot] = p.seq
+		q.working[slot] = p
 		q.mu.Unlock()
 		select {
 		case q.space <- struct{}{}:
@@ -234,8 +249,10 @@ func (q *pipeline) sender(slot int, extra bool) {
 
 		q.mu.Lock()
 		q.inflight[slot] = 0
+		q.working[slot] = nil
 		q.notifyLocked()
 		q.mu.Unlock()
+		q.release(p) // nobody else holds p now (close reads it under q.mu)
 	}
 }
 
@@ -300,14 +317,16 @@ func (q *pipeline) flush(ctx context.Context) error {
 	}
 }
 
-// close flushes until ctx ends, then stops the senders: work still queued
-// is handed back to the caller through drain, in-flight sends are
-// cancelled, and close waits for every sender to return.
-func (q *pipeline) close(ctx context.Context, drain func(*pending)) error {
-	err := q.flush(ctx)
+// close stops the senders (the caller flushed first): work still queued
+// is returned (the caller accounts for it), in-flight sends are
+// cancelled, and close waits for every sender to return until stopCtx
+// ends. A sender still busy then is stuck in user code (a hook, a
+// MarshalJSON, a transport that ignores its context): close calls abandon,
+// under the pipeline's lock, with the capture it works on, and returns
+// without it. The sender finishes on its own when that code returns.
+func (q *pipeline) close(stopCtx context.Context, abandon func(*pending)) (left []*pending, err error) {
 	q.mu.Lock()
 	q.closed = true
-	var left []*pending
 	for q.n > 0 {
 		left = append(left, q.queue[q.head])
 		q.queue[q.head] = nil
@@ -318,14 +337,27 @@ func (q *pipeline) close(ctx context.Context, drain func(*pending)) error {
 	q.cond.Broadcast()
 	q.mu.Unlock()
 	q.cancel()
-	q.wg.Wait()
-	for _, p := range left {
-		drain(p)
+	stopped := make(chan struct{})
+	go func() {
+		q.wg.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-stopCtx.Done():
+		q.mu.Lock()
+		for _, p := range q.working {
+			if p != nil {
+				abandon(p)
+			}
+		}
+		q.mu.Unlock()
+		err = stopCtx.Err()
 	}
 	q.mu.Lock()
 	q.notifyLocked()
 	q.mu.Unlock()
-	return err
+	return left, err
 }
 
 // pending is how many events are queued or being processed, and how many
