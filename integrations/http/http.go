@@ -112,7 +112,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	scope := raven.ScopeFromContext(ctx)
 	st := &state{w: w, o: h.o}
-	if tc, ok := traceFromHeaders(r.Header); ok {
+	if tc := raven.ContinueTrace(r.Header.Get("Sentry-Trace"), r.Header.Get("Traceparent")); tc != nil {
 		scope.SetTrace(tc)
 	}
 	if h.o.bodyMax > 0 && r.Body != nil && r.Body != http.NoBody {
@@ -297,42 +297,3 @@ func (b *bodyRecorder) String() string {
 	}
 	return s
 }
-
-// traceFromHeaders reads sentry-trace (traceid-spanid[-sampled]) or W3C
-// traceparent (version-traceid-parentid-flags).
-func traceFromHeaders(h http.Header) (*raven.TraceContext, bool) {
-	if v := h.Get("Sentry-Trace"); v != "" {
-		parts := strings.Split(strings.TrimSpace(v), "-")
-		if len(parts) >= 2 && isHex(parts[0], 32) && isHex(parts[1], 16) {
-			tc := &raven.TraceContext{TraceID: parts[0], ParentSpanID: parts[1], SpanID: newSpanID()}
-			if len(parts) > 2 {
-				sampled := parts[2] == "1"
-				tc.Sampled = &sampled
-			}
-			return tc, true
-		}
-	}
-	if v := h.Get("Traceparent"); v != "" {
-		parts := strings.Split(strings.TrimSpace(v), "-")
-		if len(parts) == 4 && isHex(parts[1], 32) && isHex(parts[2], 16) && strings.Trim(parts[1], "0") != "" {
-			sampled := len(parts[3]) == 2 && (parts[3][1]-'0')&1 == 1
-			return &raven.TraceContext{TraceID: parts[1], ParentSpanID: parts[2], SpanID: newSpanID(), Sampled: &sampled}, true
-		}
-	}
-	return nil, false
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func newSpanID() string { return string(raven.NewEventID())[:16] }
