@@ -387,7 +387,7 @@ type customPanic struct{ Code int }
 func panicWithCustom()            { panic(customPanic{Code: 7}) }
 func panicWithString()            { panic("string panic") }
 func panicWithError()             { panic(pkgerrors.New("error panic")) }
-func panicWithNilMapWrite()       { var m map[string]int; m["x"] = 1 }
+func panicWithNilMapWrite()       { var m map[string]int; m["x"] = 1 } //lint:ignore SA5000 the panic under test
 func panicWithIndex(i int) [3]int { var a [3]int; a[i] = 1; return a }
 
 func TestRecoverPanics(t *testing.T) {

@@ -95,11 +95,6 @@ func (s *Scope) snapshot() *scopeData {
 	return d
 }
 
-// fork returns a child scope starting from the current data.
-func (s *Scope) fork() *Scope {
-	return &Scope{client: s.client, d: s.snapshot(), max: s.max}
-}
-
 // scopeContext is a context carrying a scope, allocated together with it:
 // forking a scope per request costs one allocation.
 type scopeContext struct {

@@ -65,8 +65,9 @@ const (
 	// DropInternalError: the SDK lost the event itself, for instance an
 	// outbox file of this client that could no longer be read.
 	DropInternalError DropReason = "internal_sdk_error"
-	dropReasonCount              = 10
 )
+
+const dropReasonCount = 10
 
 var dropReasons = [dropReasonCount]DropReason{DropQueueOverflow, DropRateLimit, DropNetworkError, DropSendError,
 	DropSampleRate, DropBeforeSend, DropEventProcessor, DropCacheOverflow, DropClosed, DropInternalError}

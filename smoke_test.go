@@ -31,7 +31,7 @@ func TestSmokeEndToEnd(t *testing.T) {
 	func() {
 		defer c.RecoverContext(ctx)
 		var m map[string]int
-		m["x"] = 1
+		m["x"] = 1 //lint:ignore SA5000 the panic under test
 	}()
 	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

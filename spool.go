@@ -355,36 +355,6 @@ func (s *spool) cleanTemps() {
 	}
 }
 
-// writeFileAtomic writes data to dir/name so that readers see either no
-// file or the whole file, and the file survives a machine crash.
-func writeFileAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, "."+name+".*"+spoolTmpSuffix)
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, _ = lockFile(f) // a locked temporary file is not stale (cleanTemps)
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
 // A spool file holds one record (an envelope, as files of earlier
 // versions do) or several: then it starts with spoolMagic, and each record
 // is its length in decimal, a newline, the record and a newline.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -86,7 +87,7 @@ type frameInfo struct {
 
 func newFrameInfo(include, exclude []string, ctxLines, maxFrames int) *frameInfo {
 	fi := &frameInfo{include: include, exclude: exclude, ctxLines: ctxLines, maxFrames: maxFrames,
-		goroot: runtime.GOROOT(), src: newSourceCache(defaultSourceCacheFiles)}
+		goroot: stdlibRoot(), src: newSourceCache(defaultSourceCacheFiles)}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		fi.mainModule = bi.Main.Path
 		fi.mainPkg = bi.Path
@@ -421,4 +422,21 @@ func (c *sourceCache) context(file string, line, n int) (pre []string, cur strin
 	i := line - 1
 	lo, hi := max(0, i-n), min(len(ls), i+n+1)
 	return ls[lo:i:i], ls[i], ls[i+1 : hi : hi]
+}
+
+// stdlibRoot is the directory the standard library's files are under in
+// this binary's file names (runtime.GOROOT is deprecated: it describes
+// the build machine, not the binary): the prefix before src/runtime/ in
+// the file of a runtime function. A binary built with -trimpath names
+// the standard library's files without a root, and so does this.
+func stdlibRoot() string {
+	fn := runtime.FuncForPC(reflect.ValueOf(runtime.Gosched).Pointer())
+	if fn == nil {
+		return ""
+	}
+	file, _ := fn.FileLine(fn.Entry())
+	if i := strings.LastIndex(file, "/src/runtime/"); i >= 0 {
+		return file[:i]
+	}
+	return ""
 }

@@ -51,9 +51,10 @@ const (
 	SetAsideUnreadable SetAsideReason = "unreadable"
 	// SetAsideUnsafe: a symbolic link, not a regular file, or a file owned
 	// by another user. Never opened through the link; moved to quarantine.
-	SetAsideUnsafe      SetAsideReason = "unsafe"
-	setAsideReasonCount                = 3
+	SetAsideUnsafe SetAsideReason = "unsafe"
 )
+
+const setAsideReasonCount = 3
 
 var setAsideReasons = [setAsideReasonCount]SetAsideReason{SetAsideForeign, SetAsideUnreadable, SetAsideUnsafe}
 

@@ -36,8 +36,8 @@ func order(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PathValue("sku") == "crash" {
-		var prices map[string]int
-		prices["crash"]++ // a real bug: nil map
+		prices := priceCache(r.PathValue("sku"))
+		prices["crash"]++ // a real bug: the cache is nil
 	}
 	fmt.Fprintln(w, "ordered")
 }
@@ -83,3 +83,7 @@ func main() {
 		fmt.Printf("POST /orders/%s -> %d %s", sku, resp.StatusCode, body)
 	}
 }
+
+// priceCache returns the prices cached for a product, or nil: the caller
+// above forgets that.
+func priceCache(sku string) map[string]int { return nil }

@@ -42,6 +42,7 @@ func inGoroutine(f func()) {
 }
 
 //go:noinline
+//lint:ignore SA5007 the stack overflow under test
 func recurse(n int) int { var buf [64]byte; buf[n%64] = 1; return recurse(n+1) + int(buf[0]) }
 
 func main() {
@@ -92,7 +93,7 @@ func Crash(mode string) {
 	case "nil-map":
 		inGoroutine(func() {
 			var m map[string]int
-			m["x"] = 1
+			m["x"] = 1 //lint:ignore SA5000 the crash under test
 		})
 	case "nested-panic":
 		func() {
