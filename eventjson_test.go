@@ -194,7 +194,7 @@ func (failingJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("canno
 type plainStruct struct {
 	A string `json:"a"`
 	B int    `json:"b,omitempty"`
-	c bool //lint:ignore U1000 an unexported field, which the walker skips
+	c bool   //lint:ignore U1000 an unexported field, which the walker skips
 	F float64
 }
 
