@@ -634,7 +634,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		if _, isString := p.panicVal.(string); !isString {
 			typ = fmt.Sprintf("%T", p.panicVal) // panic(customType{...})
 		}
-		exc := Exception{Type: typ, Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: boolPtr(false)}}
+		exc := Exception{Type: typ, Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: new(false)}}
 		if p.pcs != nil {
 			exc.Stacktrace = c.stack(p.pcs, true)
 		}
@@ -714,7 +714,7 @@ func (c *Client) addException(ev *Event, p *pending) {
 			*m.ParentID = l.parent
 		} else {
 			m.Type = mechType
-			m.Handled = boolPtr(p.handled)
+			m.Handled = new(p.handled)
 		}
 		e.Mechanism = m
 		pcs, panicking := l.pcs, false

@@ -561,7 +561,7 @@ func crashEvent(st *crashState, out []byte) *Event {
 	} else {
 		// Output the parser does not know: still report that the program died.
 		ev.Exception = &ExceptionList{Values: []Exception{{Type: "crash", Value: clampString(validUTF8(strings.TrimSpace(string(out))), maxCrashValueBytes),
-			Mechanism: &Mechanism{Type: "fatal_error", Handled: boolPtr(false)}}}}
+			Mechanism: &Mechanism{Type: "fatal_error", Handled: new(false)}}}}
 	}
 	if ev.Extra == nil {
 		ev.Extra = map[string]any{}

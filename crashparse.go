@@ -306,7 +306,7 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 	excs := make([]Exception, n)
 	for i, p := range r.panics {
 		typ, val := panicTypeValue(p.value, r.fatal)
-		m := &Mechanism{Type: mechType, Handled: boolPtr(false), ExceptionID: n - 1 - i}
+		m := &Mechanism{Type: mechType, Handled: new(false), ExceptionID: n - 1 - i}
 		if i < n-1 {
 			// an earlier panic, superseded by the next one
 			m.ParentID = new(int)

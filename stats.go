@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // Stats are the client's counters since New. Every event the client took
@@ -147,7 +149,7 @@ func clientReportItem(m map[reportKey]int, now time.Time) EnvelopeItem {
 	rep := struct {
 		Timestamp string           `json:"timestamp"`
 		Discarded []discardedEvent `json:"discarded_events"`
-	}{Timestamp: formatTime(now)}
+	}{Timestamp: protocol.FormatTime(now)}
 	for k, v := range m {
 		rep.Discarded = append(rep.Discarded, discardedEvent{k.reason, k.category, v})
 	}

@@ -16,6 +16,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ravenkit/raven/internal/gzipfast"
+	"github.com/ravenkit/raven/internal/ratelimit"
 )
 
 // Transport delivers envelopes. Send is called from the client's sender
@@ -188,7 +191,7 @@ type HTTPTransport struct {
 	url      string
 	auth     string
 	cfg      httpConfig
-	limits   *limiter
+	limits   *ratelimit.Limiter
 	bufPool  sync.Pool // *bytes.Buffer: request bodies
 	rawPool  sync.Pool // *[]byte: envelopes before compression
 	closed   chan struct{}
@@ -232,7 +235,7 @@ func NewHTTPTransport(dsn *DSN, opts ...TransportOption) (*HTTPTransport, error)
 	if t.cfg.logger == nil {
 		t.cfg.logger = slog.New(discardHandler{})
 	}
-	t.limits = newLimiter(t.cfg.now)
+	t.limits = ratelimit.New(t.cfg.now)
 	t.bufPool.New = func() any { return new(bytes.Buffer) }
 	t.rawPool.New = func() any { b := make([]byte, 0, 8<<10); return &b }
 	return t, nil
@@ -275,7 +278,7 @@ func (t *HTTPTransport) Send(ctx context.Context, envs []*Envelope) error {
 }
 
 func (t *HTTPTransport) send(ctx context.Context, env *Envelope) error {
-	out, limited := t.limits.filter(env)
+	out, limited := t.limits.Filter(env)
 	if out == nil {
 		return &DropError{Reason: DropRateLimit, Err: fmt.Errorf("rate limited: %v", limited)}
 	}
@@ -388,8 +391,8 @@ func (t *HTTPTransport) encode(env *Envelope) (*bytes.Buffer, error) {
 		buf.Write(raw)
 		return buf, nil
 	}
-	// appendGzip writes in place once the pooled buffer is large enough
-	buf.Write(appendGzip(buf.AvailableBuffer(), raw))
+	// gzipfast.Append writes in place once the pooled buffer is large enough
+	buf.Write(gzipfast.Append(buf.AvailableBuffer(), raw))
 	return buf, nil
 }
 
@@ -438,7 +441,7 @@ func (t *HTTPTransport) post(ctx context.Context, body []byte) (postResult, erro
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	t.limits.update(resp.StatusCode, resp.Header)
+	t.limits.Update(resp.StatusCode, resp.Header)
 	res := postResult{status: resp.StatusCode}
 	if resp.StatusCode/100 == 3 {
 		res.location = resp.Header.Get("Location")
@@ -448,7 +451,7 @@ func (t *HTTPTransport) post(ctx context.Context, body []byte) (postResult, erro
 
 // RateLimited reports whether the server currently rate-limits category
 // ("error" for error events).
-func (t *HTTPTransport) RateLimited(category string) bool { return t.limits.blocked(category) }
+func (t *HTTPTransport) RateLimited(category string) bool { return t.limits.Blocked(category) }
 
 // Flush has nothing to wait for: Send is synchronous.
 func (t *HTTPTransport) Flush(ctx context.Context) error { return ctx.Err() }
@@ -459,3 +462,7 @@ func (t *HTTPTransport) Close(ctx context.Context) error {
 	t.cfg.client.CloseIdleConnections()
 	return nil
 }
+
+// DefaultRetryAfter is how long a category stays blocked after a 429
+// answer that names no delay (or an unusable one).
+const DefaultRetryAfter = ratelimit.DefaultRetryAfter

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strings"
 	"time"
+
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // This file turns whatever a program hands the SDK as a value (extra,
@@ -146,7 +147,7 @@ func (w *valueWalker) value(v any, depth int) any {
 	case float64:
 		return plainFloat(x, 64)
 	case json.Number:
-		if isJSONNumber(string(x)) {
+		if protocol.IsJSONNumber(string(x)) {
 			return x
 		}
 		return w.str(string(x))
@@ -308,15 +309,10 @@ func plainFloat(f float64, bits int) any {
 		return "-Inf"
 	}
 	if bits == 32 {
-		b, _ := appendFloat(nil, f, 32)
+		b, _ := protocol.AppendFloat(nil, f, 32)
 		return json.Number(b)
 	}
 	return f
-}
-
-// isJSONNumber reports whether s is a number in JSON's grammar.
-func isJSONNumber(s string) bool {
-	return s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && strings.TrimSpace(s) == s && json.Valid([]byte(s))
 }
 
 // describeValue returns a short text for a panic value: strings as they

@@ -373,3 +373,15 @@ func TestPlainEvent(t *testing.T) {
 	plainEvent(ev, true)
 	assert.Equal(t, map[string]any{"c": want}, ev.Request.Data)
 }
+
+type textMarshalerValue struct{ s string }
+
+func (v textMarshalerValue) MarshalText() ([]byte, error) { return []byte("text:" + v.s + "<"), nil }
+
+type badJSON struct{}
+
+func (badJSON) MarshalJSON() ([]byte, error) { return []byte(`{"unterminated"`), nil }
+
+type failingJSON struct{}
+
+func (failingJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("cannot encode") }

@@ -1,11 +1,11 @@
-package raven_test
+package protocol_test
 
 import (
 	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/schematest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,25 +15,25 @@ import (
 // appends by hand, decode to the same values as through encoding/json.
 func TestEventMarshalBreadcrumbs(t *testing.T) {
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
-	crumbs := []raven.Breadcrumb{
-		{Timestamp: ts, Type: "http", Category: "request", Message: "GET /a?b=<c>&d", Level: raven.LevelInfo,
+	crumbs := []protocol.Breadcrumb{
+		{Timestamp: ts, Type: "http", Category: "request", Message: "GET /a?b=<c>&d", Level: protocol.LevelInfo,
 			Data: map[string]any{"status": 200, "url": "/a"}},
 		{Timestamp: ts, Message: "bad utf-8: \xff\xfe, quote \" backslash \\ newline \n tab \t nul \x00 line sep \u2028"},
 		{Timestamp: ts, Message: "ünïcødé ✓"},
 	}
 	cases := []struct {
 		name string
-		list *raven.BreadcrumbList
+		list *protocol.BreadcrumbList
 		want string // the "breadcrumbs" member as encoding/json writes it, or "" when absent
 	}{
 		{"none", nil, ""},
-		{"nil values", &raven.BreadcrumbList{}, `{"values":[]}`}, // an array, as the schema wants
-		{"empty values", &raven.BreadcrumbList{Values: []raven.Breadcrumb{}}, `{"values":[]}`},
-		{"three", &raven.BreadcrumbList{Values: crumbs}, ""},
+		{"nil values", &protocol.BreadcrumbList{}, `{"values":[]}`}, // an array, as the schema wants
+		{"empty values", &protocol.BreadcrumbList{Values: []protocol.Breadcrumb{}}, `{"values":[]}`},
+		{"three", &protocol.BreadcrumbList{Values: crumbs}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := &raven.Event{EventID: raven.NewEventID(), Timestamp: ts, Platform: "go", Level: raven.LevelError,
+			ev := &protocol.Event{EventID: protocol.NewEventID(), Timestamp: ts, Platform: "go", Level: protocol.LevelError,
 				Tags: map[string]string{"k": "v"}, Breadcrumbs: tc.list}
 			b, err := ev.MarshalJSON()
 			require.NoError(t, err)
@@ -60,7 +60,7 @@ func TestEventMarshalBreadcrumbs(t *testing.T) {
 }
 
 func TestEventMarshalBreadcrumbDataError(t *testing.T) {
-	ev := &raven.Event{Breadcrumbs: &raven.BreadcrumbList{Values: []raven.Breadcrumb{{Data: map[string]any{"ch": make(chan int)}}}}}
+	ev := &protocol.Event{Breadcrumbs: &protocol.BreadcrumbList{Values: []protocol.Breadcrumb{{Data: map[string]any{"ch": make(chan int)}}}}}
 	_, err := ev.MarshalJSON()
 	require.Error(t, err, "a value JSON cannot hold is an error, so the sender can sanitize and retry")
 }

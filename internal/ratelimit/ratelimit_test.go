@@ -1,10 +1,11 @@
-package raven
+package ratelimit
 
 import (
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -116,13 +117,13 @@ func TestLimiterPerCategory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLimiter(func() time.Time { return t0 })
-			l.update(429, http.Header{"X-Sentry-Rate-Limits": {tt.header}})
+			l := New(func() time.Time { return t0 })
+			l.Update(429, http.Header{"X-Sentry-Rate-Limits": {tt.header}})
 			for _, c := range tt.blocked {
-				assert.True(t, l.blocked(c), c)
+				assert.True(t, l.Blocked(c), c)
 			}
 			for _, c := range tt.unblocked {
-				assert.False(t, l.blocked(c), c)
+				assert.False(t, l.Blocked(c), c)
 			}
 		})
 	}
@@ -130,12 +131,12 @@ func TestLimiterPerCategory(t *testing.T) {
 
 func TestItemCategory(t *testing.T) {
 	for typ, want := range map[string]string{
-		ItemEvent: "error", ItemClientReport: "internal", ItemCheckIn: "monitor", "log": "log_item", "sessions": "session",
-		ItemSession: "session", ItemAttachment: "attachment", "transaction": "transaction", "span": "span", "feedback": "feedback",
+		protocol.ItemEvent: "error", protocol.ItemClientReport: "internal", "check_in": "monitor", "log": "log_item", "sessions": "session",
+		"session": "session", protocol.ItemAttachment: "attachment", "transaction": "transaction", "span": "span", "feedback": "feedback",
 		"replay_recording": "replay", "profile": "profile", "unheard_of": "unheard_of",
 	} {
 		t.Run(typ, func(t *testing.T) {
-			assert.Equal(t, want, itemCategory(typ))
+			assert.Equal(t, want, (&protocol.EnvelopeItem{Type: typ}).Category())
 			if want != "unheard_of" {
 				_, ok := categoryByName(want)
 				assert.True(t, ok, "the category of %s is one the limiter knows", typ)
@@ -146,30 +147,30 @@ func TestItemCategory(t *testing.T) {
 
 func TestLimiterUpdateAndFilter(t *testing.T) {
 	now := t0
-	l := newLimiter(func() time.Time { return now })
-	l.update(200, http.Header{"X-Sentry-Rate-Limits": {"60:transaction:org"}})
-	assert.False(t, l.blocked("error"))
-	assert.True(t, l.blocked("transaction"))
+	l := New(func() time.Time { return now })
+	l.Update(200, http.Header{"X-Sentry-Rate-Limits": {"60:transaction:org"}})
+	assert.False(t, l.Blocked("error"))
+	assert.True(t, l.Blocked("transaction"))
 
-	env := &Envelope{Items: []EnvelopeItem{{Type: ItemEvent, Events: 1}, {Type: ItemClientReport}}}
-	out, dropped := l.filter(env)
+	env := &protocol.Envelope{Items: []protocol.EnvelopeItem{{Type: protocol.ItemEvent, Events: 1}, {Type: protocol.ItemClientReport}}}
+	out, dropped := l.Filter(env)
 	assert.Same(t, env, out)
 	assert.Nil(t, dropped)
 
-	l.update(429, http.Header{"Retry-After": {"10"}})
-	assert.True(t, l.blocked("error"), "a 429 without X-Sentry-Rate-Limits blocks everything")
-	out, dropped = l.filter(env)
+	l.Update(429, http.Header{"Retry-After": {"10"}})
+	assert.True(t, l.Blocked("error"), "a 429 without X-Sentry-Rate-Limits blocks everything")
+	out, dropped = l.Filter(env)
 	assert.Nil(t, out, "a client report alone is not sent")
 	assert.Equal(t, map[string]int{"error": 1}, dropped)
 
 	now = now.Add(11 * time.Second)
-	assert.False(t, l.blocked("error"))
-	assert.True(t, l.blocked("transaction"))
+	assert.False(t, l.Blocked("error"))
+	assert.True(t, l.Blocked("transaction"))
 
-	l.update(429, http.Header{})
-	assert.True(t, l.blocked("error"))
+	l.Update(429, http.Header{})
+	assert.True(t, l.Blocked("error"))
 	now = now.Add(DefaultRetryAfter - time.Second)
-	assert.True(t, l.blocked("error"), "no header on a 429: DefaultRetryAfter")
+	assert.True(t, l.Blocked("error"), "no header on a 429: DefaultRetryAfter")
 }
 
 func FuzzParseRateLimits(f *testing.F) {

@@ -1,4 +1,4 @@
-package raven
+package protocol
 
 import (
 	"encoding/json"
@@ -499,9 +499,9 @@ func appendValue(buf []byte, v any, depth int) ([]byte, error) {
 	case uintptr:
 		return strconv.AppendUint(buf, uint64(v), 10), nil
 	case float64:
-		return appendFloat(buf, v, 64)
+		return AppendFloat(buf, v, 64)
 	case float32:
-		return appendFloat(buf, float64(v), 32)
+		return AppendFloat(buf, float64(v), 32)
 	case map[string]any:
 		return appendAnyMap(buf, v, depth)
 	case []any:
@@ -522,7 +522,7 @@ func appendValue(buf []byte, v any, depth int) ([]byte, error) {
 		if v == "" {
 			return append(buf, '0'), nil
 		}
-		if isJSONNumber(string(v)) {
+		if IsJSONNumber(string(v)) {
 			return append(buf, v...), nil
 		}
 	case json.RawMessage:
@@ -562,7 +562,7 @@ func plainJSON(raw []byte) bool {
 // size: like strconv's shortest form, with an exponent only below 1e-6 or
 // from 1e21, and no padding of the exponent. NaN and infinities are an
 // error, as for encoding/json.
-func appendFloat(buf []byte, f float64, bits int) ([]byte, error) {
+func AppendFloat(buf []byte, f float64, bits int) ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, bits)}
 	}
@@ -583,4 +583,9 @@ func appendFloat(buf []byte, f float64, bits int) ([]byte, error) {
 		}
 	}
 	return buf, nil
+}
+
+// IsJSONNumber reports whether s is a number in JSON's grammar.
+func IsJSONNumber(s string) bool {
+	return s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && strings.TrimSpace(s) == s && json.Valid([]byte(s))
 }

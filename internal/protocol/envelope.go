@@ -1,4 +1,4 @@
-package raven
+package protocol
 
 import (
 	"bytes"
@@ -16,8 +16,6 @@ const (
 	ItemEvent        = "event"
 	ItemClientReport = "client_report"
 	ItemAttachment   = "attachment"
-	ItemSession      = "session"
-	ItemCheckIn      = "check_in"
 )
 
 // EnvelopeHeader is the first line of an envelope.
@@ -82,7 +80,7 @@ func itemCategory(typ string) string {
 		return "error"
 	case ItemClientReport:
 		return "internal"
-	case ItemCheckIn:
+	case "check_in":
 		return "monitor"
 	case "log":
 		return "log_item"

@@ -1,4 +1,4 @@
-package raven_test
+package protocol_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,7 +36,7 @@ func TestParseDSN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := raven.ParseDSN(tt.dsn)
+			d, err := protocol.ParseDSN(tt.dsn)
 			require.NoError(t, err)
 			assert.Equal(t, tt.url, d.EnvelopeURL())
 			assert.Contains(t, d.AuthHeader(), tt.auth)
@@ -45,7 +45,7 @@ func TestParseDSN(t *testing.T) {
 			u, err := url.Parse(d.EnvelopeURL())
 			require.NoError(t, err, "the envelope URL parses")
 			assert.True(t, strings.HasSuffix(u.Path, "/api/"+tt.project+"/envelope/"), u.Path)
-			again, err := raven.ParseDSN(d.String())
+			again, err := protocol.ParseDSN(d.String())
 			require.NoError(t, err)
 			assert.Equal(t, d, again, "String parses back to the same DSN")
 		})
@@ -81,9 +81,9 @@ func TestParseDSNErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := raven.ParseDSN(tt.dsn)
+			_, err := protocol.ParseDSN(tt.dsn)
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, raven.ErrInvalidDSN))
+			assert.True(t, errors.Is(err, protocol.ErrInvalidDSN))
 			assert.Contains(t, err.Error(), tt.msg)
 		})
 	}
@@ -92,11 +92,11 @@ func TestParseDSNErrors(t *testing.T) {
 // TestDSNFieldsChanged: a DSN whose exported fields a program changes
 // builds its URL from them, escaped.
 func TestDSNFieldsChanged(t *testing.T) {
-	d, err := raven.ParseDSN("https://k@host/pre%23fix/42")
+	d, err := protocol.ParseDSN("https://k@host/pre%23fix/42")
 	require.NoError(t, err)
 	d.ProjectID = "7?x"
 	assert.Equal(t, "https://host/pre%23fix/api/7%3Fx/envelope/", d.EnvelopeURL())
-	lit := &raven.DSN{Scheme: "http", Host: "h:1", Path: "/a b/", ProjectID: "3", PublicKey: "k"}
+	lit := &protocol.DSN{Scheme: "http", Host: "h:1", Path: "/a b/", ProjectID: "3", PublicKey: "k"}
 	assert.Equal(t, "http://h:1/a%20b/api/3/envelope/", lit.EnvelopeURL())
 }
 
@@ -109,9 +109,9 @@ func FuzzParseDSN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := raven.ParseDSN(s)
+		d, err := protocol.ParseDSN(s)
 		if err != nil {
-			if !errors.Is(err, raven.ErrInvalidDSN) {
+			if !errors.Is(err, protocol.ErrInvalidDSN) {
 				t.Fatalf("error does not wrap ErrInvalidDSN: %v", err)
 			}
 			return

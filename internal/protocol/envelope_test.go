@@ -1,4 +1,4 @@
-package raven_test
+package protocol_test
 
 import (
 	"bytes"
@@ -8,17 +8,17 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestEnvelopeWireFormat(t *testing.T) {
-	env := &raven.Envelope{
-		Header: raven.EnvelopeHeader{EventID: "9ec79c33ec9942ab8353589fcb2e04dc", SentAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DSN: "https://k@h/1"},
-		Items: []raven.EnvelopeItem{
-			{Type: raven.ItemEvent, Payload: []byte(`{"message":"a\nb"}`), Events: 1},
-			{Type: raven.ItemClientReport, Payload: []byte(`{}`)},
+	env := &protocol.Envelope{
+		Header: protocol.EnvelopeHeader{EventID: "9ec79c33ec9942ab8353589fcb2e04dc", SentAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DSN: "https://k@h/1"},
+		Items: []protocol.EnvelopeItem{
+			{Type: protocol.ItemEvent, Payload: []byte(`{"message":"a\nb"}`), Events: 1},
+			{Type: protocol.ItemClientReport, Payload: []byte(`{}`)},
 		},
 	}
 	b, err := env.Bytes()
@@ -27,7 +27,7 @@ func TestEnvelopeWireFormat(t *testing.T) {
 		`{"type":"event","length":18}` + "\n" + `{"message":"a\nb"}` + "\n" +
 		`{"type":"client_report","length":2}` + "\n{}\n"
 	assert.Equal(t, want, string(b))
-	got, err := raven.ParseEnvelope(b)
+	got, err := protocol.ParseEnvelope(b)
 	require.NoError(t, err)
 	assert.Equal(t, env.Header.EventID, got.Header.EventID)
 	require.Len(t, got.Items, 2)
@@ -40,21 +40,21 @@ func TestEnvelopeHeaderMatchesEncodingJSON(t *testing.T) {
 	// The header is written by hand; encoding/json of the same fields,
 	// with sent_at as a UTC string to the microsecond, is the reference.
 	type plain struct {
-		EventID raven.EventID  `json:"event_id,omitempty"`
-		SentAt  string         `json:"sent_at,omitempty"`
-		DSN     string         `json:"dsn,omitempty"`
-		SDK     *raven.SDKInfo `json:"sdk,omitempty"`
+		EventID protocol.EventID  `json:"event_id,omitempty"`
+		SentAt  string            `json:"sent_at,omitempty"`
+		DSN     string            `json:"dsn,omitempty"`
+		SDK     *protocol.SDKInfo `json:"sdk,omitempty"`
 	}
-	sdk := &raven.SDKInfo{Name: "sentry.go.raven", Version: "1.0.0", Integrations: []string{"http", "<slog>"},
-		Packages: []raven.SDKPackage{{Name: "go:github.com/ravenkit/raven", Version: "1.0.0"}}}
-	for _, h := range []raven.EnvelopeHeader{
+	sdk := &protocol.SDKInfo{Name: "sentry.go.raven", Version: "1.0.0", Integrations: []string{"http", "<slog>"},
+		Packages: []protocol.SDKPackage{{Name: "go:github.com/ravenkit/raven", Version: "1.0.0"}}}
+	for _, h := range []protocol.EnvelopeHeader{
 		{},
-		{EventID: raven.NewEventID()},
+		{EventID: protocol.NewEventID()},
 		{SentAt: time.Date(2026, 1, 2, 3, 4, 5, 6007008, time.FixedZone("x", 3600))},
 		{DSN: "https://k@h/1?a=<b>&c=\"d\"\u2028\xff"},
 		{SDK: sdk},
-		{SDK: &raven.SDKInfo{}},
-		{EventID: raven.NewEventID(), SentAt: time.Now(), DSN: "https://k@h/1", SDK: sdk},
+		{SDK: &protocol.SDKInfo{}},
+		{EventID: protocol.NewEventID(), SentAt: time.Now(), DSN: "https://k@h/1", SDK: sdk},
 	} {
 		p := plain{EventID: h.EventID, DSN: h.DSN, SDK: h.SDK}
 		if !h.SentAt.IsZero() {
@@ -62,10 +62,10 @@ func TestEnvelopeHeaderMatchesEncodingJSON(t *testing.T) {
 		}
 		want, err := json.Marshal(p)
 		require.NoError(t, err)
-		b, err := (&raven.Envelope{Header: h}).Bytes()
+		b, err := (&protocol.Envelope{Header: h}).Bytes()
 		require.NoError(t, err)
 		assert.Equal(t, string(want)+"\n", string(b))
-		got, err := raven.ParseEnvelope(b)
+		got, err := protocol.ParseEnvelope(b)
 		require.NoError(t, err)
 		assert.Equal(t, h.EventID, got.Header.EventID)
 		assert.True(t, h.SentAt.Truncate(time.Microsecond).Equal(got.Header.SentAt), "sent_at %v -> %v", h.SentAt, got.Header.SentAt)
@@ -78,25 +78,25 @@ func TestEnvelopeHeaderMatchesEncodingJSON(t *testing.T) {
 func TestEnvelopeItemHeaders(t *testing.T) {
 	tests := []struct {
 		name string
-		item raven.EnvelopeItem
+		item protocol.EnvelopeItem
 		wire string // the item header line
 	}{
-		{"attachment", raven.EnvelopeItem{Type: raven.ItemAttachment, Payload: []byte("hello"), Filename: "notes.txt", ContentType: "text/plain", AttachmentType: raven.AttachmentTypeDefault},
+		{"attachment", protocol.EnvelopeItem{Type: protocol.ItemAttachment, Payload: []byte("hello"), Filename: "notes.txt", ContentType: "text/plain", AttachmentType: protocol.AttachmentTypeDefault},
 			`{"type":"attachment","length":5,"filename":"notes.txt","content_type":"text/plain","attachment_type":"event.attachment"}`},
-		{"minidump", raven.EnvelopeItem{Type: raven.ItemAttachment, Payload: []byte("MDMP"), Filename: "crash.dmp", AttachmentType: raven.AttachmentTypeMinidump},
+		{"minidump", protocol.EnvelopeItem{Type: protocol.ItemAttachment, Payload: []byte("MDMP"), Filename: "crash.dmp", AttachmentType: protocol.AttachmentTypeMinidump},
 			`{"type":"attachment","length":4,"filename":"crash.dmp","attachment_type":"event.minidump"}`},
-		{"log batch", raven.EnvelopeItem{Type: "log", Payload: []byte(`{"items":[]}`), ContentType: "application/vnd.sentry.items.log+json",
+		{"log batch", protocol.EnvelopeItem{Type: "log", Payload: []byte(`{"items":[]}`), ContentType: "application/vnd.sentry.items.log+json",
 			Attrs: map[string]json.RawMessage{"item_count": json.RawMessage(`0`)}},
 			`{"type":"log","length":12,"content_type":"application/vnd.sentry.items.log+json","item_count":0}`},
-		{"unknown attributes sorted and compacted", raven.EnvelopeItem{Type: "event", Payload: []byte(`{}`), Events: 1,
+		{"unknown attributes sorted and compacted", protocol.EnvelopeItem{Type: "event", Payload: []byte(`{}`), Events: 1,
 			Attrs: map[string]json.RawMessage{"zeta": json.RawMessage("{\n \"a\" : [1, 2]\n}"), "alpha": json.RawMessage(`"x\ny"`), "na\"me": json.RawMessage(`null`)}},
 			`{"type":"event","length":2,"alpha":"x\ny","na\"me":null,"zeta":{"a":[1,2]}}`},
-		{"filename with quotes and unicode", raven.EnvelopeItem{Type: raven.ItemAttachment, Payload: nil, Filename: "a \"b\"\u00e9.log"},
+		{"filename with quotes and unicode", protocol.EnvelopeItem{Type: protocol.ItemAttachment, Payload: nil, Filename: "a \"b\"\u00e9.log"},
 			`{"type":"attachment","length":0,"filename":"a \"b\"é.log"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := &raven.Envelope{Items: []raven.EnvelopeItem{tt.item}}
+			env := &protocol.Envelope{Items: []protocol.EnvelopeItem{tt.item}}
 			b, err := env.Bytes()
 			require.NoError(t, err)
 			lines := bytes.SplitN(b, []byte("\n"), 3)
@@ -104,7 +104,7 @@ func TestEnvelopeItemHeaders(t *testing.T) {
 			assert.Equal(t, tt.wire, string(lines[1]))
 			assert.True(t, json.Valid(lines[1]))
 
-			got, err := raven.ParseEnvelope(b)
+			got, err := protocol.ParseEnvelope(b)
 			require.NoError(t, err)
 			require.Len(t, got.Items, 1)
 			it := got.Items[0]
@@ -127,7 +127,7 @@ func TestEnvelopeRoundTripKeepsUnknownAttributes(t *testing.T) {
 	in := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"https://k@h/1","trace":{"trace_id":"abc","public_key":"k"},"x_future":[1,{"b":true}]}` + "\n" +
 		`{"type":"event","length":2,"platform":"go","x_item":{"nested":"v"}}` + "\n{}\n" +
 		`{"type":"attachment","length":3,"filename":"a.txt","content_type":"text/plain","attachment_type":"event.attachment","x":1.5e3}` + "\nabc\n"
-	env, err := raven.ParseEnvelope([]byte(in))
+	env, err := protocol.ParseEnvelope([]byte(in))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"trace_id":"abc","public_key":"k"}`, string(env.Header.Attrs["trace"]))
 	assert.Equal(t, `"go"`, string(env.Items[0].Attrs["platform"]))
@@ -135,7 +135,7 @@ func TestEnvelopeRoundTripKeepsUnknownAttributes(t *testing.T) {
 	assert.Equal(t, `1.5e3`, string(env.Items[1].Attrs["x"]))
 	out, err := env.Bytes()
 	require.NoError(t, err)
-	again, err := raven.ParseEnvelope(out)
+	again, err := protocol.ParseEnvelope(out)
 	require.NoError(t, err)
 	assert.Equal(t, env, again)
 	// the header keeps its attributes after the known ones, sorted
@@ -146,13 +146,13 @@ func TestEnvelopeRoundTripKeepsUnknownAttributes(t *testing.T) {
 func TestEnvelopeAttrsErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		env  raven.Envelope
+		env  protocol.Envelope
 	}{
-		{"item attribute with a field of its own", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"filename": json.RawMessage(`"x"`)}}}}},
-		{"item length in attrs", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"length": json.RawMessage(`3`)}}}}},
-		{"invalid JSON value", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"x": json.RawMessage(`{`)}}}}},
-		{"empty value", raven.Envelope{Items: []raven.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"x": nil}}}}},
-		{"header attribute with a field of its own", raven.Envelope{Header: raven.EnvelopeHeader{Attrs: map[string]json.RawMessage{"dsn": json.RawMessage(`"x"`)}}}},
+		{"item attribute with a field of its own", protocol.Envelope{Items: []protocol.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"filename": json.RawMessage(`"x"`)}}}}},
+		{"item length in attrs", protocol.Envelope{Items: []protocol.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"length": json.RawMessage(`3`)}}}}},
+		{"invalid JSON value", protocol.Envelope{Items: []protocol.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"x": json.RawMessage(`{`)}}}}},
+		{"empty value", protocol.Envelope{Items: []protocol.EnvelopeItem{{Type: "event", Attrs: map[string]json.RawMessage{"x": nil}}}}},
+		{"header attribute with a field of its own", protocol.Envelope{Header: protocol.EnvelopeHeader{Attrs: map[string]json.RawMessage{"dsn": json.RawMessage(`"x"`)}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,7 +164,7 @@ func TestEnvelopeAttrsErrors(t *testing.T) {
 
 func TestParseEnvelopeLenient(t *testing.T) {
 	// items without length end at the newline; a missing final newline is fine
-	env, err := raven.ParseEnvelope([]byte("{}\n{\"type\":\"event\"}\n{\"a\":1}\n{\"type\":\"attachment\",\"length\":3}\nabc"))
+	env, err := protocol.ParseEnvelope([]byte("{}\n{\"type\":\"event\"}\n{\"a\":1}\n{\"type\":\"attachment\",\"length\":3}\nabc"))
 	require.NoError(t, err)
 	require.Len(t, env.Items, 2)
 	assert.Equal(t, `{"a":1}`, string(env.Items[0].Payload))
@@ -190,9 +190,9 @@ func TestParseEnvelopeMalformed(t *testing.T) {
 		"sdk not an object":     "{\"sdk\":\"x\"}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := raven.ParseEnvelope([]byte(in))
+			_, err := protocol.ParseEnvelope([]byte(in))
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, raven.ErrMalformedEnvelope))
+			assert.True(t, errors.Is(err, protocol.ErrMalformedEnvelope))
 		})
 	}
 }
@@ -203,9 +203,9 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Add([]byte("{}\n"))
 	f.Add([]byte("{\"trace\":{\"a\":1}}\n{\"type\":\"attachment\",\"length\":1,\"filename\":\"a\",\"x\":[1]}\na\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		env, err := raven.ParseEnvelope(data)
+		env, err := protocol.ParseEnvelope(data)
 		if err != nil {
-			if !errors.Is(err, raven.ErrMalformedEnvelope) {
+			if !errors.Is(err, protocol.ErrMalformedEnvelope) {
 				t.Fatalf("unexpected error type: %v", err)
 			}
 			return
@@ -215,7 +215,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := raven.ParseEnvelope(b)
+		again, err := protocol.ParseEnvelope(b)
 		if err != nil {
 			t.Fatalf("re-encoded envelope does not parse: %v\n%q", err, b)
 		}
@@ -239,9 +239,9 @@ func FuzzParseEnvelope(f *testing.F) {
 
 func TestBreadcrumbJSONMatchesEncodingJSON(t *testing.T) {
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.FixedZone("x", 3600))
-	for _, b := range []raven.Breadcrumb{
+	for _, b := range []protocol.Breadcrumb{
 		{Timestamp: ts},
-		{Timestamp: ts, Type: "http", Category: "c<>&", Message: "quote \" back \\ nl \n tab \t \x01 bad \xff ok é \u2028", Level: raven.LevelWarning, Data: map[string]any{"k": []int{1}}},
+		{Timestamp: ts, Type: "http", Category: "c<>&", Message: "quote \" back \\ nl \n tab \t \x01 bad \xff ok é \u2028", Level: protocol.LevelWarning, Data: map[string]any{"k": []int{1}}},
 	} {
 		got, err := json.Marshal(b)
 		require.NoError(t, err)
@@ -250,13 +250,13 @@ func TestBreadcrumbJSONMatchesEncodingJSON(t *testing.T) {
 			Type      string         `json:"type,omitempty"`
 			Category  string         `json:"category,omitempty"`
 			Message   string         `json:"message,omitempty"`
-			Level     raven.Level    `json:"level,omitempty"`
+			Level     protocol.Level `json:"level,omitempty"`
 			Data      map[string]any `json:"data,omitempty"`
 		}
 		want, err := json.Marshal(plain{"2026-01-02T02:04:05.123456Z", b.Type, b.Category, b.Message, b.Level, b.Data})
 		require.NoError(t, err)
 		assert.Equal(t, string(want), string(got))
-		var back raven.Breadcrumb
+		var back protocol.Breadcrumb
 		require.NoError(t, json.Unmarshal(got, &back))
 		assert.Equal(t, ts.Truncate(time.Microsecond).UTC(), back.Timestamp.UTC())
 	}
@@ -271,8 +271,8 @@ func FuzzEnvelopeRoundTrip(f *testing.F) {
 		if type1 == "" || type2 == "" {
 			return
 		}
-		env := &raven.Envelope{Header: raven.EnvelopeHeader{EventID: raven.NewEventID(), DSN: "https://k@h/1"},
-			Items: []raven.EnvelopeItem{{Type: type1, Payload: p1}, {Type: type2, Payload: p2}}}
+		env := &protocol.Envelope{Header: protocol.EnvelopeHeader{EventID: protocol.NewEventID(), DSN: "https://k@h/1"},
+			Items: []protocol.EnvelopeItem{{Type: type1, Payload: p1}, {Type: type2, Payload: p2}}}
 		b, err := env.Bytes()
 		if err != nil {
 			if utf8.ValidString(type1) && utf8.ValidString(type2) {
@@ -280,7 +280,7 @@ func FuzzEnvelopeRoundTrip(f *testing.F) {
 			}
 			return // invalid item types are refused, not mangled
 		}
-		got, err := raven.ParseEnvelope(b)
+		got, err := protocol.ParseEnvelope(b)
 		if err != nil {
 			t.Fatalf("encoded envelope does not parse: %v\n%q", err, b)
 		}
@@ -301,14 +301,14 @@ func TestTimestampFormat(t *testing.T) {
 		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("x", -7*3600)),
 		time.Date(12345, 1, 1, 0, 0, 0, 0, time.UTC),
 	} {
-		b, err := json.Marshal(raven.Breadcrumb{Timestamp: ts})
+		b, err := json.Marshal(protocol.Breadcrumb{Timestamp: ts})
 		require.NoError(t, err)
 		assert.Equal(t, `{"timestamp":"`+ts.UTC().Format("2006-01-02T15:04:05.000000Z")+`"}`, string(b))
 	}
 }
 
 func TestStacktraceJSONMatchesEncodingJSON(t *testing.T) {
-	st := &raven.Stacktrace{Frames: []raven.Frame{
+	st := &protocol.Stacktrace{Frames: []protocol.Frame{
 		{Function: "main", Module: "main", Filename: "main.go", AbsPath: "/src/main.go", Lineno: 10, InApp: true,
 			PreContext: []string{"a\t<b>", ""}, ContextLine: "panic(\"x\") \xff", PostContext: []string{"}"}},
 		{Function: "goexit"},
@@ -336,7 +336,7 @@ func TestStacktraceJSONMatchesEncodingJSON(t *testing.T) {
 	}{frames})
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got))
-	var back raven.Stacktrace
+	var back protocol.Stacktrace
 	require.NoError(t, json.Unmarshal(got, &back))
 	assert.Len(t, back.Frames, 3)
 }

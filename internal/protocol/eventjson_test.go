@@ -1,11 +1,9 @@
-package raven
+package protocol
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"net"
 	"runtime/debug"
@@ -95,7 +93,7 @@ func referenceMarshal(e *Event) ([]byte, error) {
 	b, err := json.Marshal(&struct {
 		*plain
 		Timestamp string `json:"timestamp"`
-	}{plain: (*plain)(&cp), Timestamp: formatTime(e.Timestamp)})
+	}{plain: (*plain)(&cp), Timestamp: FormatTime(e.Timestamp)})
 	if err != nil || crumbs == nil {
 		return b, err
 	}
@@ -280,7 +278,7 @@ func fullEvent() *Event {
 				Mechanism: &Mechanism{Type: "chained", Source: "Unwrap", ExceptionID: 1, ParentID: &parent,
 					Data: map[string]any{"k": "v", "n": 1.5}}},
 			{Type: "*fmt.wrapError", Value: tricky, Stacktrace: &Stacktrace{},
-				Mechanism: &Mechanism{Type: "generic", Description: "d", Handled: boolPtr(true), Synthetic: true, IsExceptionGroup: true}},
+				Mechanism: &Mechanism{Type: "generic", Description: "d", Handled: new(true), Synthetic: true, IsExceptionGroup: true}},
 		}},
 		Threads: &ThreadList{Values: []Thread{
 			{ID: 1, Name: "main", State: "running", Crashed: true, Current: true, Main: true,
@@ -360,7 +358,7 @@ func TestEventAppendJSONMatchesReference(t *testing.T) {
 		{"zero members", func() *Event {
 			return &Event{Timestamp: jsonTS, Message: &LogEntry{},
 				Exception: &ExceptionList{Values: []Exception{{}, {Mechanism: &Mechanism{}, Stacktrace: &Stacktrace{Frames: []Frame{}}},
-					{ThreadID: new(uint64), Mechanism: &Mechanism{Handled: boolPtr(false), ParentID: &zeroID, Data: map[string]any{}}}}},
+					{ThreadID: new(uint64), Mechanism: &Mechanism{Handled: new(false), ParentID: &zeroID, Data: map[string]any{}}}}},
 				Threads:     &ThreadList{Values: []Thread{{}, {Stacktrace: &Stacktrace{}}}},
 				Breadcrumbs: &BreadcrumbList{Values: []Breadcrumb{{Timestamp: jsonTS, Data: map[string]any{}}}},
 				User:        &User{}, Request: &Request{}, SDK: &SDKInfo{Packages: []SDKPackage{{}}},
@@ -501,23 +499,6 @@ func TestEventJSONEmptyListsAreArrays(t *testing.T) {
 	schematest.Check(t, b)
 }
 
-// TestEncodeEventSanitizesValuesJSONCannotHold checks that an encoding
-// error still sends the sender through sanitizeEvent and a second try.
-func TestEncodeEventSanitizesValuesJSONCannotHold(t *testing.T) {
-	ev := fullEvent()
-	ev.Extra = map[string]any{"nan": math.NaN(), "ok": "v"}
-	ev.Breadcrumbs.Values[0].Data = map[string]any{"ch": make(chan int)}
-	b, err := encodeEvent(ev, MaxEventBytes)
-	require.NoError(t, err)
-	assertSameJSON(t, ev) // ev is the sanitized event
-	var got struct {
-		Extra map[string]any `json:"extra"`
-	}
-	require.NoError(t, json.Unmarshal(b, &got))
-	assert.Equal(t, map[string]any{"nan": "NaN", "ok": "v"}, got.Extra)
-	schematest.Check(t, b)
-}
-
 // TestEventJSONFloatFormat checks appendFloat against encoding/json around
 // the points where it switches to exponents.
 func TestEventJSONFloatFormat(t *testing.T) {
@@ -613,35 +594,44 @@ func FuzzEventJSON(f *testing.F) {
 	})
 }
 
-// captureBenchEvent returns the event that a capture like the delivery
-// benchmark's builds: a two-level %w chain with the capture's stack, 20
-// breadcrumbs, one tag, the os, runtime and device contexts and the
-// modules of the test binary (at least ten).
+// captureBenchEvent returns an event like the one a capture in the
+// delivery benchmark builds: a two-level %w chain with a stack of twenty
+// frames, 20 breadcrumbs, one tag, the os, runtime and device contexts
+// and ten modules.
 func captureBenchEvent(tb testing.TB) *Event {
 	tb.Helper()
-	got := make(chan *Event, 1)
-	c, err := New(WithDSN("https://k@o.example.com/1"), WithTransport(nopTransport{}),
-		WithBeforeSend(func(ev *Event) *Event { got <- ev; return nil }))
-	require.NoError(tb, err)
-	defer func() { require.NoError(tb, c.Close(context.Background())) }()
-	ctx := WithScope(ContextWithScope(context.Background(), c.Scope()))
-	s := ScopeFromContext(ctx)
-	s.SetTag("tag", "v")
-	for i := 0; i < 20; i++ {
-		s.AddBreadcrumb(Breadcrumb{Category: "test", Message: fmt.Sprintf("step %d", i)})
+	frames := make([]Frame, 20)
+	for i := range frames {
+		frames[i] = Frame{Function: fmt.Sprintf("handler.func%d", i), Module: "example.com/shop/orders",
+			Filename: "orders/handler.go", AbsPath: "/src/shop/orders/handler.go", Lineno: 10 + i, InApp: i > 10}
 	}
-	err = fmt.Errorf("handle order 42: %w", fmt.Errorf("load customer: %w", errors.New("connection refused")))
-	c.CaptureExceptionContext(ctx, err)
-	require.NoError(tb, c.Flush(context.Background()))
-	ev := <-got
-	modules := maps.Clone(ev.Modules)
-	if modules == nil {
-		modules = map[string]string{}
+	ev := &Event{EventID: NewEventID(), Timestamp: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), Platform: "go",
+		Level: LevelError, ServerName: "host-1", Release: "shop@1.2.3", Environment: "production",
+		Tags: map[string]string{"tag": "v"},
+		SDK:  &SDKInfo{Name: SDKName, Version: SDKVersion},
+		Contexts: map[string]map[string]any{
+			"os":      {"name": "linux"},
+			"runtime": {"name": "go", "version": "go1.26.0"},
+			"device":  {"arch": "amd64", "num_cpu": 2},
+		},
+		Exception: &ExceptionList{Values: []Exception{
+			{Type: "*errors.errorString", Value: "connection refused", Module: "errors",
+				Mechanism: &Mechanism{Type: "generic", ExceptionID: 2, ParentID: new(1)}},
+			{Type: "*fmt.wrapError", Value: "load customer: connection refused", Module: "fmt",
+				Mechanism: &Mechanism{Type: "generic", ExceptionID: 1, ParentID: new(0)}},
+			{Type: "*fmt.wrapError", Value: "handle order 42: load customer: connection refused", Module: "fmt",
+				Mechanism: &Mechanism{Type: "generic", Handled: new(true)}, Stacktrace: &Stacktrace{Frames: frames}},
+		}},
+		Breadcrumbs: &BreadcrumbList{},
+		Modules:     map[string]string{},
 	}
-	for i := 0; len(modules) < 10; i++ {
-		modules[fmt.Sprintf("example.com/module%d", i)] = "v1.2.3"
+	for i := range 20 {
+		ev.Breadcrumbs.Values = append(ev.Breadcrumbs.Values, Breadcrumb{Category: "test", Message: fmt.Sprintf("step %d", i),
+			Timestamp: ev.Timestamp.Add(-time.Duration(20-i) * time.Second)})
 	}
-	ev.Modules = modules
+	for i := range 10 {
+		ev.Modules[fmt.Sprintf("example.com/module%d", i)] = "v1.2.3"
+	}
 	return ev
 }
 
@@ -663,12 +653,6 @@ func TestEventMarshalJSONAllocations(t *testing.T) {
 	})
 	assert.Equal(t, 1.0, allocs)
 }
-
-type nopTransport struct{}
-
-func (nopTransport) Send(context.Context, []*Envelope) error { return nil }
-func (nopTransport) Flush(context.Context) error             { return nil }
-func (nopTransport) Close(context.Context) error             { return nil }
 
 func BenchmarkEventMarshalJSON(b *testing.B) {
 	ev := captureBenchEvent(b)

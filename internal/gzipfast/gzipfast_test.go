@@ -1,4 +1,4 @@
-package raven
+package gzipfast
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,14 +29,29 @@ func gunzip(t testing.TB, b []byte) []byte {
 // envelopeSample is an envelope as the transport sends it: an event with a
 // chain, frames with context lines, breadcrumbs and contexts.
 func envelopeSample(t testing.TB) []byte {
-	ev := fullEvent()
+	jsonTS := time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC)
+	frames := make([]protocol.Frame, 30)
+	for i := range frames {
+		frames[i] = protocol.Frame{Function: fmt.Sprintf("handler.func%d", i), Module: "example.com/shop/orders",
+			Filename: "orders/handler.go", AbsPath: "/src/shop/orders/handler.go", Lineno: 10 + i, InApp: i > 10,
+			PreContext: []string{"\tif err != nil {", "\t\treturn err"}, ContextLine: "\t}", PostContext: []string{"\treturn nil", "}"}}
+	}
+	ev := &protocol.Event{EventID: "0123456789abcdef0123456789abcdef", Timestamp: jsonTS, Platform: "go", Level: protocol.LevelError,
+		SDK: &protocol.SDKInfo{Name: protocol.SDKName, Version: protocol.SDKVersion}, Tags: map[string]string{"route": "/orders/{id}"},
+		Contexts: map[string]map[string]any{"os": {"name": "linux"}, "runtime": {"name": "go", "version": "go1.26.0"}},
+		Exception: &protocol.ExceptionList{Values: []protocol.Exception{
+			{Type: "*errors.errorString", Value: "connection refused", Module: "errors"},
+			{Type: "*fmt.wrapError", Value: "load customer: connection refused", Module: "fmt", Stacktrace: &protocol.Stacktrace{Frames: frames}},
+		}},
+		Breadcrumbs: &protocol.BreadcrumbList{},
+	}
 	for i := range 20 {
-		ev.Breadcrumbs.Values = append(ev.Breadcrumbs.Values, Breadcrumb{Timestamp: jsonTS, Category: "test", Message: fmt.Sprintf("step %d", i)})
+		ev.Breadcrumbs.Values = append(ev.Breadcrumbs.Values, protocol.Breadcrumb{Timestamp: jsonTS, Category: "test", Message: fmt.Sprintf("step %d", i)})
 	}
 	payload, err := ev.MarshalJSON()
 	require.NoError(t, err)
-	env := &Envelope{Header: EnvelopeHeader{EventID: ev.EventID, SentAt: jsonTS, SDK: ev.SDK},
-		Items: []EnvelopeItem{{Type: ItemEvent, Payload: payload, Events: 1}}}
+	env := &protocol.Envelope{Header: protocol.EnvelopeHeader{EventID: ev.EventID, SentAt: jsonTS, SDK: ev.SDK},
+		Items: []protocol.EnvelopeItem{{Type: protocol.ItemEvent, Payload: payload, Events: 1}}}
 	raw, err := env.AppendTo(nil)
 	require.NoError(t, err)
 	return raw
@@ -74,11 +90,11 @@ func TestAppendGzipRoundTrip(t *testing.T) {
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			out := appendGzip(nil, in)
+			out := Append(nil, in)
 			assert.Equal(t, len(in), len(gunzip(t, out)))
 			assert.True(t, bytes.Equal(in, gunzip(t, out)), "round trip")
 			// appending keeps what dst held
-			prefixed := appendGzip([]byte("prefix"), in)
+			prefixed := Append([]byte("prefix"), in)
 			assert.Equal(t, "prefix", string(prefixed[:6]))
 			assert.True(t, bytes.Equal(in, gunzip(t, prefixed[6:])))
 		})
@@ -97,7 +113,7 @@ func TestAppendGzipReusesTableSafely(t *testing.T) {
 		for j := range in {
 			in[j] = byte('a' + rng.IntN(alphabet))
 		}
-		require.True(t, bytes.Equal(in, gunzip(t, appendGzip(nil, in))), "input %d", i)
+		require.True(t, bytes.Equal(in, gunzip(t, Append(nil, in))), "input %d", i)
 	}
 }
 
@@ -113,7 +129,7 @@ func TestAppendGzipTableWrapsAround(t *testing.T) {
 
 func TestAppendGzipCompressesEnvelopes(t *testing.T) {
 	raw := envelopeSample(t)
-	out := appendGzip(nil, raw)
+	out := Append(nil, raw)
 	var std bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&std, gzip.BestSpeed)
 	_, _ = zw.Write(raw)
@@ -125,7 +141,7 @@ func TestAppendGzipCompressesEnvelopes(t *testing.T) {
 
 func TestAppendGzipSetsHeaderAndTrailer(t *testing.T) {
 	in := []byte("hello, hello, hello")
-	out := appendGzip(nil, in)
+	out := Append(nil, in)
 	zr, err := gzip.NewReader(bytes.NewReader(out))
 	require.NoError(t, err)
 	assert.Equal(t, time.Time{}, zr.ModTime, "no modification time")
@@ -147,7 +163,7 @@ func FuzzAppendGzip(f *testing.F) {
 	f.Add([]byte(`{"event_id":"x","breadcrumbs":{"values":[{"a":1},{"a":1},{"a":2}]}}`))
 	f.Add(bytes.Repeat([]byte{0, 1, 2, 3, 0, 1, 2}, 100))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out := appendGzip(nil, in)
+		out := Append(nil, in)
 		if !bytes.Equal(in, gunzip(t, out)) {
 			t.Fatalf("round trip changed %d bytes of input", len(in))
 		}
@@ -166,7 +182,7 @@ func BenchmarkGzipEnvelope(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			out = appendGzip(out[:0], raw)
+			out = Append(out[:0], raw)
 		}
 		b.ReportMetric(float64(len(out)), "out-bytes")
 	})
@@ -186,7 +202,7 @@ func BenchmarkGzipEnvelope(b *testing.B) {
 	for _, name := range []string{"appendGzip", "compress/gzip"} {
 		var z []byte
 		if name == "appendGzip" {
-			z = appendGzip(nil, raw)
+			z = Append(nil, raw)
 		} else {
 			var buf bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)

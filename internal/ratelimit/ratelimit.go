@@ -1,4 +1,8 @@
-package raven
+// Package ratelimit keeps the rate limits a Sentry-compatible server
+// announces (X-Sentry-Rate-Limits, Retry-After) per data category, and
+// filters envelopes against them.
+// https://develop.sentry.dev/sdk/expected-features/rate-limiting/
+package ratelimit
 
 import (
 	"math"
@@ -7,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // DefaultRetryAfter is how long a category stays blocked after a 429
@@ -207,25 +213,27 @@ func parseRetryAfter(s string, now time.Time) time.Duration {
 	return DefaultRetryAfter
 }
 
-// limiter holds the rate limits the server announced. Safe for concurrent
-// use.
-type limiter struct {
+// Limiter holds the rate limits the server announced, per data category.
+// Safe for concurrent use.
+type Limiter struct {
 	mu     sync.Mutex
 	limits rateLimits
 	now    func() time.Time
 }
 
-func newLimiter(now func() time.Time) *limiter {
+// New returns a Limiter with no limit; now is its clock (time.Now when
+// nil).
+func New(now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &limiter{now: now}
+	return &Limiter{now: now}
 }
 
 // update applies a response's headers: X-Sentry-Rate-Limits on any answer,
 // else Retry-After (or DefaultRetryAfter) on a 429, which limits every
 // category.
-func (l *limiter) update(status int, h http.Header) {
+func (l *Limiter) Update(status int, h http.Header) {
 	now := l.now()
 	var fresh rateLimits
 	if v := h.Get("X-Sentry-Rate-Limits"); v != "" {
@@ -244,7 +252,7 @@ func (l *limiter) update(status int, h http.Header) {
 // until returns the time until which category c is blocked (the zero time
 // when it is not): the latest of the limits on every category, on c and
 // on the category that also limits c.
-func (l *limiter) until(c dataCategory) time.Time {
+func (l *Limiter) until(c dataCategory) time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := l.limits[catAll]
@@ -260,14 +268,14 @@ func (l *limiter) until(c dataCategory) time.Time {
 }
 
 // blockedCategory reports whether category c is rate limited now.
-func (l *limiter) blockedCategory(c dataCategory) bool {
+func (l *Limiter) blockedCategory(c dataCategory) bool {
 	return l.now().Before(l.until(c))
 }
 
 // blocked reports whether the category named category is rate limited
 // now. A name the SDK does not know is only limited by a limit on every
 // category.
-func (l *limiter) blocked(category string) bool {
+func (l *Limiter) Blocked(category string) bool {
 	c, _ := categoryByName(category)
 	return l.blockedCategory(c)
 }
@@ -275,11 +283,11 @@ func (l *limiter) blocked(category string) bool {
 // filter removes the items of limited categories from env. It returns the
 // envelope to send (nil when nothing is left) and how many events were
 // removed, by category.
-func (l *limiter) filter(env *Envelope) (*Envelope, map[string]int) {
+func (l *Limiter) Filter(env *protocol.Envelope) (*protocol.Envelope, map[string]int) {
 	var dropped map[string]int
 	keep := env.Items[:0:0]
 	for _, it := range env.Items {
-		if l.blocked(it.Category()) {
+		if l.Blocked(it.Category()) {
 			if it.Events > 0 {
 				if dropped == nil {
 					dropped = map[string]int{}
@@ -301,9 +309,9 @@ func (l *limiter) filter(env *Envelope) (*Envelope, map[string]int) {
 	return &cp, dropped
 }
 
-func onlyReports(items []EnvelopeItem) bool {
+func onlyReports(items []protocol.EnvelopeItem) bool {
 	for _, it := range items {
-		if it.Type != ItemClientReport {
+		if it.Type != protocol.ItemClientReport {
 			return false
 		}
 	}
