@@ -155,9 +155,14 @@ func TestCloseReturnsByDeadlineWhileUserCodeBlocks(t *testing.T) {
 			balanced(t, s)
 			assert.Zero(t, s.Pending, "%+v", s)
 			assert.Zero(t, s.Delivered)
-			held := uint64(g.entered.Load())
-			assert.Equal(t, held, s.Dropped[raven.DropClosed], "each capture user code held is abandoned once")
-			assert.Equal(t, uint64(n)-held, s.Dropped[raven.DropNetworkError], "queued captures are dropped at Close")
+			// Each capture that user code held is abandoned once; those
+			// still queued are dropped at Close. (The gate may count more
+			// entries than abandoned captures: the crash reporter saves the
+			// root scope, through the same MarshalJSON, on its own.)
+			abandoned := s.Dropped[raven.DropClosed]
+			assert.GreaterOrEqual(t, abandoned, uint64(1))
+			assert.LessOrEqual(t, abandoned, uint64(g.entered.Load()))
+			assert.Equal(t, uint64(n), abandoned+s.Dropped[raven.DropNetworkError], "%+v", s)
 
 			// The user code returns: the senders find their captures
 			// settled and count nothing more.

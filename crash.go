@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ravenkit/raven/internal/spool"
 )
 
 // EnvCrashMonitor is set to "1" in the environment of the crash monitor
@@ -296,7 +298,7 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 	var out *os.File
 	if cfg.toOutbox {
 		dir := c.ext.outbox.cfg.dir
-		name := fmt.Sprintf("crash-%d-%s", os.Getpid(), randomHex(4))
+		name := fmt.Sprintf("crash-%d-%s", os.Getpid(), spool.RandomHex(4))
 		r.statePath = filepath.Join(dir, name+crashStateExt)
 		if err := r.save(); err != nil {
 			return nil, err
@@ -308,7 +310,7 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 		// The lock tells collectCrashFiles that this process still runs:
 		// SetCrashOutput duplicates the descriptor, which shares the lock
 		// and keeps it until the process ends.
-		_, _ = lockFile(f)
+		_, _ = spool.LockFile(f)
 		out = f
 	} else {
 		dir, err := privateStateDir()
@@ -608,7 +610,7 @@ func reportCrash(st *crashState, out []byte, timeout time.Duration) error {
 // others are moved to quarantine. On platforms without advisory locks
 // crash files are left alone.
 func (o *outbox) collectCrashFiles(report func(*Event)) {
-	if !spoolLocks {
+	if !spool.Locks {
 		return
 	}
 	ents, err := os.ReadDir(o.cfg.dir)
@@ -621,24 +623,24 @@ func (o *outbox) collectCrashFiles(report func(*Event)) {
 		if !ok || !strings.HasPrefix(base, "crash-") {
 			continue
 		}
-		f, busy, err := o.sp.claim(name)
+		f, busy, err := o.sp.Claim(name)
 		if busy {
 			continue // its program still runs
 		}
-		if errors.Is(err, errUnsafeFile) {
+		if errors.Is(err, spool.ErrUnsafeFile) {
 			o.quarantine(name, nil, SetAsideUnsafe)
 			continue
 		}
 		if err != nil {
 			continue
 		}
-		out, _ := io.ReadAll(io.LimitReader(f.f, MaxCrashOutputBytes))
+		out, _ := io.ReadAll(io.LimitReader(f, MaxCrashOutputBytes))
 		statePath := filepath.Join(o.cfg.dir, base+crashStateExt)
 		if len(bytesTrimSpace(out)) > 0 {
 			st := o.readCrashState(base + crashStateExt)
 			report(crashEvent(st, out))
 		}
-		_ = o.sp.remove(f)
+		_ = o.sp.Remove(f)
 		os.Remove(statePath)
 	}
 }
@@ -648,15 +650,15 @@ func (o *outbox) collectCrashFiles(report func(*Event)) {
 // without one the event has an empty scope.
 func (o *outbox) readCrashState(name string) *crashState {
 	st := &crashState{Scope: &Event{}}
-	f, _, err := o.sp.claim(name)
+	f, _, err := o.sp.Claim(name)
 	if err != nil || f == nil {
-		if errors.Is(err, errUnsafeFile) {
+		if errors.Is(err, spool.ErrUnsafeFile) {
 			o.quarantine(name, nil, SetAsideUnsafe)
 		}
 		return st
 	}
 	defer f.Close()
-	data, err := o.sp.read(f)
+	data, err := o.sp.Read(f)
 	if err != nil || json.Unmarshal(data, st) != nil {
 		return &crashState{Scope: &Event{}}
 	}

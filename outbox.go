@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ravenkit/raven/internal/spool"
 )
 
 // Defaults of the on-disk outbox (WithOutbox).
@@ -148,7 +150,7 @@ type outboxLedger interface {
 // Close waits for all of them.
 type outbox struct {
 	cfg   outboxConfig
-	sp    *spool
+	sp    *spool.Dir
 	inner Transport
 	acct  outboxLedger
 	log   *slog.Logger
@@ -196,7 +198,7 @@ type outbox struct {
 }
 
 func newOutboxCore(cfg outboxConfig, inner Transport, acct outboxLedger, log *slog.Logger, dsn *DSN, senders int) (*outbox, error) {
-	sp, err := openSpool(cfg.dir)
+	sp, err := spool.Open(cfg.dir)
 	if err != nil {
 		return nil, err
 	}

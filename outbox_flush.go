@@ -74,7 +74,7 @@ func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) 
 	res.Dropped = int(st.DroppedTotal())
 	res.Busy = r.busy
 	res.SetAside = r.setAside
-	res.Left = len(o.sp.list())
+	res.Left = len(o.sp.List())
 	switch {
 	case r.failed && lastErr != nil:
 		return res, lastErr

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ravenkit/raven/internal/spool"
 )
 
 // run re-sends stored envelopes: at start, when a live send succeeds, and
@@ -76,7 +78,7 @@ type passResult struct {
 // failure that may pass.
 func (o *outbox) flushOnce(ctx context.Context) passResult {
 	var r passResult
-	entries := o.sp.list()
+	entries := o.sp.List()
 	o.reconcile(entries)
 	for i, e := range entries {
 		if ctx.Err() != nil {
@@ -84,9 +86,9 @@ func (o *outbox) flushOnce(ctx context.Context) passResult {
 			return r
 		}
 		o.mu.Lock()
-		inUse, foreign := o.held[e.name], o.foreign[e.name]
+		inUse, foreign := o.held[e.Name], o.foreign[e.Name]
 		if !inUse && !foreign {
-			o.held[e.name] = true
+			o.held[e.Name] = true
 		}
 		o.mu.Unlock()
 		switch {
@@ -97,9 +99,9 @@ func (o *outbox) flushOnce(ctx context.Context) passResult {
 			r.left++
 			continue
 		}
-		out := o.take(ctx, e.name)
+		out := o.take(ctx, e.Name)
 		o.mu.Lock()
-		delete(o.held, e.name)
+		delete(o.held, e.Name)
 		o.mu.Unlock()
 		switch out {
 		case takeBusy:
@@ -118,12 +120,12 @@ func (o *outbox) flushOnce(ctx context.Context) passResult {
 
 // reconcile counts stored files of this outbox that another process took
 // (sent or removed) and refreshes the directory's size.
-func (o *outbox) reconcile(entries []spoolEntry) {
+func (o *outbox) reconcile(entries []spool.Entry) {
 	present := make(map[string]bool, len(entries))
 	var bytes int64
 	for _, e := range entries {
-		present[e.name] = true
-		bytes += max(e.size, 0)
+		present[e.Name] = true
+		bytes += max(e.Size, 0)
 	}
 	o.mu.Lock()
 	var gone []string
@@ -141,7 +143,7 @@ func (o *outbox) reconcile(entries []spoolEntry) {
 	o.mu.Unlock()
 	for _, name := range gone {
 		// written after the listing, or really gone?
-		if _, err := os.Lstat(filepath.Join(o.sp.dir, name)); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(filepath.Join(o.sp.Path, name)); !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		o.mu.Lock()
@@ -169,11 +171,11 @@ const (
 
 // take claims one file, checks it and sends its envelopes in order.
 func (o *outbox) take(ctx context.Context, name string) takeOutcome {
-	f, busy, err := o.sp.claim(name)
+	f, busy, err := o.sp.Claim(name)
 	switch {
 	case busy:
 		return takeBusy
-	case errors.Is(err, errUnsafeFile):
+	case errors.Is(err, spool.ErrUnsafeFile):
 		o.log.Warn("raven: outbox: file set aside in quarantine", slog.String("file", name), slog.Any("error", err))
 		o.quarantine(name, nil, SetAsideUnsafe)
 		return takeSetAside
@@ -240,8 +242,8 @@ func (o *outbox) take(ctx context.Context, name string) takeOutcome {
 // decode reads and parses a claimed file: its records and their
 // envelopes. Only event envelopes are stored, so an envelope without an
 // event is as unreadable as garbage.
-func (o *outbox) decode(f *spoolFile) ([][]byte, []*Envelope, error) {
-	data, err := o.sp.read(f)
+func (o *outbox) decode(f *spool.File) ([][]byte, []*Envelope, error) {
+	data, err := o.sp.Read(f)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,7 +252,7 @@ func (o *outbox) decode(f *spoolFile) ([][]byte, []*Envelope, error) {
 
 // decodeStored parses the content of an outbox file.
 func decodeStored(data []byte) ([][]byte, []*Envelope, error) {
-	recs, err := decodeRecords(data)
+	recs, err := spool.DecodeRecords(data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,8 +294,8 @@ func (o *outbox) forUs(env *Envelope) bool {
 
 // quarantine moves a file aside and counts it; a file of this outbox is
 // counted as dropped.
-func (o *outbox) quarantine(name string, f *spoolFile, reason SetAsideReason) {
-	if err := o.sp.quarantine(name, f); err != nil {
+func (o *outbox) quarantine(name string, f *spool.File, reason SetAsideReason) {
+	if err := o.sp.Quarantine(name, f); err != nil {
 		o.log.Warn("raven: outbox: moving file to quarantine failed", slog.String("file", name), slog.Any("error", err))
 	}
 	o.mu.Lock()
@@ -314,7 +316,7 @@ func (o *outbox) quarantine(name string, f *spoolFile, reason SetAsideReason) {
 // accounted for. Files in use are never evicted; unreadable ones go to
 // quarantine, and envelopes for another DSN are removed uncounted.
 func (o *outbox) evict() {
-	files, bytes := o.sp.evictOldest(o.cfg.maxFiles, o.cfg.maxBytes, func(name string) bool {
+	files, bytes := o.sp.EvictOldest(o.cfg.maxFiles, o.cfg.maxBytes, func(name string) bool {
 		o.mu.Lock()
 		inUse := o.held[name]
 		if !inUse {
@@ -338,9 +340,9 @@ func (o *outbox) evict() {
 // evictOne removes one file for evict; it reports whether the file left
 // the directory.
 func (o *outbox) evictOne(name string) bool {
-	f, _, err := o.sp.claim(name)
+	f, _, err := o.sp.Claim(name)
 	switch {
-	case errors.Is(err, errUnsafeFile):
+	case errors.Is(err, spool.ErrUnsafeFile):
 		o.quarantine(name, nil, SetAsideUnsafe)
 		return true
 	case err != nil || f == nil:
@@ -357,7 +359,7 @@ func (o *outbox) evictOne(name string) bool {
 		}
 		if !o.allForUs(envs) {
 			o.log.Warn("raven: outbox full: removed an envelope written for another DSN", slog.String("file", name))
-			_ = o.sp.remove(f)
+			_ = o.sp.Remove(f)
 			o.mu.Lock()
 			delete(o.foreign, name)
 			o.mu.Unlock()
@@ -369,7 +371,7 @@ func (o *outbox) evictOne(name string) bool {
 		}
 		o.acct.restored(n)
 	}
-	if o.sp.remove(f) != nil {
+	if o.sp.Remove(f) != nil {
 		return false
 	}
 	o.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ravenkit/raven/internal/spool"
 )
 
 // The write-ahead path: a sender hands the encoded envelope to the
@@ -140,7 +142,7 @@ func (o *outbox) writeBatch(batch []walItem) {
 		recs[i] = batch[i].data
 		n += batch[i].n
 	}
-	f, err := o.sp.create(encodeRecords(recs))
+	f, err := o.sp.Create(spool.EncodeRecords(recs))
 	if err != nil {
 		// Nowhere to keep them: send them as a client without an outbox
 		// would.
@@ -149,11 +151,11 @@ func (o *outbox) writeBatch(batch []walItem) {
 		go o.deliverBatch(nil, batch)
 		return
 	}
-	size := int64(f.size)
+	size := int64(f.Size)
 	o.acct.spooled(n)
 	o.mu.Lock()
-	o.known[f.name] = n
-	o.held[f.name] = true
+	o.known[f.Name] = n
+	o.held[f.Name] = true
 	o.files++
 	o.bytes += size
 	o.mu.Unlock()
@@ -190,7 +192,7 @@ const (
 // deliverBatch sends the envelopes of a file just written (f nil: the
 // write failed), up to cap(sem) at once, then removes the file, leaves it,
 // or rewrites it with what is left.
-func (o *outbox) deliverBatch(f *spoolFile, batch []walItem) {
+func (o *outbox) deliverBatch(f *spool.File, batch []walItem) {
 	defer o.wg.Done()
 	out := make([]sendOutcome, len(batch))
 	var wg sync.WaitGroup
@@ -309,8 +311,8 @@ func (o *outbox) dropEnvelope(env *Envelope, err error, stored bool) {
 // file of the records left (n events), and releases that one. When the
 // new file cannot be written the events left are dropped rather than sent
 // twice.
-func (o *outbox) rewrite(f *spoolFile, left [][]byte, n int) {
-	nf, err := o.sp.create(encodeRecords(left))
+func (o *outbox) rewrite(f *spool.File, left [][]byte, n int) {
+	nf, err := o.sp.Create(spool.EncodeRecords(left))
 	if err != nil {
 		o.log.Warn("raven: outbox: rewriting a partly sent file failed", slog.Any("error", err))
 		o.removeSent(f)
@@ -318,35 +320,35 @@ func (o *outbox) rewrite(f *spoolFile, left [][]byte, n int) {
 		return
 	}
 	o.mu.Lock()
-	o.known[nf.name] = n
-	o.held[nf.name] = true
+	o.known[nf.Name] = n
+	o.held[nf.Name] = true
 	o.files++
-	o.bytes += int64(nf.size)
+	o.bytes += int64(nf.Size)
 	o.mu.Unlock()
 	o.removeSent(f)
 	o.release(nf)
 }
 
 // removeSent deletes a held file that is done with.
-func (o *outbox) removeSent(f *spoolFile) {
-	_ = o.sp.remove(f)
+func (o *outbox) removeSent(f *spool.File) {
+	_ = o.sp.Remove(f)
 	o.mu.Lock()
-	if _, ok := o.known[f.name]; ok {
-		delete(o.known, f.name)
+	if _, ok := o.known[f.Name]; ok {
+		delete(o.known, f.Name)
 		o.files--
-		o.bytes -= int64(f.size)
+		o.bytes -= int64(f.Size)
 	}
-	delete(o.held, f.name)
+	delete(o.held, f.Name)
 	o.mu.Unlock()
 }
 
 // release leaves a held file for run, and for syncLoop to sync.
-func (o *outbox) release(f *spoolFile) {
+func (o *outbox) release(f *spool.File) {
 	o.mayHave.Store(true)
 	o.unhold(f)
 	o.mu.Lock()
 	if len(o.unsynced) < o.cfg.maxFiles {
-		o.unsynced = append(o.unsynced, f.name)
+		o.unsynced = append(o.unsynced, f.Name)
 	}
 	o.mu.Unlock()
 	select {
@@ -360,10 +362,10 @@ func (o *outbox) release(f *spoolFile) {
 	o.evictIfOver()
 }
 
-func (o *outbox) unhold(f *spoolFile) {
+func (o *outbox) unhold(f *spool.File) {
 	f.Close()
 	o.mu.Lock()
-	delete(o.held, f.name)
+	delete(o.held, f.Name)
 	o.mu.Unlock()
 }
 
@@ -417,12 +419,12 @@ func (o *outbox) syncBatch() {
 		return
 	}
 	for _, name := range names {
-		if f, err := openNoFollow(filepath.Join(o.sp.dir, name)); err == nil {
+		if f, err := spool.OpenNoFollow(filepath.Join(o.sp.Path, name)); err == nil {
 			_ = f.Sync()
 			f.Close()
 		}
 	}
-	o.sp.syncDir()
+	o.sp.SyncDir()
 }
 
 // evictIfOver evicts when the outbox is over its limits.

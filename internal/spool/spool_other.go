@@ -1,6 +1,6 @@
 //go:build !unix
 
-package raven
+package spool
 
 import (
 	"io/fs"
@@ -8,18 +8,18 @@ import (
 	"time"
 )
 
-// lockFile has no cross-process advisory lock to take on this platform:
+// LockFile has no cross-process advisory lock to take on this platform:
 // it always succeeds. Within a process the outbox keeps its own set of
 // files in use; processes sharing one directory at the same time may send
 // a file twice (servers drop the second copy by its event_id).
-func lockFile(*os.File) (bool, error) { return true, nil }
+func LockFile(*os.File) (bool, error) { return true, nil }
 
-// spoolLocks tells whether lockFile excludes other processes.
-const spoolLocks = false
+// Locks tells whether LockFile excludes other processes.
+const Locks = false
 
-// openNoFollow opens path for reading, refusing a symbolic link (checked
+// OpenNoFollow opens path for reading, refusing a symbolic link (checked
 // before the open: this platform has no O_NOFOLLOW).
-func openNoFollow(path string) (*os.File, error) {
+func OpenNoFollow(path string) (*os.File, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err

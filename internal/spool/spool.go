@@ -1,4 +1,8 @@
-package raven
+// Package spool is the outbox's file store: envelope files in one
+// private directory, written atomically, claimed with advisory locks that
+// die with their process, evicted oldest first, and moved to a bounded
+// quarantine when unreadable or unsafe.
+package spool
 
 import (
 	"bytes"
@@ -46,24 +50,24 @@ const (
 // written by it.
 const spoolMaxFileBytes = 8 << 20
 
-// errUnsafeFile marks a file the spool refuses to read: a symbolic link,
+// ErrUnsafeFile marks a file the spool refuses to read: a symbolic link,
 // not a regular file, or owned by another user.
-var errUnsafeFile = errors.New("not a regular file owned by this user")
+var ErrUnsafeFile = errors.New("not a regular file owned by this user")
 
-// spool is a directory of envelope files shared by any number of processes.
+// Dir is a directory of envelope files shared by any number of processes.
 // A file is claimed with an advisory lock (flock(2) on unix, see
-// lockFile): the lock belongs to the open file and dies with the process,
+// LockFile): the lock belongs to the open file and dies with the process,
 // so a claim can never outlive its owner whatever PID a later process
 // gets.
-type spool struct {
-	dir string
+type Dir struct {
+	Path string
 }
 
-// openSpool creates dir if missing and makes it private: a directory that
+// Open creates dir if missing and makes it private: a directory that
 // others may read or write is tightened to 0700; one owned by another user
 // is refused. It removes temporary files that a process killed while
 // writing left behind.
-func openSpool(dir string) (*spool, error) {
+func Open(dir string) (*Dir, error) {
 	if dir == "" {
 		return nil, errors.New("raven: WithOutbox needs a directory")
 	}
@@ -86,44 +90,48 @@ func openSpool(dir string) (*spool, error) {
 				dir, fi.Mode().Perm(), err)
 		}
 	}
-	s := &spool{dir: dir}
-	s.cleanTemps()
+	s := &Dir{Path: dir}
+	s.CleanTemps()
 	return s, nil
 }
 
-func randomHex(n int) string {
+// RandomHex returns n random bytes as 2n hex digits.
+func RandomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-// spoolFile is a claimed file: open, locked by this process. Close
+// File is a claimed file: open, locked by this process. Close
 // releases the claim.
-type spoolFile struct {
-	name string
+type File struct {
+	Name string
 	f    *os.File
-	size int // bytes written, for files create made
+	Size int // bytes written, for files create made
 }
 
 // Close releases the claim; the file stays in the directory.
-func (f *spoolFile) Close() error { return f.f.Close() }
+func (f *File) Close() error { return f.f.Close() }
+
+// Read reads the file's content from where the last read stopped.
+func (f *File) Read(p []byte) (int, error) { return f.f.Read(p) }
 
 // Sync flushes the file's content to stable storage.
-func (f *spoolFile) Sync() error { return f.f.Sync() }
+func (f *File) Sync() error { return f.f.Sync() }
 
-// create writes data to a new file and returns it claimed: the temporary
+// Create writes data to a new file and returns it claimed: the temporary
 // file is locked before it is written and keeps its lock through the
 // rename, so no other process can take it before the caller releases it.
 // The file is not synced to stable storage: once create returns it
 // survives the process's death; Sync makes it survive the machine's.
-func (s *spool) create(data []byte) (*spoolFile, error) {
-	name := fmt.Sprintf("%020d-%d-%s%s", time.Now().UnixNano(), os.Getpid(), randomHex(4), spoolExt)
-	f, err := os.CreateTemp(s.dir, "."+name+".*"+spoolTmpSuffix)
+func (s *Dir) Create(data []byte) (*File, error) {
+	name := fmt.Sprintf("%020d-%d-%s%s", time.Now().UnixNano(), os.Getpid(), RandomHex(4), spoolExt)
+	f, err := os.CreateTemp(s.Path, "."+name+".*"+spoolTmpSuffix)
 	if err != nil {
 		return nil, err
 	}
 	tmp := f.Name()
-	ok, err := lockFile(f)
+	ok, err := LockFile(f)
 	if err == nil && !ok {
 		err = errors.New("new file locked by another process")
 	}
@@ -131,39 +139,39 @@ func (s *spool) create(data []byte) (*spoolFile, error) {
 		_, err = f.Write(data)
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.dir, name))
+		err = os.Rename(tmp, filepath.Join(s.Path, name))
 	}
 	if err != nil {
 		f.Close()
 		_ = os.Remove(tmp)
 		return nil, err
 	}
-	return &spoolFile{name: name, f: f, size: len(data)}, nil
+	return &File{Name: name, f: f, Size: len(data)}, nil
 }
 
-// syncDir makes renames and removals in the directory durable.
-func (s *spool) syncDir() {
-	if d, err := os.Open(s.dir); err == nil {
+// SyncDir makes renames and removals in the directory durable.
+func (s *Dir) SyncDir() {
+	if d, err := os.Open(s.Path); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
 }
 
-// spoolEntry is a file of the directory, as listed.
-type spoolEntry struct {
-	name string
-	size int64
+// Entry is a file of the directory, as listed.
+type Entry struct {
+	Name string
+	Size int64
 }
 
-// list returns the envelope files, oldest first. Entries that are not
+// List returns the envelope files, oldest first. Entries that are not
 // regular files are listed too (size -1): they are taken like the others
 // so that they can be quarantined.
-func (s *spool) list() []spoolEntry {
-	ents, err := os.ReadDir(s.dir)
+func (s *Dir) List() []Entry {
+	ents, err := os.ReadDir(s.Path)
 	if err != nil {
 		return nil
 	}
-	var out []spoolEntry
+	var out []Entry
 	for _, e := range ents {
 		n := e.Name()
 		if strings.HasPrefix(n, ".") || !isSpoolName(n) {
@@ -175,9 +183,9 @@ func (s *spool) list() []spoolEntry {
 				size = info.Size()
 			}
 		}
-		out = append(out, spoolEntry{name: n, size: size})
+		out = append(out, Entry{Name: n, Size: size})
 	}
-	slices.SortFunc(out, func(a, b spoolEntry) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -185,19 +193,19 @@ func isSpoolName(n string) bool {
 	return strings.HasSuffix(n, spoolExt) || strings.Contains(n, spoolExt+spoolLegacyClaim)
 }
 
-// claim opens and locks the file name without following a symbolic link.
+// Claim opens and locks the file name without following a symbolic link.
 // It returns busy when another process (or another claim of this one)
 // holds it, and gone when it no longer exists. A file that is not a
-// regular file owned by this user is returned with errUnsafeFile.
-func (s *spool) claim(name string) (f *spoolFile, busy bool, err error) {
-	path := filepath.Join(s.dir, name)
-	fd, err := openNoFollow(path)
+// regular file owned by this user is returned with ErrUnsafeFile.
+func (s *Dir) Claim(name string) (f *File, busy bool, err error) {
+	path := filepath.Join(s.Path, name)
+	fd, err := OpenNoFollow(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, false, err
 		}
 		if isSymlinkErr(err) {
-			return nil, false, fmt.Errorf("%w: %v", errUnsafeFile, err)
+			return nil, false, fmt.Errorf("%w: %v", ErrUnsafeFile, err)
 		}
 		return nil, false, err
 	}
@@ -208,9 +216,9 @@ func (s *spool) claim(name string) (f *spoolFile, busy bool, err error) {
 	}
 	if !fi.Mode().IsRegular() || !ownedByMe(fi) {
 		fd.Close()
-		return nil, false, fmt.Errorf("%w: %s (%v)", errUnsafeFile, name, fi.Mode())
+		return nil, false, fmt.Errorf("%w: %s (%v)", ErrUnsafeFile, name, fi.Mode())
 	}
-	ok, err := lockFile(fd)
+	ok, err := LockFile(fd)
 	if err != nil || !ok {
 		fd.Close()
 		return nil, err == nil, err
@@ -221,11 +229,11 @@ func (s *spool) claim(name string) (f *spoolFile, busy bool, err error) {
 		fd.Close()
 		return nil, false, fs.ErrNotExist
 	}
-	return &spoolFile{name: name, f: fd}, false, nil
+	return &File{Name: name, f: fd}, false, nil
 }
 
-// read returns the content of a claimed file, at most spoolMaxFileBytes.
-func (s *spool) read(f *spoolFile) ([]byte, error) {
+// Read returns the content of a claimed file, at most spoolMaxFileBytes.
+func (s *Dir) Read(f *File) ([]byte, error) {
 	if _, err := f.f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -239,57 +247,57 @@ func (s *spool) read(f *spoolFile) ([]byte, error) {
 	return data, nil
 }
 
-// remove deletes a claimed file and releases it.
-func (s *spool) remove(f *spoolFile) error {
-	err := os.Remove(filepath.Join(s.dir, f.name))
+// Remove deletes a claimed file and releases it.
+func (s *Dir) Remove(f *File) error {
+	err := os.Remove(filepath.Join(s.Path, f.Name))
 	f.Close()
 	return err
 }
 
-// evictOldest offers files to remove, oldest first, until the directory
+// EvictOldest offers files to remove, oldest first, until the directory
 // holds at most maxFiles files and maxBytes bytes. remove does the
 // removal (and its accounting) and reports whether the file left the
 // directory; a file in use is not removed. It returns what the directory
 // holds afterwards.
-func (s *spool) evictOldest(maxFiles int, maxBytes int64, remove func(name string) bool) (files int, bytes int64) {
-	entries := s.list()
+func (s *Dir) EvictOldest(maxFiles int, maxBytes int64, remove func(name string) bool) (files int, bytes int64) {
+	entries := s.List()
 	for _, e := range entries {
-		bytes += max(e.size, 0)
+		bytes += max(e.Size, 0)
 	}
 	files = len(entries)
 	for _, e := range entries {
 		if files <= maxFiles && bytes <= maxBytes {
 			break
 		}
-		if remove(e.name) {
+		if remove(e.Name) {
 			files--
-			bytes -= max(e.size, 0)
+			bytes -= max(e.Size, 0)
 		}
 	}
 	return files, bytes
 }
 
-// quarantine moves the file name (a claimed file, a symbolic link or
+// Quarantine moves the file name (a claimed file, a symbolic link or
 // anything else the spool will not read) into the quarantine
 // subdirectory, then removes the oldest quarantined files beyond its
 // bounds. f, when not nil, is released.
-func (s *spool) quarantine(name string, f *spoolFile) error {
+func (s *Dir) Quarantine(name string, f *File) error {
 	if f != nil {
 		defer f.Close()
 	}
-	qdir := filepath.Join(s.dir, spoolQuarantineDir)
+	qdir := filepath.Join(s.Path, spoolQuarantineDir)
 	if err := os.Mkdir(qdir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	// A rename moves a symbolic link itself, never what it points to.
-	if err := os.Rename(filepath.Join(s.dir, name), filepath.Join(qdir, name)); err != nil {
+	if err := os.Rename(filepath.Join(s.Path, name), filepath.Join(qdir, name)); err != nil {
 		return err
 	}
 	s.trimQuarantine(qdir)
 	return nil
 }
 
-func (s *spool) trimQuarantine(qdir string) {
+func (s *Dir) trimQuarantine(qdir string) {
 	ents, err := os.ReadDir(qdir)
 	if err != nil {
 		return
@@ -326,11 +334,11 @@ func (s *spool) trimQuarantine(qdir string) {
 	}
 }
 
-// cleanTemps removes temporary files left by a process killed while
+// CleanTemps removes temporary files left by a process killed while
 // writing. A temporary file is locked by its writer from creation to
 // rename: one that can be locked has no live writer.
-func (s *spool) cleanTemps() {
-	ents, err := os.ReadDir(s.dir)
+func (s *Dir) CleanTemps() {
+	ents, err := os.ReadDir(s.Path)
 	if err != nil {
 		return
 	}
@@ -339,15 +347,15 @@ func (s *spool) cleanTemps() {
 		if !strings.HasPrefix(n, ".") || !strings.HasSuffix(n, spoolTmpSuffix) {
 			continue
 		}
-		path := filepath.Join(s.dir, n)
-		fd, err := openNoFollow(path)
+		path := filepath.Join(s.Path, n)
+		fd, err := OpenNoFollow(path)
 		if err != nil {
 			if isSymlinkErr(err) {
 				_ = os.Remove(path)
 			}
 			continue
 		}
-		ok, err := lockFile(fd)
+		ok, err := LockFile(fd)
 		if err == nil && ok && tempIsStale(fd) {
 			_ = os.Remove(path)
 		}
@@ -356,21 +364,21 @@ func (s *spool) cleanTemps() {
 }
 
 // A spool file holds one record (an envelope, as files of earlier
-// versions do) or several: then it starts with spoolMagic, and each record
+// versions do) or several: then it starts with Magic, and each record
 // is its length in decimal, a newline, the record and a newline.
-const spoolMagic = "#raven-spool 1\n"
+const Magic = "#raven-spool 1\n"
 
-// encodeRecords is the content of a file holding recs.
-func encodeRecords(recs [][]byte) []byte {
-	if len(recs) == 1 && !bytes.HasPrefix(recs[0], []byte(spoolMagic)) {
+// EncodeRecords is the content of a file holding recs.
+func EncodeRecords(recs [][]byte) []byte {
+	if len(recs) == 1 && !bytes.HasPrefix(recs[0], []byte(Magic)) {
 		return recs[0]
 	}
-	n := len(spoolMagic)
+	n := len(Magic)
 	for _, r := range recs {
 		n += len(r) + 12
 	}
 	b := make([]byte, 0, n)
-	b = append(b, spoolMagic...)
+	b = append(b, Magic...)
 	for _, r := range recs {
 		b = strconv.AppendInt(b, int64(len(r)), 10)
 		b = append(b, '\n')
@@ -380,16 +388,16 @@ func encodeRecords(recs [][]byte) []byte {
 	return b
 }
 
-// errBadRecords is wrapped by every decodeRecords error.
-var errBadRecords = errors.New("malformed spool file")
+// ErrBadRecords is wrapped by every DecodeRecords error.
+var ErrBadRecords = errors.New("malformed spool file")
 
-// decodeRecords splits the content of a file into its records; the
+// DecodeRecords splits the content of a file into its records; the
 // records alias data.
-func decodeRecords(data []byte) ([][]byte, error) {
-	rest, ok := bytes.CutPrefix(data, []byte(spoolMagic))
+func DecodeRecords(data []byte) ([][]byte, error) {
+	rest, ok := bytes.CutPrefix(data, []byte(Magic))
 	if !ok {
 		if len(data) == 0 {
-			return nil, fmt.Errorf("%w: empty", errBadRecords)
+			return nil, fmt.Errorf("%w: empty", ErrBadRecords)
 		}
 		return [][]byte{data}, nil
 	}
@@ -397,17 +405,17 @@ func decodeRecords(data []byte) ([][]byte, error) {
 	for len(rest) > 0 {
 		line, after, found := bytes.Cut(rest, []byte{'\n'})
 		if !found || len(line) == 0 || len(line) > 10 {
-			return nil, fmt.Errorf("%w: record %d: bad length line", errBadRecords, len(recs))
+			return nil, fmt.Errorf("%w: record %d: bad length line", ErrBadRecords, len(recs))
 		}
 		n, err := strconv.Atoi(string(line))
 		if err != nil || n < 0 || n >= len(after) || after[n] != '\n' || string(line) != strconv.Itoa(n) {
-			return nil, fmt.Errorf("%w: record %d: bad or truncated length %q", errBadRecords, len(recs), line)
+			return nil, fmt.Errorf("%w: record %d: bad or truncated length %q", ErrBadRecords, len(recs), line)
 		}
 		recs = append(recs, after[:n])
 		rest = after[n+1:]
 	}
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("%w: no record", errBadRecords)
+		return nil, fmt.Errorf("%w: no record", ErrBadRecords)
 	}
 	return recs, nil
 }

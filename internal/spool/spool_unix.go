@@ -1,6 +1,6 @@
 //go:build unix
 
-package raven
+package spool
 
 import (
 	"errors"
@@ -9,11 +9,11 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive advisory lock (flock(2)) on f without
+// LockFile takes an exclusive advisory lock (flock(2)) on f without
 // waiting; it reports false when another open file holds one. The lock
 // belongs to the open file: closing it, or the death of the process,
 // releases it.
-func lockFile(f *os.File) (bool, error) {
+func LockFile(f *os.File) (bool, error) {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		switch {
@@ -28,13 +28,13 @@ func lockFile(f *os.File) (bool, error) {
 	}
 }
 
-// openNoFollow opens path for reading without following a symbolic link
+// OpenNoFollow opens path for reading without following a symbolic link
 // in its last element, and without blocking on a FIFO.
-func openNoFollow(path string) (*os.File, error) {
+func OpenNoFollow(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }
 
-// isSymlinkErr reports whether err is openNoFollow refusing a symbolic
+// isSymlinkErr reports whether err is OpenNoFollow refusing a symbolic
 // link (ELOOP on Linux, EMLINK on the BSDs).
 func isSymlinkErr(err error) bool {
 	return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK)
@@ -50,5 +50,5 @@ func ownedByMe(fi fs.FileInfo) bool {
 // left behind: its writer holds the lock until the rename, so yes.
 func tempIsStale(*os.File) bool { return true }
 
-// spoolLocks tells whether lockFile excludes other processes.
-const spoolLocks = true
+// Locks tells whether LockFile excludes other processes.
+const Locks = true
