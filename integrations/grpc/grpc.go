@@ -82,9 +82,17 @@
 // codes, from a child of the call's scope, so the caller's scope gets no
 // tags from it.
 //
+// # Order of interceptors
+//
+// Put the server interceptors first in grpc.ChainUnaryInterceptor and
+// grpc.ChainStreamInterceptor, so that the interceptors after them (auth,
+// validation, metrics) see the call's scope and their panics are reported
+// too; an interceptor that recovers panics itself goes before them, and
+// then sees raven's answer (or, with WithRepanic, the panic).
+//
 // Options apply to the side they concern and are ignored by the other:
-// WithReportCodes and WithRepanic by the server interceptors,
-// WithReportClientErrors by the client ones.
+// WithReportCodes, WithRepanic and WithSendDefaultPII by the server
+// interceptors, WithReportClientErrors by the client ones.
 package ravengrpc
 
 import (
