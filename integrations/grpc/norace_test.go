@@ -1,0 +1,5 @@
+//go:build !race
+
+package ravengrpc_test
+
+const raceEnabled = false
