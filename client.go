@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ravenkit/raven/internal/stack"
 )
 
 // Client captures events and hands them to its transport. Create one with
@@ -25,7 +27,7 @@ type Client struct {
 	transport Transport
 	pipe      *pipeline // nil for a disabled client
 	root      *Scope
-	frames    *frameInfo
+	frames    *stack.Symbolizer
 	static    staticInfo
 	counters  counters
 	reports   clientReports
@@ -79,7 +81,7 @@ func New(opts ...Option) (*Client, error) {
 	if c.cfg.fpLimit > 0 {
 		c.fpLimit = newFingerprintLimiter(c.cfg.fpLimit, c.cfg.fpBurst)
 	}
-	c.frames = newFrameInfo(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
+	c.frames = stack.NewSymbolizer(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
 	c.static = newStaticInfo(c.cfg.serverName)
 	c.pipe = newPipeline(c.cfg.queueSize, c.cfg.queueBytes, c.cfg.senders, c.cfg.blockTimeout, c.processPending)
 	if err := c.initExt(); err != nil {
@@ -173,7 +175,7 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 		(o.err != nil && !hasOwnStack(o.err)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
 	if needStack {
-		p.pcs = capturePCs(o.skip+2, p.pcsBuf[:])
+		p.pcs = stack.CapturePCs(o.skip+2, p.pcsBuf[:])
 	}
 	if s != nil {
 		p.scope = s.snapshot()
@@ -688,7 +690,7 @@ func (c *Client) runBeforeBreadcrumb(b *Breadcrumb) (out *Breadcrumb) {
 }
 
 func (c *Client) stack(pcs []uintptr, panicking bool) *Stacktrace {
-	frames := c.frames.symbolize(pcs, panicking)
+	frames := c.frames.Symbolize(pcs, panicking)
 	if len(frames) == 0 {
 		return nil
 	}
@@ -840,7 +842,7 @@ func newStaticInfo(serverName string) staticInfo {
 			"runtime": {"type": "runtime", "name": "go", "version": runtime.Version()},
 			"device":  {"type": "device", "arch": runtime.GOARCH, "processor_count": runtime.NumCPU()},
 		},
-		sdk: &SDKInfo{Name: SDKName, Version: SDKVersion, Packages: []SDKPackage{{Name: "go:" + sdkModule, Version: SDKVersion}}},
+		sdk: &SDKInfo{Name: SDKName, Version: SDKVersion, Packages: []SDKPackage{{Name: "go:" + stack.SDKModule, Version: SDKVersion}}},
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		s.modules = make(map[string]string, len(bi.Deps)+1)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven/internal/spool"
+	"github.com/ravenkit/raven/internal/stack"
 )
 
 // EnvCrashMonitor is set to "1" in the environment of the crash monitor
@@ -551,7 +552,7 @@ func readCrashState(path string) (*crashState, error) {
 
 // crashEvent merges the parsed crash output with the saved scope.
 func crashEvent(st *crashState, out []byte) *Event {
-	fi := newFrameInfo(st.InAppInclude, st.InAppExclude, st.ContextLines, DefaultMaxFrames)
+	fi := stack.NewSymbolizer(st.InAppInclude, st.InAppExclude, st.ContextLines, DefaultMaxFrames)
 	ev := st.Scope
 	ev.EventID = NewEventID()
 	ev.Timestamp = time.Now()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ravenkit/raven/internal/stack"
 )
 
 // Limits of the crash-output parser. Input beyond MaxCrashOutputBytes is
@@ -82,8 +84,8 @@ func ParseCrash(data []byte) (*Event, error) {
 
 // defaultCrashFrameInfo is the symbolizer of ParseCrash: this binary's
 // module for in_app, no context lines.
-var defaultCrashFrameInfo = sync.OnceValue(func() *frameInfo {
-	return newFrameInfo(nil, nil, 0, DefaultMaxFrames)
+var defaultCrashFrameInfo = sync.OnceValue(func() *stack.Symbolizer {
+	return stack.NewSymbolizer(nil, nil, 0, DefaultMaxFrames)
 })
 
 // parseCrash parses data; nil when no crash header is found. With
@@ -272,7 +274,7 @@ func isRuntimeMachinery(pkg, fn string) bool {
 }
 
 // event builds the fatal event of the report.
-func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
+func (r *crashReport) event(fi *stack.Symbolizer, now time.Time) *Event {
 	ev := &Event{EventID: NewEventID(), Timestamp: now, Platform: "go", Level: LevelFatal}
 	var crashed *crashGoroutine
 	if len(r.goroutines) > 0 {
@@ -359,7 +361,7 @@ func (r *crashReport) event(fi *frameInfo, now time.Time) *Event {
 func (r *crashReport) headerlessMessage(g *crashGoroutine) string {
 	const note = " (the runtime printed the exact message to standard error only)"
 	if g != nil && len(g.frames) > 0 {
-		pkg, fn := splitSymbol(g.frames[0].function)
+		pkg, fn := stack.SplitSymbol(g.frames[0].function)
 		if pkg == "internal/runtime/maps" && fn == "fatal" {
 			return "concurrent map access" + note
 		}
@@ -382,11 +384,11 @@ func (r *crashReport) headerlessMessage(g *crashGoroutine) string {
 // crashFrames converts printed frames (innermost first) into event frames,
 // oldest first. For the exception, the runtime's panic machinery at the
 // innermost end is removed (unless nothing else remains).
-func crashFrames(fi *frameInfo, frames []crashFrame, trimRuntime bool) []Frame {
+func crashFrames(fi *stack.Symbolizer, frames []crashFrame, trimRuntime bool) []Frame {
 	start := 0
 	if trimRuntime {
 		for start < len(frames) {
-			pkg, fn := splitSymbol(frames[start].function)
+			pkg, fn := stack.SplitSymbol(frames[start].function)
 			if !isRuntimeMachinery(pkg, fn) {
 				break
 			}
@@ -399,11 +401,11 @@ func crashFrames(fi *frameInfo, frames []crashFrame, trimRuntime bool) []Frame {
 	out := make([]Frame, 0, len(frames)-start)
 	for i := len(frames) - 1; i >= start; i-- {
 		f := frames[i]
-		pkg, fn := splitSymbol(validUTF8(f.function))
+		pkg, fn := stack.SplitSymbol(validUTF8(f.function))
 		if pkg == "runtime" && (fn == "goexit" || fn == "main") {
 			continue // printed only with GOTRACEBACK=system and for fatal errors
 		}
-		out = append(out, fi.frame(pkg, fn, validUTF8(f.file), f.line))
+		out = append(out, fi.Frame(pkg, fn, validUTF8(f.file), f.line))
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/ravenkit/raven/internal/stack"
 	"golang.org/x/time/rate"
 )
 
@@ -336,3 +337,8 @@ func WithOnDrop(f func(Drop)) Option { return optionFunc(func(c *config) { c.onD
 
 // withoutEnv ignores the SENTRY_* environment (tests).
 func withoutEnv() Option { return optionFunc(func(c *config) { c.debugIgnoreEnv = true }) }
+
+// DefaultMaxFrames bounds the frames of one stack trace (WithMaxFrames).
+// Deeper stacks keep their innermost and outermost halves; the middle is
+// dropped.
+const DefaultMaxFrames = stack.DefaultMaxFrames

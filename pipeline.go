@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ravenkit/raven/internal/stack"
 )
 
 // pending is a captured event not yet built: what the caller's goroutine
@@ -21,7 +23,7 @@ type pending struct {
 	handled   bool
 	mechanism string
 	pcs       []uintptr // capture-site or panic stack, innermost first
-	pcsBuf    [initialPCs]uintptr
+	pcsBuf    [stack.InitialPCs]uintptr
 	scope     *scopeData
 	request   *Request // built from the scope's RequestSource at capture
 	event     *Event   // CaptureEvent

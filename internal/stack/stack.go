@@ -1,4 +1,7 @@
-package raven
+// Package stack records and symbolizes stacks: program counters captured
+// on the caller's goroutine, turned into frames (module, function, file,
+// in-app, context lines) on a sender, with a cache of recent stacks.
+package stack
 
 import (
 	"bufio"
@@ -11,25 +14,31 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // DefaultMaxFrames bounds the frames of one stack trace. Deeper stacks keep
 // their innermost and outermost halves; the middle is dropped.
 const DefaultMaxFrames = 256
 
-const (
-	initialPCs = 64
-	maxPCs     = 1 << 16 // a runaway recursion is still bounded in memory
-	sdkModule  = "github.com/ravenkit/raven"
-)
+// InitialPCs is the size of the buffer a capture records its stack into
+// without allocating; deeper stacks take a larger slice.
+const InitialPCs = 64
 
-// capturePCs records the calling goroutine's stack, skipping skip frames
+// maxPCs bounds a stack in memory, even a runaway recursion's.
+const maxPCs = 1 << 16
+
+// SDKModule is the SDK's module path: its frames are not the user's.
+const SDKModule = "github.com/ravenkit/raven"
+
+// CapturePCs records the calling goroutine's stack, skipping skip frames
 // above its caller, into buf when it fits and into a larger slice when it
 // does not. Stacks deeper than maxPCs (runaway recursion) keep their
 // innermost and outermost halves.
-func capturePCs(skip int, buf []uintptr) []uintptr {
+func CapturePCs(skip int, buf []uintptr) []uintptr {
 	if len(buf) == 0 {
-		buf = make([]uintptr, initialPCs)
+		buf = make([]uintptr, InitialPCs)
 	}
 	base := skip + 2 // runtime.Callers and this function
 	for {
@@ -38,20 +47,20 @@ func capturePCs(skip int, buf []uintptr) []uintptr {
 			return buf[:n]
 		}
 		if len(buf) >= maxPCs {
-			return captureEnds(base, buf)
+			return CaptureEnds(base, buf)
 		}
 		buf = make([]uintptr, 2*len(buf))
 	}
 }
 
-// captureEnds fills the second half of a full buffer with the outermost
+// CaptureEnds fills the second half of a full buffer with the outermost
 // frames of a stack deeper than the buffer. It finds the depth by probing
 // with a one-frame buffer: each probe walks the stack, and there are about
 // log2(depth) of them, paid only by pathologically deep stacks.
-func captureEnds(base int, buf []uintptr) []uintptr {
+func CaptureEnds(base int, buf []uintptr) []uintptr {
 	var one [1]uintptr
-	// Frame i (counted as in capturePCs) is base+i frames above capturePCs;
-	// here two more calls (captureEnds, the closure) sit on top.
+	// Frame i (counted as in CapturePCs) is base+i frames above CapturePCs;
+	// here two more calls (CaptureEnds, the closure) sit on top.
 	exists := func(i int) bool { return runtime.Callers(base+2+i, one[:]) > 0 }
 	lo, hi := len(buf)-1, 2*len(buf) // frame lo exists; find the last one
 	for exists(hi) {
@@ -67,12 +76,14 @@ func captureEnds(base int, buf []uintptr) []uintptr {
 	}
 	depth := lo + 1
 	half := len(buf) / 2
-	n := runtime.Callers(base+1+depth-half, buf[half:]) // +1: captureEnds
+	n := runtime.Callers(base+1+depth-half, buf[half:]) // +1: CaptureEnds
 	return buf[:half+n]
 }
 
-// frameInfo is what the symbolizer knows about the process.
-type frameInfo struct {
+// Symbolizer turns program counters into frames. It knows the process's
+// modules and the in-app rules, and caches source lines and recent
+// stacks. Safe for concurrent use.
+type Symbolizer struct {
 	mainModule string   // module path of the main module ("" when unknown)
 	mainPkg    string   // import path of the main package
 	modules    []string // dependency module paths, for longest-prefix ownership
@@ -85,8 +96,12 @@ type frameInfo struct {
 	stacks     stackCache
 }
 
-func newFrameInfo(include, exclude []string, ctxLines, maxFrames int) *frameInfo {
-	fi := &frameInfo{include: include, exclude: exclude, ctxLines: ctxLines, maxFrames: maxFrames,
+// NewSymbolizer returns a Symbolizer with the in-app rules include and
+// exclude (prefixes of import paths; include wins), ctxLines source lines
+// around each frame, and at most maxFrames frames per stack
+// (DefaultMaxFrames when <= 0).
+func NewSymbolizer(include, exclude []string, ctxLines, maxFrames int) *Symbolizer {
+	fi := &Symbolizer{include: include, exclude: exclude, ctxLines: ctxLines, maxFrames: maxFrames,
 		goroot: stdlibRoot(), src: newSourceCache(defaultSourceCacheFiles)}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		fi.mainModule = bi.Main.Path
@@ -101,12 +116,12 @@ func newFrameInfo(include, exclude []string, ctxLines, maxFrames int) *frameInfo
 	return fi
 }
 
-// splitSymbol splits a Go symbol into its import path and function name:
+// SplitSymbol splits a Go symbol into its import path and function name:
 // "github.com/x/y.(*T).Method" -> ("github.com/x/y", "(*T).Method").
 // Dots in the last path element are escaped by the linker as %2e.
 // A symbol the compiler or linker generated belongs to no package: it
 // gets no import path, so its frame has no module and is never in-app.
-func splitSymbol(sym string) (pkg, fn string) {
+func SplitSymbol(sym string) (pkg, fn string) {
 	if compilerGenerated(sym) {
 		return "", sym
 	}
@@ -156,7 +171,7 @@ func hasPathPrefix(p, prefix string) bool {
 //  3. a prefix of WithInAppExclude marks it not in-app;
 //  4. package main and the main module's packages are in-app, the standard
 //     library and every other module (a nested one included) are not.
-func (fi *frameInfo) inApp(pkg string) bool {
+func (fi *Symbolizer) inApp(pkg string) bool {
 	if pkg == "" {
 		return false
 	}
@@ -190,14 +205,14 @@ func (fi *frameInfo) inApp(pkg string) bool {
 // Test files and examples are kept so the SDK's own tests and programs
 // show their frames.
 func isSDKFrame(pkg, file string) bool {
-	if !hasPathPrefix(pkg, sdkModule) || strings.HasSuffix(file, "_test.go") {
+	if !hasPathPrefix(pkg, SDKModule) || strings.HasSuffix(file, "_test.go") {
 		return false
 	}
-	rest := strings.TrimPrefix(pkg, sdkModule)
+	rest := strings.TrimPrefix(pkg, SDKModule)
 	return rest == "" || strings.HasPrefix(rest, "/integrations/")
 }
 
-// symbolize turns program counters (innermost first, as runtime.Callers
+// Symbolize turns program counters (innermost first, as runtime.Callers
 // returns them) into frames, oldest first. For a panic stack, frames up to
 // and including the runtime's panic machinery are removed so the innermost
 // frame is the one that panicked.
@@ -205,7 +220,7 @@ func isSDKFrame(pkg, file string) bool {
 // A repeated error repeats its stack: the frames of recent stacks are kept
 // by their program counters, and a stack seen before costs a lookup and a
 // copy instead of a walk of the symbol tables and the source cache.
-func (fi *frameInfo) symbolize(pcs []uintptr, panicking bool) []Frame {
+func (fi *Symbolizer) Symbolize(pcs []uintptr, panicking bool) []protocol.Frame {
 	if len(pcs) == 0 {
 		return nil
 	}
@@ -224,13 +239,13 @@ func (fi *frameInfo) symbolize(pcs []uintptr, panicking bool) []Frame {
 }
 
 // resolve symbolizes pcs with no cache; see symbolize.
-func (fi *frameInfo) resolve(pcs []uintptr, panicking bool) []Frame {
-	frames := make([]Frame, 0, min(len(pcs), fi.maxFrames+1))
+func (fi *Symbolizer) resolve(pcs []uintptr, panicking bool) []protocol.Frame {
+	frames := make([]protocol.Frame, 0, min(len(pcs), fi.maxFrames+1))
 	iter := runtime.CallersFrames(pcs)
 	cut := -1 // index in frames after which the panic starts
 	for {
 		f, more := iter.Next()
-		pkg, fn := splitSymbol(f.Function)
+		pkg, fn := SplitSymbol(f.Function)
 		switch {
 		case f.Function == "runtime.gopanic" || f.Function == "runtime.panicwrap":
 			if panicking && cut < 0 {
@@ -242,7 +257,7 @@ func (fi *frameInfo) resolve(pcs []uintptr, panicking bool) []Frame {
 		case f.Function == "" || isSDKFrame(pkg, f.File):
 		case pkg == "runtime" && (fn == "goexit" || fn == "main"):
 		default:
-			frames = append(frames, fi.frame(pkg, fn, f.File, f.Line))
+			frames = append(frames, fi.Frame(pkg, fn, f.File, f.Line))
 		}
 		if !more {
 			break
@@ -287,21 +302,21 @@ func stackKey(b []byte, pcs []uintptr, panicking bool) []byte {
 // stack that keeps recurring soon comes back.
 type stackCache struct {
 	mu sync.Mutex
-	m  map[string][]Frame
+	m  map[string][]protocol.Frame
 }
 
-func (c *stackCache) get(key []byte) ([]Frame, bool) {
+func (c *stackCache) get(key []byte) ([]protocol.Frame, bool) {
 	c.mu.Lock()
 	frames, ok := c.m[string(key)] // no allocation: the conversion is only for the lookup
 	c.mu.Unlock()
 	return frames, ok
 }
 
-func (c *stackCache) put(key string, frames []Frame) {
+func (c *stackCache) put(key string, frames []protocol.Frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[string][]Frame)
+		c.m = make(map[string][]protocol.Frame)
 	}
 	if len(c.m) >= maxCachedStacks {
 		for k := range c.m { // map iteration starts at a random entry
@@ -318,8 +333,10 @@ func (c *stackCache) len() int {
 	return len(c.m)
 }
 
-func (fi *frameInfo) frame(pkg, fn, file string, line int) Frame {
-	fr := Frame{Function: fn, Module: pkg, Lineno: line, AbsPath: file, InApp: fi.inApp(pkg)}
+// Frame builds the frame of function fn of package pkg at file:line, with
+// its in-app flag, relative file name and context lines.
+func (fi *Symbolizer) Frame(pkg, fn, file string, line int) protocol.Frame {
+	fr := protocol.Frame{Function: fn, Module: pkg, Lineno: line, AbsPath: file, InApp: fi.inApp(pkg)}
 	fr.Filename = fi.relFile(pkg, file)
 	if fr.InApp && fi.ctxLines > 0 {
 		fr.PreContext, fr.ContextLine, fr.PostContext = fi.src.context(file, line, fi.ctxLines)
@@ -329,7 +346,7 @@ func (fi *frameInfo) frame(pkg, fn, file string, line int) Frame {
 
 // relFile is the file's path as the import path of its package plus its
 // base name, the same whether or not the binary was built with -trimpath.
-func (fi *frameInfo) relFile(pkg, file string) string {
+func (fi *Symbolizer) relFile(pkg, file string) string {
 	base := path.Base(file)
 	if fi.goroot != "" && strings.HasPrefix(file, fi.goroot+"/src/") {
 		return file[len(fi.goroot)+len("/src/"):]

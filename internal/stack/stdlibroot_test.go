@@ -1,4 +1,4 @@
-package raven
+package stack
 
 import (
 	"runtime"
