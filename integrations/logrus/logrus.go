@@ -44,7 +44,7 @@
 // logrus logger carrying this hook: a failure to report would then be
 // reported again.
 //
-// Entries at fatal and panic levels wait, up to DefaultFatalFlushTimeout,
+// Entries at fatal and panic levels wait, up to DefaultFlushTimeout,
 // for the event to be delivered before logrus exits or panics.
 package ravenlogrus
 
@@ -64,9 +64,9 @@ const (
 	DefaultBreadcrumbLevel = logrus.InfoLevel
 	// DefaultEventLevel is the lowest level reported as an event.
 	DefaultEventLevel = logrus.ErrorLevel
-	// DefaultFatalFlushTimeout bounds how long an entry at fatal or panic
+	// DefaultFlushTimeout bounds how long an entry at fatal or panic
 	// level waits for its event to be delivered.
-	DefaultFatalFlushTimeout = 2 * time.Second
+	DefaultFlushTimeout = 2 * time.Second
 )
 
 // Option configures a Hook.
@@ -107,10 +107,10 @@ func WithTagKeys(keys ...string) Option {
 	return optionFunc(func(o *options) { o.tagKeys = append(o.tagKeys, keys...) })
 }
 
-// WithFatalFlushTimeout sets how long an entry at fatal or panic level
-// waits for its event to be delivered (default DefaultFatalFlushTimeout);
+// WithFlushTimeout sets how long an entry at fatal or panic level
+// waits for its event to be delivered (default DefaultFlushTimeout);
 // d <= 0 does not wait.
-func WithFatalFlushTimeout(d time.Duration) Option {
+func WithFlushTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) { o.flushTimeout = d })
 }
 
@@ -126,7 +126,7 @@ var _ logrus.Hook = (*Hook)(nil)
 // NewHook returns a hook configured by opts; add it with Logger.AddHook.
 func NewHook(opts ...Option) *Hook {
 	h := &Hook{o: options{breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel,
-		flushTimeout: DefaultFatalFlushTimeout}}
+		flushTimeout: DefaultFlushTimeout}}
 	for _, opt := range opts {
 		opt.apply(&h.o)
 	}
