@@ -141,6 +141,14 @@ type field struct {
 	err error
 }
 
+// value is the field's value; an error's is its text.
+func (f *field) value() any {
+	if f.err != nil {
+		return fmt.Sprint(f.err)
+	}
+	return f.val
+}
+
 type core struct {
 	o      *options
 	min    zapcore.Level
@@ -193,7 +201,8 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 	if ent.Level < c.min {
 		return nil
 	}
-	ctx, fields, _ := appendFields(c.ctx, slices.Clip(c.fields), c.prefix, fs)
+	var buf [8]field
+	ctx, fields, _ := appendFields(c.ctx, append(buf[:0], c.fields...), c.prefix, fs)
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -202,8 +211,8 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 		var data map[string]any
 		if len(fields) > 0 {
 			data = make(map[string]any, len(fields))
-			for _, f := range fields {
-				data[f.key] = f.val
+			for i := range fields {
+				data[fields[i].key] = fields[i].value()
 			}
 		}
 		scope.AddBreadcrumb(raven.Breadcrumb{Type: "default", Category: "log", Message: ent.Message,
@@ -225,9 +234,9 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 		switch {
 		case i == errAt:
 		case slices.Contains(c.o.tagKeys, f.key):
-			es.SetTag(f.key, tagValue(f.val))
+			es.SetTag(f.key, tagValue(f.value()))
 		default:
-			es.SetExtra(f.key, f.val)
+			es.SetExtra(f.key, f.value())
 		}
 	}
 	if errAt >= 0 {
@@ -292,7 +301,7 @@ func appendFields(ctx context.Context, dst []field, prefix string, fs []zapcore.
 			continue
 		case zapcore.ErrorType:
 			if err, ok := f.Interface.(error); ok && err != nil {
-				dst = append(dst, field{key: prefix + f.Key, val: fmt.Sprint(err), err: err})
+				dst = append(dst, field{key: prefix + f.Key, err: err})
 			}
 			continue
 		}

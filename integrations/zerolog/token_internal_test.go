@@ -1,6 +1,10 @@
 package ravenzerolog
 
 import (
+	"encoding/json"
+	"strings"
+
+	"github.com/stretchr/testify/require"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,4 +37,66 @@ func TestFindToken(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDecode holds the line reader to what encoding/json reads.
+func TestDecode(t *testing.T) {
+	lines := []string{
+		`{}`,
+		`{"level":"info","message":"m"}`,
+		`{"level":"info","time":"2026-01-02T03:04:05Z","a":"b","n":-1.5e3,"t":true,"f":false,"z":null,"message":"m"}`,
+		`{"esc\"key":"v\\al\"ue\u00e9","o":{"x":[1,{"y":"}"}],"s":"]"},"arr":[],"message":"a \"quoted\" message"}`,
+		` { "sp" : 1 , "message" : "x" } `,
+		`{"big":123456789012345678901234567890}`,
+	}
+	for _, line := range lines {
+		t.Run(line, func(t *testing.T) {
+			msg, fields, ok := decode([]byte(line))
+			require.True(t, ok)
+			var want map[string]any
+			dec := json.NewDecoder(strings.NewReader(line))
+			dec.UseNumber()
+			require.NoError(t, dec.Decode(&want))
+			wantMsg, _ := want["message"].(string)
+			assert.Equal(t, wantMsg, msg)
+			delete(want, "message")
+			delete(want, "level")
+			delete(want, "time")
+			if len(want) == 0 {
+				want = nil
+			}
+			assert.Equal(t, want, fields)
+		})
+	}
+	for _, bad := range []string{``, `[]`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":"x`, `{"a":{"b":1}`, `{"a":1 "b":2}`, `{"a":x}`} {
+		_, _, ok := decode([]byte(bad))
+		assert.False(t, ok, bad)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(`{"level":"info","a":{"b":[1,"x"]},"message":"m"}`)
+	f.Add(`{"esc\"key":"v\\al\"ue"}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		msg, fields, ok := decode([]byte(line))
+		if !ok {
+			return
+		}
+		// whatever decode accepts as an object, encoding/json agrees on
+		var want map[string]any
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		if err := dec.Decode(&want); err != nil {
+			return // decode is lenient on what follows the object and on number syntax
+		}
+		for k, v := range fields {
+			if k == "message" || k == "level" || k == "time" {
+				continue
+			}
+			assert.Equal(t, want[k], v, k)
+		}
+		if m, isStr := want["message"].(string); isStr {
+			assert.Equal(t, m, msg)
+		}
+	})
 }

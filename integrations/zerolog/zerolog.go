@@ -86,6 +86,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ravenkit/raven"
 	"github.com/rs/zerolog"
@@ -302,14 +303,10 @@ func (w *Writer) flush(client *raven.Client) {
 }
 
 func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
-	fields, ok := decode(line)
+	msg, fields, ok := decode(line)
 	if !ok {
 		return
 	}
-	msg, _ := fields[zerolog.MessageFieldName].(string)
-	delete(fields, zerolog.MessageFieldName)
-	delete(fields, zerolog.LevelFieldName)
-	delete(fields, zerolog.TimestampFieldName)
 	ctx, scope := context.Background(), (*raven.Scope)(nil)
 	if pend != nil {
 		ctx, scope = pend.ctx, pend.scope
@@ -317,9 +314,6 @@ func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
 		scope = w.scope(ctx)
 	}
 	if l < w.o.eventLevel {
-		if len(fields) == 0 {
-			fields = nil
-		}
 		scope.AddBreadcrumb(raven.Breadcrumb{Type: "default", Category: "log", Message: msg,
 			Level: level(l), Data: fields})
 		return
@@ -397,18 +391,169 @@ func findToken(p []byte) (i, j int, id uint64, ok bool) {
 	return 0, 0, 0, false
 }
 
-// decode reads the fields of a JSON line; numbers stay json.Number.
-func decode(line []byte) (map[string]any, bool) {
-	if len(line) == 0 || line[0] != '{' {
+// decode reads the message and the other fields of a JSON line, leaving
+// out the level and time fields; numbers stay json.Number. It reads the
+// top level itself and hands only nested objects and arrays to
+// encoding/json.
+func decode(line []byte) (msg string, fields map[string]any, ok bool) {
+	i := skipSpace(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return "", nil, false
+	}
+	i = skipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		return "", nil, true
+	}
+	for i < len(line) {
+		if line[i] != '"' {
+			return "", nil, false
+		}
+		ke := skipValue(line, i)
+		if ke < 0 {
+			return "", nil, false
+		}
+		// the key is compared before it is copied: most are dropped
+		kraw := line[i+1 : ke-1]
+		var key string
+		if bytes.IndexByte(kraw, '\\') >= 0 || !utf8.Valid(kraw) {
+			k, kok := unquote(line[i:ke])
+			if !kok {
+				return "", nil, false
+			}
+			kraw = []byte(k)
+		}
+		i = skipSpace(line, ke)
+		if i >= len(line) || line[i] != ':' {
+			return "", nil, false
+		}
+		vs := skipSpace(line, i+1)
+		ve := skipValue(line, vs)
+		if ve < 0 {
+			return "", nil, false
+		}
+		switch string(kraw) {
+		case zerolog.LevelFieldName, zerolog.TimestampFieldName:
+		case zerolog.MessageFieldName:
+			if s, sok := unquote(line[vs:ve]); sok {
+				msg = s
+			}
+		default:
+			v, vok := jsonValue(line[vs:ve])
+			if !vok {
+				return "", nil, false
+			}
+			if fields == nil {
+				fields = make(map[string]any, 4)
+			}
+			key = string(kraw)
+			fields[key] = v
+		}
+		i = skipSpace(line, ve)
+		if i < len(line) && line[i] == ',' {
+			i = skipSpace(line, i+1)
+			continue
+		}
+		if i < len(line) && line[i] == '}' {
+			return msg, fields, true
+		}
+		return "", nil, false
+	}
+	return "", nil, false
+}
+
+func skipSpace(p []byte, i int) int {
+	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at p[i], or -1.
+func skipValue(p []byte, i int) int {
+	if i >= len(p) {
+		return -1
+	}
+	switch p[i] {
+	case '"':
+		for j := i + 1; j < len(p); j++ {
+			switch p[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(p); j++ {
+			switch p[j] {
+			case '"':
+				e := skipValue(p, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(p) && p[j] != ',' && p[j] != '}' && p[j] != ']' && p[j] != ' ' && p[j] != '\n' && p[j] != '\t' && p[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// unquote returns the string a JSON string literal holds.
+func unquote(q []byte) (string, bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(q, '\\') < 0 && utf8.Valid(q) {
+		return string(q[1 : len(q)-1]), true
+	}
+	var s string
+	if err := json.Unmarshal(q, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// jsonValue returns the value a JSON literal holds.
+func jsonValue(raw []byte) (any, bool) {
+	switch raw[0] {
+	case '"':
+		return unquote(raw)
+	case 't':
+		return true, string(raw) == "true"
+	case 'f':
+		return false, string(raw) == "false"
+	case 'n':
+		return nil, string(raw) == "null"
+	case '{', '[':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		return v, true
+	}
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
 		return nil, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, false
-	}
-	return m, true
+	return json.Number(string(raw)), true
 }
 
 func text(v any) string {
