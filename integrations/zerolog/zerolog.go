@@ -392,7 +392,8 @@ func findToken(p []byte) (i, j int, id uint64, ok bool) {
 }
 
 // decode reads the message and the other fields of a JSON line, leaving
-// out the level and time fields; numbers stay json.Number. It reads the
+// out the level and time fields; integers that fit become int64, other
+// numbers stay json.Number. It reads the
 // top level itself and hands only nested objects and arrays to
 // encoding/json.
 func decode(line []byte) (msg string, fields map[string]any, ok bool) {
@@ -552,6 +553,12 @@ func jsonValue(raw []byte) (any, bool) {
 	}
 	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
 		return nil, false
+	}
+	if bytes.IndexAny(raw, ".eE") < 0 {
+		// an integer: no string to keep (small ones are not even boxed)
+		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return n, true
+		}
 	}
 	return json.Number(string(raw)), true
 }
