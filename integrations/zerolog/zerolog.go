@@ -274,21 +274,16 @@ func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 
 // Close waits, up to the flush timeout, for the events of the configured
 // client (or the default client) to be delivered, then closes the wrapped
-// writer if it is an io.Closer. zerolog calls it before exiting on a fatal
-// record.
+// writer if it is an io.Closer, as zerolog closes its writer before
+// exiting on a fatal record (which is when zerolog calls this Close).
 func (w *Writer) Close() error {
 	client := w.o.client
 	if client == nil {
 		client = raven.CurrentClient()
 	}
 	w.flush(client)
-	if c, ok := w.next.(io.Closer); ok {
+	if c, ok := w.next.(io.Closer); ok { // zerolog.LevelWriterAdapter closes what it adapts
 		return c.Close()
-	}
-	if a, ok := w.next.(zerolog.LevelWriterAdapter); ok {
-		if c, ok := a.Writer.(io.Closer); ok {
-			return c.Close()
-		}
 	}
 	return nil
 }
@@ -326,12 +321,10 @@ func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
 	var err error
 	if v, has := fields[zerolog.ErrorFieldName]; has {
 		delete(fields, zerolog.ErrorFieldName)
-		switch {
-		case pend != nil && pend.err != nil:
-			err = pend.err
-		default:
-			err = &loggedError{text(v)}
-		}
+		err = &loggedError{text(v)}
+	}
+	if pend != nil && pend.err != nil {
+		err = pend.err // the value Err kept, whatever ErrorMarshalFunc wrote
 	}
 	for k, v := range fields {
 		if slices.Contains(w.o.tagKeys, k) {
