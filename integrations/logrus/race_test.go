@@ -1,0 +1,5 @@
+//go:build race
+
+package ravenlogrus_test
+
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build race
+
+package ravenzap_test
+
+const raceEnabled = true

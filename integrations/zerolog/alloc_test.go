@@ -1,0 +1,33 @@
+package ravenzerolog_test
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/ravenkit/raven"
+	ravenzerolog "github.com/ravenkit/raven/integrations/zerolog"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAllocs pins what the Writer and its hook add on the logging
+// goroutine.
+func TestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c, err := raven.New() // disabled: breadcrumbs are still recorded
+	require.NoError(t, err)
+	defer func() { _ = c.Close(context.Background()) }()
+	ctx := c.WithScope(context.Background())
+	w := ravenzerolog.NewWriter(io.Discard, ravenzerolog.WithClient(c))
+	logger := zerolog.New(w).Hook(w).With().Ctx(ctx).Logger()
+	bare := zerolog.New(io.Discard).With().Ctx(ctx).Logger()
+
+	assert.Zero(t, testing.AllocsPerRun(200, func() { logger.Debug().Int("order", 42).Msg("m") }), "below the breadcrumb level")
+	base := testing.AllocsPerRun(200, func() { bare.Info().Int("order", 42).Msg("m") })
+	assert.LessOrEqual(t, testing.AllocsPerRun(200, func() { logger.Info().Int("order", 42).Msg("m") })-base, 5.0,
+		"a breadcrumb: the hook's record, the message, the data map (two) and a key")
+}

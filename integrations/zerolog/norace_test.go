@@ -1,0 +1,5 @@
+//go:build !race
+
+package ravenzerolog_test
+
+const raceEnabled = false
