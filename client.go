@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/stack"
 )
 
@@ -631,7 +632,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	case p.err != nil:
 		c.addException(ev, p)
 	case p.panicked:
-		msg := clampString(describeValue(p.panicVal), maxValueBytes)
+		msg := protocol.Clamp(describeValue(p.panicVal), maxValueBytes)
 		typ := "panic"
 		if _, isString := p.panicVal.(string); !isString {
 			typ = fmt.Sprintf("%T", p.panicVal) // panic(customType{...})
@@ -642,7 +643,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		}
 		ev.Exception = &ExceptionList{Values: []Exception{exc}}
 	case p.event == nil:
-		ev.Message = &LogEntry{Formatted: clampString(p.msg, maxValueBytes)}
+		ev.Message = &LogEntry{Formatted: protocol.Clamp(p.msg, maxValueBytes)}
 		if p.pcs != nil {
 			ev.Threads = &ThreadList{Values: []Thread{{ID: 0, Current: true, Crashed: false, Stacktrace: c.stack(p.pcs, false)}}}
 		}
@@ -932,7 +933,7 @@ func clampTag(s string) string {
 	if len(s) <= maxTagBytes && utf8.ValidString(s) {
 		return s
 	}
-	return clampString(s, maxTagBytes-len("…"))
+	return protocol.Clamp(s, maxTagBytes-len("…"))
 }
 
 // safeRequest asks an integration's RequestSource for the request,

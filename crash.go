@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ravenkit/raven/internal/crashparse"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 	"github.com/ravenkit/raven/internal/stack"
 )
@@ -558,12 +560,12 @@ func crashEvent(st *crashState, out []byte) *Event {
 	ev.Timestamp = time.Now()
 	ev.Platform = "go"
 	ev.Level = LevelFatal
-	if r := parseCrash(out, true); r != nil {
-		crash := r.event(fi, ev.Timestamp)
+	if r := crashparse.Parse(out, true); r != nil {
+		crash := r.Event(fi, ev.Timestamp)
 		ev.Exception, ev.Threads = crash.Exception, crash.Threads
 	} else {
 		// Output the parser does not know: still report that the program died.
-		ev.Exception = &ExceptionList{Values: []Exception{{Type: "crash", Value: clampString(validUTF8(strings.TrimSpace(string(out))), maxCrashValueBytes),
+		ev.Exception = &ExceptionList{Values: []Exception{{Type: "crash", Value: protocol.Clamp(crashparse.ValidUTF8(strings.TrimSpace(string(out))), crashparse.MaxValueBytes),
 			Mechanism: &Mechanism{Type: "fatal_error", Handled: new(false)}}}}
 	}
 	if ev.Extra == nil {

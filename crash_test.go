@@ -245,7 +245,7 @@ func TestCrashScopeSavedAndCollected(t *testing.T) {
 	crashes, err := filepath.Glob(filepath.Join(dir, "crash-*.crash"))
 	require.NoError(t, err)
 	require.Len(t, crashes, 1)
-	out, err := os.ReadFile(filepath.Join("testdata", "crash", "setcrashoutput-nil-map.txt"))
+	out, err := os.ReadFile(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-nil-map.txt"))
 	require.NoError(t, err)
 	dead := exec.Command("true")
 	require.NoError(t, dead.Run())

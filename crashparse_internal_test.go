@@ -14,7 +14,7 @@ import (
 // panics, but for fatal errors the runtime prints "fatal error: MSG" to
 // stderr only. The monitor parses these files with headerless set.
 func TestParseSetCrashOutputFiles(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "crash", "setcrashoutput-*.txt"))
+	files, err := filepath.Glob(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-*.txt"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	headerless := map[string]string{
@@ -40,7 +40,7 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 				assert.Equal(t, "fatal_error", exc.Mechanism.Type)
 			} else {
 				// a panic: the same event as from stderr
-				stderr, err := os.ReadFile(filepath.Join("testdata", "crash", mode+".txt"))
+				stderr, err := os.ReadFile(filepath.Join("internal", "crashparse", "testdata", "crash", mode+".txt"))
 				require.NoError(t, err)
 				want, err := ParseCrash(stderr)
 				require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 	}
 	// Without headerless (ParseCrash, raven run), a goroutine dump alone is
 	// not a crash: programs print stacks in their logs.
-	data, err := os.ReadFile(filepath.Join("testdata", "crash", "setcrashoutput-concurrent-map.txt"))
+	data, err := os.ReadFile(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-concurrent-map.txt"))
 	require.NoError(t, err)
 	_, err = ParseCrash(data)
 	assert.ErrorIs(t, err, ErrNoCrash)
@@ -73,7 +73,7 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 // FuzzCrashMonitorOutput fuzzes what the monitor parses: the crash output
 // file, where output without a header counts.
 func FuzzCrashMonitorOutput(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "crash", "setcrashoutput-*.txt"))
+	files, _ := filepath.Glob(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-*.txt"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	pkgerrors "github.com/pkg/errors"
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // DefaultMaxErrorDepth bounds how many links of an error chain (or tree,
@@ -175,17 +176,6 @@ func safeError(err error) (s string) {
 	return err.Error()
 }
 
-func clampString(s string, n int) string {
-	if len(s) > n {
-		cut := n
-		for cut > 0 && cut > n-4 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
 func typeName(err error) (name, module string) {
 	t := reflect.TypeOf(err)
 	name = t.String()
@@ -232,7 +222,7 @@ func walkChain(err error, maxDepth int) []chainLink {
 			if multi, ok := err.(interface{ Unwrap() []error }); ok {
 				children := safeUnwrapMulti(multi)
 				name, mod := typeName(err)
-				links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: clampString(msg, maxValueBytes)}, pcs: stack, parent: parent, group: true})
+				links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, maxValueBytes)}, pcs: stack, parent: parent, group: true})
 				me := len(links) - 1
 				for _, c := range children {
 					if len(links) >= maxDepth || nodes >= maxErrorNodes {
@@ -250,7 +240,7 @@ func walkChain(err error, maxDepth int) []chainLink {
 				continue
 			}
 			name, mod := typeName(err)
-			links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: clampString(msg, maxValueBytes)}, pcs: stack, parent: parent})
+			links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, maxValueBytes)}, pcs: stack, parent: parent})
 			parent = len(links) - 1
 			err = next
 		}
@@ -303,7 +293,7 @@ func (m joinMessages) messageDepth(err error, depth int) string {
 	}
 	s := b.String()
 	if len(s) > maxValueBytes {
-		s = clampString(s, maxValueBytes)
+		s = protocol.Clamp(s, maxValueBytes)
 	}
 	m[k] = s
 	return s

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	pkgerrors "github.com/pkg/errors"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -135,11 +136,11 @@ func TestWalkChainCallersInterface(t *testing.T) {
 
 func TestClampString(t *testing.T) {
 	huge := strings.Repeat("é", maxValueBytes)
-	out := clampString(huge, maxValueBytes)
+	out := protocol.Clamp(huge, maxValueBytes)
 	assert.LessOrEqual(t, len(out), maxValueBytes+len("…"))
 	assert.True(t, strings.HasSuffix(out, "…"))
 	assert.NotContains(t, out, "\uFFFD", "cut on a rune boundary")
-	assert.Equal(t, "a\uFFFDb", clampString("a\xffb", 10))
+	assert.Equal(t, "a\uFFFDb", protocol.Clamp("a\xffb", 10))
 }
 
 // fuzzErr is an error graph node built from fuzz input: it may wrap one

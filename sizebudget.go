@@ -2,6 +2,8 @@ package raven
 
 import (
 	"fmt"
+
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // trimToFit shrinks an event whose encoding b exceeds limit bytes, in the
@@ -136,7 +138,7 @@ func trimStrings(ev *Event) bool {
 	changed := false
 	clamp := func(s *string) {
 		if len(*s) > trimmedStringBytes {
-			*s = clampString(*s, trimmedStringBytes)
+			*s = protocol.Clamp(*s, trimmedStringBytes)
 			changed = true
 		}
 	}

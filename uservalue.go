@@ -240,12 +240,12 @@ func (w *valueWalker) cut(placeholder string) string {
 func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = w.cut(clampString("["+t.String()+": MarshalJSON panicked: "+panicText(r)+"]", 256))
+			out = w.cut(protocol.Clamp("["+t.String()+": MarshalJSON panicked: "+panicText(r)+"]", 256))
 		}
 	}()
 	b, err := m.MarshalJSON()
 	if err != nil {
-		return w.cut(clampString("["+t.String()+": MarshalJSON failed: "+errorString(err)+"]", 256))
+		return w.cut(protocol.Clamp("["+t.String()+": MarshalJSON failed: "+errorString(err)+"]", 256))
 	}
 	if len(b) > MaxMarshaledBytes {
 		return w.cut("[" + t.String() + ": MarshalJSON output over the size limit]")
@@ -264,12 +264,12 @@ func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (ou
 func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = w.cut(clampString("["+t.String()+": MarshalText panicked: "+panicText(r)+"]", 256))
+			out = w.cut(protocol.Clamp("["+t.String()+": MarshalText panicked: "+panicText(r)+"]", 256))
 		}
 	}()
 	b, err := m.MarshalText()
 	if err != nil {
-		return w.cut(clampString("["+t.String()+": MarshalText failed: "+errorString(err)+"]", 256))
+		return w.cut(protocol.Clamp("["+t.String()+": MarshalText failed: "+errorString(err)+"]", 256))
 	}
 	return w.str(string(b))
 }
@@ -280,7 +280,7 @@ func (w *valueWalker) str(s string) string {
 	if w.bytes <= 0 && s != "" {
 		return w.cut(placeholderSize)
 	}
-	s = clampString(s, min(maxValueBytes, max(w.bytes, 1)))
+	s = protocol.Clamp(s, min(maxValueBytes, max(w.bytes, 1)))
 	w.bytes -= len(s)
 	return s
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -427,4 +428,17 @@ func (f *Frame) appendJSON(buf []byte) []byte {
 	str("context_line", f.ContextLine)
 	list("post_context", f.PostContext)
 	return append(buf, '}')
+}
+
+// Clamp returns s cut to at most n bytes (plus a marker) at a rune
+// boundary, with invalid UTF-8 replaced.
+func Clamp(s string, n int) string {
+	if len(s) > n {
+		cut := n
+		for cut > 0 && cut > n-4 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -1,4 +1,4 @@
-package raven_test
+package crashparse_test
 
 import (
 	"bytes"
@@ -10,11 +10,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ravenkit/raven"
+	"time"
+
+	"github.com/ravenkit/raven/internal/crashparse"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/internal/stack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+var (
+	symbolizer = stack.NewSymbolizer(nil, nil, 0, 0)
+	errNoCrash = errors.New("no crash")
+)
+
+// parseCrash is what raven.ParseCrash does: parse, then build the event
+// with this binary's symbolizer.
+func parseCrash(data []byte) (*protocol.Event, error) {
+	r := crashparse.Parse(data, false)
+	if r == nil {
+		return nil, errNoCrash
+	}
+	return r.Event(symbolizer, time.Now()), nil
+}
 
 // The files in testdata/crash are real outputs of
 // internal/testprog/crasher built with Go 1.26 and run with
@@ -57,9 +76,9 @@ func TestParseCrashTestdata(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "crash", tt.file))
 			require.NoError(t, err)
-			ev, err := raven.ParseCrash(data)
+			ev, err := parseCrash(data)
 			require.NoError(t, err)
-			assert.Equal(t, raven.LevelFatal, ev.Level)
+			assert.Equal(t, protocol.LevelFatal, ev.Level)
 			require.NotNil(t, ev.Exception)
 			require.Len(t, ev.Exception.Values, tt.panics)
 			exc := ev.Exception.Values[tt.panics-1]
@@ -118,7 +137,7 @@ func TestParseCrashTestdata(t *testing.T) {
 func TestParseCrashThreadDetails(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "crash", "goroutine-panic.txt"))
 	require.NoError(t, err)
-	ev, err := raven.ParseCrash(data)
+	ev, err := parseCrash(data)
 	require.NoError(t, err)
 	th := ev.Threads.Values[0]
 	assert.Equal(t, "running", th.State)
@@ -143,7 +162,7 @@ func TestParseCrashThreadDetails(t *testing.T) {
 func TestParseCrashNested(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "crash", "nested3.txt"))
 	require.NoError(t, err)
-	ev, err := raven.ParseCrash(data)
+	ev, err := parseCrash(data)
 	require.NoError(t, err)
 	vals := ev.Exception.Values
 	require.Len(t, vals, 3)
@@ -166,9 +185,9 @@ func TestParseCrashNoCrash(t *testing.T) {
 		"panic inline": "log: panic: not at line start\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			ev, err := raven.ParseCrash([]byte(in))
+			ev, err := parseCrash([]byte(in))
 			assert.Nil(t, ev)
-			assert.True(t, errors.Is(err, raven.ErrNoCrash))
+			assert.True(t, errors.Is(err, errNoCrash))
 		})
 	}
 }
@@ -178,7 +197,7 @@ func TestParseCrashSkipsLeadingOutput(t *testing.T) {
 	require.NoError(t, err)
 	in := append([]byte("starting server\nsome log line (with parens)\n\tindented\n"), data...)
 	in = append(in, "exit status 2\n"...)
-	ev, err := raven.ParseCrash(in)
+	ev, err := parseCrash(in)
 	require.NoError(t, err)
 	assert.Equal(t, "assignment to entry in nil map", ev.Exception.Values[0].Value)
 	assert.Len(t, ev.Threads.Values, 5)
@@ -198,22 +217,22 @@ func TestParseCrashBounds(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	ev, err := raven.ParseCrash(b.Bytes())
+	ev, err := parseCrash(b.Bytes())
 	require.NoError(t, err)
-	assert.Len(t, ev.Threads.Values, raven.MaxCrashThreads)
+	assert.Len(t, ev.Threads.Values, crashparse.MaxThreads)
 	exc := ev.Exception.Values[0]
 	assert.LessOrEqual(t, len(exc.Value), 9000)
 	frames := exc.Stacktrace.Frames
-	require.Len(t, frames, raven.MaxCrashFrames)
+	require.Len(t, frames, crashparse.MaxFrames)
 	// innermost and outermost frames are kept, the middle dropped
 	assert.Equal(t, "f999", frames[0].Function)
 	assert.Equal(t, "f0", frames[len(frames)-1].Function)
 	assert.EqualValues(t, 900, exc.Mechanism.Data["frames_elided"])
 	assert.EqualValues(t, 200, exc.Mechanism.Data["goroutines_omitted"])
 
-	huge := bytes.Repeat([]byte("main.f(0x1)\n\t/a.go:1 +0x1\n"), (raven.MaxCrashOutputBytes/26)+10)
+	huge := bytes.Repeat([]byte("main.f(0x1)\n\t/a.go:1 +0x1\n"), (crashparse.MaxOutputBytes/26)+10)
 	huge = append([]byte("fatal error: big\n\ngoroutine 1 [running]:\n"), huge...)
-	ev, err = raven.ParseCrash(huge)
+	ev, err = parseCrash(huge)
 	require.NoError(t, err)
 	assert.Equal(t, true, ev.Exception.Values[0].Mechanism.Data["output_truncated"])
 }
@@ -230,17 +249,17 @@ func FuzzParseCrash(f *testing.F) {
 	f.Add([]byte("panic: x [recovered]\n\tpanic: y\n[signal SIGSEGV]\n\ngoroutine 1 [running]:\nmain.main()\n\t/a.go:1\n...additional frames elided...\ncreated by x in goroutine 2\n\t/b.go:2 +0x1\n"))
 	f.Add([]byte("fatal error: \xff\xfe\n\ngoroutine 18446744073709551615 [\xff]:\n(\xff)\n\t:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := raven.ParseCrash(data)
+		ev, err := parseCrash(data)
 		if err != nil {
-			if !errors.Is(err, raven.ErrNoCrash) || ev != nil {
+			if !errors.Is(err, errNoCrash) || ev != nil {
 				t.Fatalf("unexpected result %v, %v", ev, err)
 			}
 			return
 		}
-		if ev.Exception == nil || len(ev.Exception.Values) == 0 || ev.Level != raven.LevelFatal {
+		if ev.Exception == nil || len(ev.Exception.Values) == 0 || ev.Level != protocol.LevelFatal {
 			t.Fatalf("crash event without exception: %+v", ev)
 		}
-		if ev.Threads != nil && len(ev.Threads.Values) > raven.MaxCrashThreads {
+		if ev.Threads != nil && len(ev.Threads.Values) > crashparse.MaxThreads {
 			t.Fatalf("%d threads", len(ev.Threads.Values))
 		}
 		if _, err := json.Marshal(ev); err != nil {
