@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/stack"
 )
@@ -173,7 +174,7 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
 		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}
 	needStack := o.panicked ||
-		(o.err != nil && !hasOwnStack(o.err)) ||
+		(o.err != nil && !errchain.HasOwnStack(o.err)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
 	if needStack {
 		p.pcs = stack.CapturePCs(o.skip+2, p.pcsBuf[:])
@@ -632,7 +633,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	case p.err != nil:
 		c.addException(ev, p)
 	case p.panicked:
-		msg := protocol.Clamp(describeValue(p.panicVal), maxValueBytes)
+		msg := protocol.Clamp(describeValue(p.panicVal), protocol.MaxValueBytes)
 		typ := "panic"
 		if _, isString := p.panicVal.(string); !isString {
 			typ = fmt.Sprintf("%T", p.panicVal) // panic(customType{...})
@@ -643,7 +644,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		}
 		ev.Exception = &ExceptionList{Values: []Exception{exc}}
 	case p.event == nil:
-		ev.Message = &LogEntry{Formatted: protocol.Clamp(p.msg, maxValueBytes)}
+		ev.Message = &LogEntry{Formatted: protocol.Clamp(p.msg, protocol.MaxValueBytes)}
 		if p.pcs != nil {
 			ev.Threads = &ThreadList{Values: []Thread{{ID: 0, Current: true, Crashed: false, Stacktrace: c.stack(p.pcs, false)}}}
 		}
@@ -700,7 +701,7 @@ func (c *Client) stack(pcs []uintptr, panicking bool) *Stacktrace {
 
 // addException turns the error chain into exceptions, innermost first.
 func (c *Client) addException(ev *Event, p *pending) {
-	links := walkChain(p.err, c.cfg.maxErrorDepth)
+	links := errchain.Walk(p.err, c.cfg.maxErrorDepth)
 	if len(links) == 0 {
 		return
 	}
@@ -710,17 +711,17 @@ func (c *Client) addException(ev *Event, p *pending) {
 	}
 	excs := make([]Exception, len(links))
 	for i, l := range links {
-		e := l.exc
-		m := &Mechanism{Type: "chained", Source: "", ExceptionID: i, IsExceptionGroup: l.group}
-		if l.parent >= 0 {
+		e := l.Exc
+		m := &Mechanism{Type: "chained", Source: "", ExceptionID: i, IsExceptionGroup: l.Group}
+		if l.Parent >= 0 {
 			m.ParentID = new(int)
-			*m.ParentID = l.parent
+			*m.ParentID = l.Parent
 		} else {
 			m.Type = mechType
 			m.Handled = new(p.handled)
 		}
 		e.Mechanism = m
-		pcs, panicking := l.pcs, false
+		pcs, panicking := l.PCs, false
 		if i == 0 && pcs == nil && p.pcs != nil {
 			// the capture site (or the panic site) for the outermost link
 			// when it carries no stack of its own

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/stack"
 	"golang.org/x/time/rate"
 )
@@ -342,3 +343,8 @@ func withoutEnv() Option { return optionFunc(func(c *config) { c.debugIgnoreEnv 
 // Deeper stacks keep their innermost and outermost halves; the middle is
 // dropped.
 const DefaultMaxFrames = stack.DefaultMaxFrames
+
+// DefaultMaxErrorDepth bounds how many links of an error chain (or tree,
+// for errors.Join) become exceptions (WithMaxErrorDepth). Cycles and
+// longer chains stop there.
+const DefaultMaxErrorDepth = errchain.DefaultMaxDepth

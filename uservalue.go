@@ -280,7 +280,7 @@ func (w *valueWalker) str(s string) string {
 	if w.bytes <= 0 && s != "" {
 		return w.cut(placeholderSize)
 	}
-	s = protocol.Clamp(s, min(maxValueBytes, max(w.bytes, 1)))
+	s = protocol.Clamp(s, min(protocol.MaxValueBytes, max(w.bytes, 1)))
 	w.bytes -= len(s)
 	return s
 }

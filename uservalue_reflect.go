@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ravenkit/raven/internal/protocol"
 )
 
 // The walk over values of types other than the common ones, by reflection
@@ -97,8 +99,8 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 			!reflect.PointerTo(t.Elem()).Implements(textMarshalerType) {
 			// encoding/json writes []byte as base64
 			b := rv.Bytes()
-			if len(b) > maxValueBytes {
-				b = b[:maxValueBytes]
+			if len(b) > protocol.MaxValueBytes {
+				b = b[:protocol.MaxValueBytes]
 			}
 			return w.str(base64.StdEncoding.EncodeToString(b))
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -116,7 +117,7 @@ func TestPlainValue(t *testing.T) {
 	}{
 		{"nil", nil, nil},
 		{"string", "s", "s"},
-		{"long string clamped", strings.Repeat("a", maxValueBytes+10), strings.Repeat("a", maxValueBytes) + "…"},
+		{"long string clamped", strings.Repeat("a", protocol.MaxValueBytes+10), strings.Repeat("a", protocol.MaxValueBytes) + "…"},
 		{"int kinds", []any{1, int8(-2), uint16(3), uint64(math.MaxUint64), uintptr(4)},
 			[]any{int64(1), int64(-2), int64(3), json.Number("18446744073709551615"), int64(4)}},
 		{"floats", []any{1.5, float32(0.1), math.NaN(), math.Inf(1), math.Inf(-1)},
@@ -205,7 +206,7 @@ func TestPlainValue(t *testing.T) {
 	t.Run("byte budget", func(t *testing.T) {
 		big := make([]string, 500)
 		for i := range big {
-			big[i] = strings.Repeat("x", maxValueBytes)
+			big[i] = strings.Repeat("x", protocol.MaxValueBytes)
 		}
 		got := plainValue(big).([]any)
 		total, cut := 0, 0
@@ -345,7 +346,7 @@ func buildFuzzValue(data []byte) any {
 func TestPlainEvent(t *testing.T) {
 	cyclic := map[string]any{}
 	cyclic["self"] = cyclic
-	body := strings.Repeat("b", 3*maxValueBytes)
+	body := strings.Repeat("b", 3*protocol.MaxValueBytes)
 	extra := map[string]any{"c": cyclic}
 	ev := &Event{
 		Extra:       extra,

@@ -442,3 +442,6 @@ func Clamp(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
+
+// MaxValueBytes bounds an exception value or a message.
+const MaxValueBytes = 8192

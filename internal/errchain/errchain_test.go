@@ -1,4 +1,4 @@
-package raven
+package errchain
 
 import (
 	"errors"
@@ -34,10 +34,10 @@ type panickyUnwrap struct{}
 func (panickyUnwrap) Error() string { return "panicky" }
 func (panickyUnwrap) Unwrap() error { panic("unwrap exploded") }
 
-func types(links []chainLink) []string {
+func types(links []Link) []string {
 	var out []string
 	for _, l := range links {
-		out = append(out, l.exc.Type)
+		out = append(out, l.Exc.Type)
 	}
 	return out
 }
@@ -45,41 +45,41 @@ func types(links []chainLink) []string {
 func TestWalkChainLinear(t *testing.T) {
 	_, err := os.Open("/definitely/not/here")
 	wrapped := fmt.Errorf("load config: %w", err)
-	links := walkChain(wrapped, 0)
+	links := Walk(wrapped, 0)
 	require.Equal(t, []string{"*fmt.wrapError", "*fs.PathError", "syscall.Errno"}, types(links))
-	assert.Equal(t, -1, links[0].parent)
-	assert.Equal(t, 0, links[1].parent)
-	assert.Equal(t, 1, links[2].parent)
-	assert.Equal(t, "io/fs", links[1].exc.Module)
+	assert.Equal(t, -1, links[0].Parent)
+	assert.Equal(t, 0, links[1].Parent)
+	assert.Equal(t, 1, links[2].Parent)
+	assert.Equal(t, "io/fs", links[1].Exc.Module)
 	var pe *fs.PathError
 	require.ErrorAs(t, wrapped, &pe)
-	assert.Equal(t, pe.Error(), links[1].exc.Value)
+	assert.Equal(t, pe.Error(), links[1].Exc.Value)
 }
 
 func TestWalkChainPkgErrorsMergesStackWrappers(t *testing.T) {
 	root := pkgerrors.New("root")
 	err := pkgerrors.Wrap(root, "mid")
-	links := walkChain(err, 0)
+	links := Walk(err, 0)
 	// withStack{withMessage{fundamental}} -> withMessage (inherits the stack), fundamental
 	require.Equal(t, []string{"*errors.withMessage", "*errors.fundamental"}, types(links))
-	assert.NotNil(t, links[0].pcs, "the wrapper's stack moves to its cause")
-	assert.NotNil(t, links[1].pcs)
-	assert.Equal(t, "mid: root", links[0].exc.Value)
+	assert.NotNil(t, links[0].PCs, "the wrapper's stack moves to its cause")
+	assert.NotNil(t, links[1].PCs)
+	assert.Equal(t, "mid: root", links[0].Exc.Value)
 
 	ws := pkgerrors.WithStack(errors.New("plain"))
-	links = walkChain(ws, 0)
+	links = Walk(ws, 0)
 	require.Equal(t, []string{"*errors.errorString"}, types(links))
-	assert.NotNil(t, links[0].pcs)
+	assert.NotNil(t, links[0].PCs)
 }
 
 func TestWalkChainJoinIsGroup(t *testing.T) {
 	a, b := errors.New("a"), fmt.Errorf("b: %w", errors.New("b0"))
-	links := walkChain(errors.Join(a, b), 0)
+	links := Walk(errors.Join(a, b), 0)
 	require.Equal(t, []string{"*errors.joinError", "*errors.errorString", "*fmt.wrapError", "*errors.errorString"}, types(links))
-	assert.True(t, links[0].group)
-	assert.Equal(t, 0, links[1].parent)
-	assert.Equal(t, 0, links[2].parent)
-	assert.Equal(t, 2, links[3].parent)
+	assert.True(t, links[0].Group)
+	assert.Equal(t, 0, links[1].Parent)
+	assert.Equal(t, 0, links[2].Parent)
+	assert.Equal(t, 2, links[3].Parent)
 }
 
 func TestWalkChainTerminates(t *testing.T) {
@@ -87,13 +87,13 @@ func TestWalkChainTerminates(t *testing.T) {
 		a := &cyclicErr{}
 		b := &cyclicErr{next: a}
 		a.next = b
-		links := walkChain(a, 0)
+		links := Walk(a, 0)
 		assert.Len(t, links, 2)
 	})
 	t.Run("self join", func(t *testing.T) {
 		j := &joinLoop{}
 		j.errs = []error{j, j}
-		links := walkChain(j, 0)
+		links := Walk(j, 0)
 		assert.Len(t, links, 1)
 	})
 	t.Run("depth", func(t *testing.T) {
@@ -101,19 +101,19 @@ func TestWalkChainTerminates(t *testing.T) {
 		for i := 0; i < 100; i++ {
 			err = fmt.Errorf("l%d: %w", i, err)
 		}
-		assert.Len(t, walkChain(err, 10), 10)
-		assert.Len(t, walkChain(err, 0), DefaultMaxErrorDepth)
+		assert.Len(t, Walk(err, 10), 10)
+		assert.Len(t, Walk(err, 0), DefaultMaxDepth)
 	})
 	t.Run("typed nil", func(t *testing.T) {
 		var p *nilPtrErr
-		links := walkChain(fmt.Errorf("wrap: %w", error(p)), 0)
+		links := Walk(fmt.Errorf("wrap: %w", error(p)), 0)
 		require.Len(t, links, 2)
-		assert.Contains(t, links[1].exc.Value, "panicked")
+		assert.Contains(t, links[1].Exc.Value, "panicked")
 	})
 	t.Run("panicking unwrap", func(t *testing.T) {
-		links := walkChain(panickyUnwrap{}, 0)
+		links := Walk(panickyUnwrap{}, 0)
 		require.Len(t, links, 1)
-		assert.Equal(t, "panicky", links[0].exc.Value)
+		assert.Equal(t, "panicky", links[0].Exc.Value)
 	})
 }
 
@@ -125,19 +125,19 @@ func (j *joinLoop) Unwrap() []error { return j.errs }
 func TestWalkChainCallersInterface(t *testing.T) {
 	pcs := make([]uintptr, 16)
 	pcs = pcs[:runtime.Callers(1, pcs)]
-	links := walkChain(fmt.Errorf("x: %w", &callersErr{pcs: pcs}), 0)
+	links := Walk(fmt.Errorf("x: %w", &callersErr{pcs: pcs}), 0)
 	require.Len(t, links, 2)
-	assert.Nil(t, links[0].pcs)
-	assert.Equal(t, pcs, links[1].pcs)
-	assert.True(t, hasOwnStack(fmt.Errorf("x: %w", &callersErr{pcs: pcs})))
-	assert.False(t, hasOwnStack(fmt.Errorf("x: %w", errors.New("y"))))
-	assert.True(t, hasOwnStack(errors.Join(errors.New("a"), pkgerrors.New("b"))))
+	assert.Nil(t, links[0].PCs)
+	assert.Equal(t, pcs, links[1].PCs)
+	assert.True(t, HasOwnStack(fmt.Errorf("x: %w", &callersErr{pcs: pcs})))
+	assert.False(t, HasOwnStack(fmt.Errorf("x: %w", errors.New("y"))))
+	assert.True(t, HasOwnStack(errors.Join(errors.New("a"), pkgerrors.New("b"))))
 }
 
 func TestClampString(t *testing.T) {
-	huge := strings.Repeat("é", maxValueBytes)
-	out := protocol.Clamp(huge, maxValueBytes)
-	assert.LessOrEqual(t, len(out), maxValueBytes+len("…"))
+	huge := strings.Repeat("é", protocol.MaxValueBytes)
+	out := protocol.Clamp(huge, protocol.MaxValueBytes)
+	assert.LessOrEqual(t, len(out), protocol.MaxValueBytes+len("…"))
 	assert.True(t, strings.HasSuffix(out, "…"))
 	assert.NotContains(t, out, "\uFFFD", "cut on a rune boundary")
 	assert.Equal(t, "a\uFFFDb", protocol.Clamp("a\xffb", 10))
@@ -200,18 +200,18 @@ func FuzzWalkChain(f *testing.F) {
 				errs[i] = n
 			}
 		}
-		links := walkChain(errs[0], DefaultMaxErrorDepth)
-		if len(links) == 0 || len(links) > DefaultMaxErrorDepth {
+		links := Walk(errs[0], DefaultMaxDepth)
+		if len(links) == 0 || len(links) > DefaultMaxDepth {
 			t.Fatalf("links = %d", len(links))
 		}
 		for i, l := range links {
-			if l.parent >= i || l.parent < -1 || (i > 0 && l.parent < 0) {
-				t.Fatalf("link %d has parent %d", i, l.parent)
+			if l.Parent >= i || l.Parent < -1 || (i > 0 && l.Parent < 0) {
+				t.Fatalf("link %d has parent %d", i, l.Parent)
 			}
-			if len(l.exc.Value) > maxValueBytes+4 {
-				t.Fatalf("value not clamped: %d bytes", len(l.exc.Value))
+			if len(l.Exc.Value) > protocol.MaxValueBytes+4 {
+				t.Fatalf("value not clamped: %d bytes", len(l.Exc.Value))
 			}
 		}
-		_ = hasOwnStack(errs[0])
+		_ = HasOwnStack(errs[0])
 	})
 }

@@ -1,4 +1,7 @@
-package raven
+// Package errchain walks error chains and trees (Unwrap, Cause,
+// Unwrap() []error) into the exceptions of an event, bounded in depth and
+// in nodes, each node visited once, with user methods' panics contained.
+package errchain
 
 import (
 	"errors"
@@ -10,12 +13,9 @@ import (
 	"github.com/ravenkit/raven/internal/protocol"
 )
 
-// DefaultMaxErrorDepth bounds how many links of an error chain (or tree,
-// for errors.Join) become exceptions. Cycles and longer chains stop there.
-const DefaultMaxErrorDepth = 32
-
-// maxValueBytes bounds an exception value or a message.
-const maxValueBytes = 8192
+// DefaultMaxDepth bounds how many links of an error chain (or tree, for
+// errors.Join) become exceptions. Cycles and longer chains stop there.
+const DefaultMaxDepth = 32
 
 type stackTracer interface{ StackTrace() pkgerrors.StackTrace }
 type callerser interface{ Callers() []uintptr }
@@ -42,11 +42,11 @@ func errorStack(err error) (pcs []uintptr) {
 	return nil
 }
 
-// maxErrorNodes bounds how many nodes of an error graph a walk visits, so
+// MaxNodes bounds how many nodes of an error graph a walk visits, so
 // that a graph which shares nodes or loops (errors.Join(e, e) nested, a
 // multi-error that contains itself) costs at most this much, whatever its
 // shape.
-const maxErrorNodes = 256
+const MaxNodes = 256
 
 // nodeKey identifies an error value by reference: the data pointer of a
 // pointer, slice, map, func or chan, with its dynamic type. Values of other
@@ -100,12 +100,12 @@ func (s *visited) add(err error) bool {
 	return true
 }
 
-// hasOwnStack reports, cheaply and without calling Error, whether any node
+// HasOwnStack reports, cheaply and without calling Error, whether any node
 // of the error graph carries a stack. It runs on the caller's goroutine, so
-// it visits at most maxErrorNodes nodes and each multi-error once: graphs
+// it visits at most MaxNodes nodes and each multi-error once: graphs
 // branch only at multi-errors, so a graph that shares nodes (errors.Join(e,
 // e) nested) costs one visit per distinct node, not one per path.
-func hasOwnStack(err error) bool {
+func HasOwnStack(err error) bool {
 	var seen visited
 	var stackBuf [8]error
 	todo := append(stackBuf[:0], err)
@@ -114,7 +114,7 @@ func hasOwnStack(err error) bool {
 		err = todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
 		for ; err != nil; nodes++ {
-			if nodes >= maxErrorNodes {
+			if nodes >= MaxNodes {
 				return false
 			}
 			switch e := err.(type) {
@@ -185,30 +185,30 @@ func typeName(err error) (name, module string) {
 	return name, t.PkgPath()
 }
 
-// chainLink is one exception in the making, outermost first.
-type chainLink struct {
-	exc    Exception
-	pcs    []uintptr
-	parent int // -1 for the root
-	group  bool
+// Link is one exception in the making, outermost first.
+type Link struct {
+	Exc    protocol.Exception
+	PCs    []uintptr // the error's own stack, innermost first, or nil
+	Parent int       // index of the link this one wraps; -1 for the root
+	Group  bool      // a multi-error (Unwrap() []error)
 }
 
-// walkChain flattens err into links, outermost first, depth-first. A
+// Walk flattens err into links, outermost first, depth-first. A
 // wrapper that only adds a stack (its message equals its single cause's)
 // is merged into its cause, which inherits the stack. It keeps at most
 // maxDepth links and visits each node of the graph once, at most
-// maxErrorNodes of them.
-func walkChain(err error, maxDepth int) []chainLink {
+// MaxNodes of them.
+func Walk(err error, maxDepth int) []Link {
 	if maxDepth <= 0 {
-		maxDepth = DefaultMaxErrorDepth
+		maxDepth = DefaultMaxDepth
 	}
-	var links []chainLink
+	var links []Link
 	var seen visited
 	nodes := 0
 	msgs := joinMessages{}
 	var visit func(err error, parent int, inherited []uintptr)
 	visit = func(err error, parent int, inherited []uintptr) {
-		for err != nil && len(links) < maxDepth && nodes < maxErrorNodes {
+		for err != nil && len(links) < maxDepth && nodes < MaxNodes {
 			if !seen.add(err) {
 				return
 			}
@@ -222,10 +222,10 @@ func walkChain(err error, maxDepth int) []chainLink {
 			if multi, ok := err.(interface{ Unwrap() []error }); ok {
 				children := safeUnwrapMulti(multi)
 				name, mod := typeName(err)
-				links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, maxValueBytes)}, pcs: stack, parent: parent, group: true})
+				links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent, Group: true})
 				me := len(links) - 1
 				for _, c := range children {
-					if len(links) >= maxDepth || nodes >= maxErrorNodes {
+					if len(links) >= maxDepth || nodes >= MaxNodes {
 						break
 					}
 					visit(c, me, nil)
@@ -240,7 +240,7 @@ func walkChain(err error, maxDepth int) []chainLink {
 				continue
 			}
 			name, mod := typeName(err)
-			links = append(links, chainLink{exc: Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, maxValueBytes)}, pcs: stack, parent: parent})
+			links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent})
 			parent = len(links) - 1
 			err = next
 		}
@@ -261,7 +261,7 @@ type joinMessages map[nodeKey]string
 
 // message returns err's message: Error's result, except for errors.Join
 // values, whose message is built from their children's (each computed
-// once) and clamped to maxValueBytes.
+// once) and clamped to protocol.MaxValueBytes.
 func (m joinMessages) message(err error) string {
 	return m.messageDepth(err, 0)
 }
@@ -274,7 +274,7 @@ func (m joinMessages) messageDepth(err error, depth int) string {
 	if s, ok := m[k]; ok {
 		return s
 	}
-	if depth >= maxErrorNodes || len(m) >= maxErrorNodes {
+	if depth >= MaxNodes || len(m) >= MaxNodes {
 		return "<errors.Join: too deep>"
 	}
 	m[k] = "<errors.Join: cycle>" // seen again while building: a loop
@@ -287,13 +287,13 @@ func (m joinMessages) messageDepth(err error, depth int) string {
 			b.WriteByte('\n')
 		}
 		b.WriteString(m.messageDepth(c, depth+1))
-		if b.Len() > maxValueBytes {
+		if b.Len() > protocol.MaxValueBytes {
 			break
 		}
 	}
 	s := b.String()
-	if len(s) > maxValueBytes {
-		s = protocol.Clamp(s, maxValueBytes)
+	if len(s) > protocol.MaxValueBytes {
+		s = protocol.Clamp(s, protocol.MaxValueBytes)
 	}
 	m[k] = s
 	return s

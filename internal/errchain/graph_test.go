@@ -1,4 +1,4 @@
-package raven
+package errchain
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	pkgerrors "github.com/pkg/errors"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,7 +36,7 @@ func sharedDAG(depth int, calls *int) error {
 func TestHasOwnStackVisitsEachNodeOnce(t *testing.T) {
 	calls := 0
 	err := sharedDAG(64, &calls)
-	assert.False(t, hasOwnStack(err))
+	assert.False(t, HasOwnStack(err))
 	assert.Equal(t, 64, calls, "each multi-error unwrapped once")
 
 	// A stack at the leaf of a shared DAG is found.
@@ -44,20 +45,20 @@ func TestHasOwnStackVisitsEachNodeOnce(t *testing.T) {
 	for range 64 {
 		e = &countingJoin{errs: []error{e, e}, calls: &calls}
 	}
-	assert.True(t, hasOwnStack(e))
+	assert.True(t, HasOwnStack(e))
 	assert.LessOrEqual(t, calls, 64)
 }
 
 func TestHasOwnStackStopsAtNodeBudget(t *testing.T) {
-	// A wide graph of distinct nodes: the walk stops after maxErrorNodes.
+	// A wide graph of distinct nodes: the walk stops after MaxNodes.
 	calls := 0
 	leaves := make([]error, 10_000)
 	for i := range leaves {
 		leaves[i] = &countingJoin{calls: &calls}
 	}
 	root := &countingJoin{errs: leaves, calls: &calls}
-	assert.False(t, hasOwnStack(root))
-	assert.Equal(t, maxErrorNodes, calls)
+	assert.False(t, HasOwnStack(root))
+	assert.Equal(t, MaxNodes, calls)
 }
 
 func TestHasOwnStackCycleThroughMultiError(t *testing.T) {
@@ -65,20 +66,20 @@ func TestHasOwnStackCycleThroughMultiError(t *testing.T) {
 	a := &countingJoin{calls: &calls}
 	b := &countingJoin{calls: &calls, errs: []error{a}}
 	a.errs = []error{b, a}
-	assert.False(t, hasOwnStack(a))
+	assert.False(t, HasOwnStack(a))
 	assert.Equal(t, 2, calls)
 
 	a.errs = append(a.errs, pkgerrors.New("x"))
-	assert.True(t, hasOwnStack(a))
+	assert.True(t, HasOwnStack(a))
 }
 
 func TestWalkChainSharedDAGVisitsEachNodeOnce(t *testing.T) {
 	calls := 0
-	links := walkChain(sharedDAG(64, &calls), DefaultMaxErrorDepth)
+	links := Walk(sharedDAG(64, &calls), DefaultMaxDepth)
 	require.Len(t, links, 32, "one link per distinct node, up to the depth bound")
 	assert.LessOrEqual(t, calls, 64)
 	for i, l := range links[1:] {
-		assert.Equal(t, i, l.parent, "each join's first child is the next level")
+		assert.Equal(t, i, l.Parent, "each join's first child is the next level")
 	}
 }
 
@@ -88,8 +89,8 @@ func TestWalkChainBoundsWideGraphs(t *testing.T) {
 	for i := range leaves {
 		leaves[i] = &countingJoin{calls: &calls}
 	}
-	links := walkChain(&countingJoin{errs: leaves, calls: &calls}, 10_000)
-	assert.Len(t, links, maxErrorNodes)
+	links := Walk(&countingJoin{errs: leaves, calls: &calls}, 10_000)
+	assert.Len(t, links, MaxNodes)
 }
 
 func TestJoinMessageOfSharedDAGIsBounded(t *testing.T) {
@@ -97,12 +98,12 @@ func TestJoinMessageOfSharedDAGIsBounded(t *testing.T) {
 	for range 64 {
 		e = errors.Join(e, e) // e.Error() would build 2^64 lines
 	}
-	links := walkChain(e, DefaultMaxErrorDepth)
+	links := Walk(e, DefaultMaxDepth)
 	require.NotEmpty(t, links)
-	v := links[0].exc.Value
-	assert.LessOrEqual(t, len(v), maxValueBytes+len("…"))
+	v := links[0].Exc.Value
+	assert.LessOrEqual(t, len(v), protocol.MaxValueBytes+len("…"))
 	assert.True(t, strings.HasPrefix(v, "leaf\nleaf\n"), "%.40q", v)
-	assert.Equal(t, "*errors.joinError", links[0].exc.Type)
+	assert.Equal(t, "*errors.joinError", links[0].Exc.Type)
 
 	// A small join reads exactly as its Error.
 	small := errors.Join(errors.New("a"), nil, errors.Join(errors.New("b"), errors.New("c")))
@@ -114,7 +115,7 @@ func BenchmarkHasOwnStackSharedDAG64(b *testing.B) {
 	err := sharedDAG(64, &calls)
 	b.ReportAllocs()
 	for b.Loop() {
-		hasOwnStack(err)
+		HasOwnStack(err)
 	}
 }
 
@@ -125,6 +126,6 @@ func BenchmarkHasOwnStackChain(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		hasOwnStack(err)
+		HasOwnStack(err)
 	}
 }
