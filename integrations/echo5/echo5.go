@@ -203,7 +203,7 @@ func (o *options) handle(c *echo.Context, next echo.HandlerFunc) (err error) {
 		ctx = raven.WithScope(r.Context())
 	}
 	scope := raven.ScopeFromContext(ctx)
-	if tc := raven.ContinueTrace(r.Header.Get("Sentry-Trace"), r.Header.Get("Traceparent")); tc != nil {
+	if tc := raven.ContinueTrace(header(r.Header, "Sentry-Trace"), header(r.Header, "Traceparent")); tc != nil {
 		scope.SetTrace(tc)
 	}
 	st := &state{o: o}
@@ -250,6 +250,14 @@ func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) erro
 		perr = fmt.Errorf("panic: %v", v)
 	}
 	return echo.NewHTTPError(http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)).Wrap(perr)
+}
+
+// header is h.Get(key) for a key already in canonical form.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // transaction names the request by its route template.

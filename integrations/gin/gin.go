@@ -179,7 +179,7 @@ func (o *options) handle(c *gin.Context) {
 		ctx = raven.WithScope(r.Context())
 	}
 	scope := raven.ScopeFromContext(ctx)
-	if tc := raven.ContinueTrace(r.Header.Get("Sentry-Trace"), r.Header.Get("Traceparent")); tc != nil {
+	if tc := raven.ContinueTrace(header(r.Header, "Sentry-Trace"), header(r.Header, "Traceparent")); tc != nil {
 		scope.SetTrace(tc)
 	}
 	st := &state{o: o}
@@ -225,6 +225,14 @@ func (o *options) recover(c *gin.Context, st *state, scope *raven.Scope) {
 		return
 	}
 	c.AbortWithStatus(http.StatusInternalServerError)
+}
+
+// header is h.Get(key) for a key already in canonical form.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // transaction names the request by its route template.
