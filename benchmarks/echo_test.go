@@ -17,9 +17,8 @@ import (
 // one. The difference to baseline is what a middleware adds per request.
 //
 // The official middleware is github.com/getsentry/sentry-go/echo v0.42.0,
-// the only version the module proxy serves (the official SDK stopped
-// publishing it for echo v4); it runs on sentry-go v0.50.0, the version
-// every other benchmark here compares with.
+// the only version the module proxy serves; it runs on sentry-go v0.50.0,
+// the version every other benchmark here compares with.
 func BenchmarkEcho(b *testing.B) {
 	server := func(mw ...echo.MiddlewareFunc) *echo.Echo {
 		e := echo.New()
