@@ -56,3 +56,18 @@ func ExampleScope() {
 	})
 	_ = r
 }
+
+func ExampleWithErrorTypes() {
+	r := gin.New()
+	// report private and public errors; bind and render errors stay out
+	r.Use(ravengin.New(ravengin.WithErrorTypes(gin.ErrorTypePrivate | gin.ErrorTypePublic)))
+	r.GET("/orders/:id", func(c *gin.Context) {
+		if c.Param("id") == "0" {
+			// an answer to the client: public, so left out by default
+			_ = c.AbortWithError(http.StatusNotFound, errors.New("no order 0")).SetType(gin.ErrorTypePublic)
+			return
+		}
+		c.Status(http.StatusOK)
+	})
+	_ = r
+}

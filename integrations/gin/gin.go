@@ -39,7 +39,10 @@
 //     return: by default those of type gin.ErrorTypePrivate (what c.Error
 //     records unless told otherwise); public, bind and render errors are
 //     answers to the client or failures to write to it and are left out.
-//     WithErrorTypes chooses. Each error is one event.
+//     WithErrorTypes chooses. Each error is one event. The type, not the
+//     status, decides: c.AbortWithError(http.StatusNotFound, err) records
+//     a private error and is reported; mark such answers public
+//     (.SetType(gin.ErrorTypePublic)) to keep them out.
 //
 // Nothing else is reported: a handler that answers 500 without recording
 // an error reports nothing.
