@@ -182,8 +182,10 @@ var errDB = errors.New("database down")
 
 func TestReturnedErrorsByStatus(t *testing.T) {
 	routes := map[string]echo.HandlerFunc{
-		"/plain":         func(echo.Context) error { return fmt.Errorf("load order: %w", errDB) },
-		"/http500":       func(echo.Context) error { return echo.NewHTTPError(http.StatusBadGateway, "upstream").WithInternal(errDB) },
+		"/plain": func(echo.Context) error { return fmt.Errorf("load order: %w", errDB) },
+		"/http500": func(echo.Context) error {
+			return echo.NewHTTPError(http.StatusBadGateway, "upstream").WithInternal(errDB)
+		},
 		"/http404":       func(echo.Context) error { return echo.ErrNotFound },
 		"/http400":       func(echo.Context) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
 		"/wrapped404":    func(echo.Context) error { return fmt.Errorf("lookup: %w", echo.ErrNotFound) },
