@@ -64,6 +64,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -103,6 +104,7 @@ type options struct {
 	pii          bool
 	bodyMax      int
 	flushTimeout time.Duration
+	names        names
 }
 
 // WithClient reports to c instead of the default client
@@ -212,7 +214,7 @@ func (o *options) handle(c echo.Context, next echo.HandlerFunc) (err error) {
 	st.r = r
 	c.SetRequest(r)
 	scope.SetRequestSource(st)
-	scope.SetTransaction(transaction(r.Method, c.Path()))
+	scope.SetTransaction(o.names.transaction(r.Method, c.Path()))
 	c.Set(ScopeKey, scope)
 	defer func() {
 		if v := recover(); v != nil {
@@ -257,12 +259,50 @@ func header(h http.Header, key string) string {
 	return ""
 }
 
+// maxNames bounds how many transaction names a middleware keeps: routes
+// and methods are few, but a client can send any method.
+const maxNames = 1024
+
+// names keeps the transaction names built so far, "METHOD route" by
+// method and route, so that a request costs two map lookups and no
+// allocation. Readers load an immutable map; a new name copies it.
+type names struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]map[string]string]
+	n  int
+}
+
 // transaction names the request by its route template.
-func transaction(method, route string) string {
+func (ns *names) transaction(method, route string) string {
 	if route == "" {
 		route = UnmatchedRoute
 	}
-	return method + " " + route
+	if m := ns.m.Load(); m != nil {
+		if name, ok := (*m)[method][route]; ok {
+			return name
+		}
+	}
+	name := method + " " + route
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.n >= maxNames {
+		return name
+	}
+	next := make(map[string]map[string]string, 8)
+	if m := ns.m.Load(); m != nil {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	routes := make(map[string]string, len(next[method])+1)
+	for k, v := range next[method] {
+		routes[k] = v
+	}
+	routes[route] = name
+	next[method] = routes
+	ns.m.Store(&next)
+	ns.n++
+	return name
 }
 
 // SentryRequest builds the event's request, at capture time only.

@@ -440,3 +440,27 @@ func TestStatusOf(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, ravenecho.StatusOf(tc.err)) })
 	}
 }
+
+func TestTransactionNamesPastTheCacheBound(t *testing.T) {
+	srv, c, e := setup(t)
+	e.RouteNotFound("/*", func(ec echo.Context) error {
+		if m := ec.Request().Method; m == "M0" || m == "M1" || m == "M1199" {
+			raven.CaptureMessageContext(ec.Request().Context(), "made-up method "+m)
+		}
+		return ec.NoContent(http.StatusNotFound)
+	})
+	e.GET("/known/:id", func(echo.Context) error { return errors.New("known route") })
+	url := serve(t, e)
+	for i := range 1200 { // more names than the middleware keeps
+		status, _ := do(t, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
+		require.Equal(t, http.StatusNotFound, status)
+	}
+	do(t, http.MethodGet, url+"/known/1", nil, nil)
+	do(t, http.MethodGet, url+"/known/2", nil, nil)
+	flushClose(t, c)
+	got := map[string]int{}
+	for _, ev := range srv.Events() {
+		got[ev.Transaction]++
+	}
+	assert.Equal(t, map[string]int{"M0 /*": 1, "M1 /*": 1, "M1199 /*": 1, "GET /known/:id": 2}, got)
+}

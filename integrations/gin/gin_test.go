@@ -413,3 +413,27 @@ func TestSuccessfulRequestsReportNothing(t *testing.T) {
 	flushClose(t, c)
 	assert.Empty(t, srv.Events())
 }
+
+func TestTransactionNamesPastTheCacheBound(t *testing.T) {
+	srv, c, r := setup(t)
+	r.NoRoute(func(gc *gin.Context) {
+		if m := gc.Request.Method; m == "M0" || m == "M1" || m == "M1199" {
+			raven.CaptureMessageContext(gc.Request.Context(), "made-up method "+m)
+		}
+		gc.Status(http.StatusNotFound)
+	})
+	r.GET("/known/:id", func(gc *gin.Context) { _ = gc.Error(errors.New("known route")) })
+	url := serve(t, r)
+	for i := range 1200 { // more names than the middleware keeps
+		status, _ := do(t, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
+		require.Equal(t, http.StatusNotFound, status)
+	}
+	do(t, http.MethodGet, url+"/known/1", nil, nil)
+	do(t, http.MethodGet, url+"/known/2", nil, nil)
+	flushClose(t, c)
+	got := map[string]int{}
+	for _, ev := range srv.Events() {
+		got[ev.Transaction]++
+	}
+	assert.Equal(t, map[string]int{"M0 <unmatched>": 1, "M1 <unmatched>": 1, "M1199 <unmatched>": 1, "GET /known/:id": 2}, got)
+}
