@@ -32,18 +32,17 @@
 //     echo.HTTPStatusCoder in the error's chain that gives one, else 500,
 //     as echo's default error handler decides. By default statuses >= 500
 //     are reported, so plain errors are and echo.ErrNotFound or a 400 are
-//     not; WithReportStatus chooses. The
-//     error is then returned unchanged, and echo's HTTPErrorHandler answers
-//     it as usual.
+//     not; WithReportStatus chooses. The error is then returned unchanged,
+//     and echo's HTTPErrorHandler answers it as usual.
 //   - A panic in a later handler: reported with mechanism "panic", handled
 //     false, and returned as an *echo.HTTPError 500 (wrapping the panic)
-//     that echo's HTTPErrorHandler answers; a response
-//     already written is left alone. With WithRepanic the middleware waits
-//     up to DefaultRepanicFlushTimeout for delivery and panics again
-//     instead. http.ErrAbortHandler passes through unreported.
+//     that echo's HTTPErrorHandler answers; a response already written is
+//     left alone. With WithRepanic the middleware waits up to
+//     DefaultRepanicFlushTimeout for delivery and panics again instead.
+//     http.ErrAbortHandler passes through unreported.
 //
-// Nothing else is reported: errors a handler hands to c.Error itself and
-// then does not return are not seen.
+// Nothing else is reported: an error a handler answers itself (calling
+// the HTTPErrorHandler) and does not return is not seen.
 //
 // Events carry the request as ravenhttp records it: method, URL without the
 // query, the query string and headers (scrubbed with the event; Cookie left
