@@ -1,0 +1,383 @@
+// Package ravenecho5 reports panics and returned errors of echo v5
+// handlers, with a scope per request carrying the request itself. It is
+// ravenecho (github.com/ravenkit/raven/integrations/echo, for echo v4) for
+// echo v5's API: same options, same behaviour.
+//
+//	e := echo.New()
+//	e.Use(ravenecho5.New())
+//	e.GET("/orders/:id", getOrder)
+//
+// # The request's scope
+//
+// Each request gets its own scope, forked from the client's root scope. The
+// middleware stores it twice: in the *echo.Context under ScopeKey (read it
+// with Scope(c)) and in the context of the request, which it replaces
+// (c.SetRequest) with a copy carrying that scope. So inside handlers
+//
+//	ravenecho5.Scope(c).SetTag("tenant", id)
+//	raven.CaptureExceptionContext(c.Request().Context(), err)
+//
+// reach that request's scope only: tags, user and breadcrumbs set there
+// never show up on events of other requests.
+//
+// Every event of the request carries the transaction "METHOD route", with
+// the route template of c.Path() ("GET /orders/:id"), never the raw path; a
+// request that matched no route is named "METHOD <unmatched>". Incoming
+// sentry-trace or traceparent headers are continued.
+//
+// # What is reported
+//
+//   - An error a handler (or a later middleware) returns, when the status
+//     it stands for is reported: that status is the one of the first
+//     echo.HTTPStatusCoder in the error's chain that gives one, else 500,
+//     as echo's default error handler decides. By default statuses >= 500
+//     are reported, so plain errors are and echo.ErrNotFound or a 400 are
+//     not; WithReportStatus chooses. The error is then returned unchanged,
+//     and echo's HTTPErrorHandler answers it as usual.
+//   - A panic in a later handler: reported with mechanism "panic", handled
+//     false, and returned as an *echo.HTTPError 500 (wrapping the panic)
+//     that echo's HTTPErrorHandler answers; a response already written is
+//     left alone. With WithRepanic the middleware waits up to
+//     DefaultRepanicFlushTimeout for delivery and panics again instead.
+//     http.ErrAbortHandler passes through unreported.
+//
+// Nothing else is reported: an error a handler answers itself (calling
+// the HTTPErrorHandler) and does not return is not seen.
+//
+// Events carry the request as ravenhttp records it: method, URL without the
+// query, the query string and headers (scrubbed with the event; Cookie left
+// out unless WithSendDefaultPII), and the body only with WithRequestBody.
+// All of it is built only when an event is captured.
+//
+// Register the middleware with e.Use (it then runs after routing and sees
+// the route) and outside echo's own middleware.Recover, or that one
+// answers panics before the middleware sees them.
+package ravenecho5
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/ravenkit/raven"
+)
+
+// ScopeKey is the key under which the middleware stores the request's
+// *raven.Scope in the *echo.Context (c.Get(ScopeKey)).
+const ScopeKey = "github.com/ravenkit/raven/integrations/echo5.scope"
+
+// UnmatchedRoute stands for the route in the transaction of a request that
+// matched no route: "GET <unmatched>".
+const UnmatchedRoute = "<unmatched>"
+
+// DefaultMaxBodyBytes bounds a request body recorded with WithRequestBody.
+const DefaultMaxBodyBytes = 16 << 10
+
+// DefaultRepanicFlushTimeout bounds how long WithRepanic waits for the
+// panic's event before panicking again.
+const DefaultRepanicFlushTimeout = 2 * time.Second
+
+// DefaultReportStatus is which returned errors are reported unless
+// WithReportStatus says otherwise: those standing for a 5xx status.
+func DefaultReportStatus(status int) bool { return status >= 500 }
+
+// Option configures the middleware.
+type Option interface{ apply(*options) }
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+type options struct {
+	client       *raven.Client
+	report       func(status int) bool
+	repanic      bool
+	pii          bool
+	bodyMax      int
+	flushTimeout time.Duration
+	names        names
+}
+
+// WithClient reports to c instead of the default client
+// (raven.CurrentClient() at the time of each request). A nil c keeps the
+// default.
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+
+// WithReportStatus reports a returned error when report returns true for
+// the status it stands for (see the package doc): for example
+// func(int) bool { return true } reports 4xx errors too. A nil report
+// restores DefaultReportStatus.
+func WithReportStatus(report func(status int) bool) Option {
+	return optionFunc(func(o *options) {
+		if report == nil {
+			report = DefaultReportStatus
+		}
+		o.report = report
+	})
+}
+
+// WithRepanic panics again after reporting a panic (after waiting up to
+// DefaultRepanicFlushTimeout for delivery), for an outer recovery that
+// must see the panic itself.
+func WithRepanic() Option { return optionFunc(func(o *options) { o.repanic = true }) }
+
+// WithSendDefaultPII records the client IP address and cookies (scrubbed of
+// sensitive names), which are left out by default.
+func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.pii = true }) }
+
+// WithRequestBody records up to max bytes of request bodies (max <= 0:
+// DefaultMaxBodyBytes); longer bodies are truncated with a marker. The
+// handlers still read the whole body, and what was read is kept only
+// until the request ends.
+func WithRequestBody(max int) Option {
+	return optionFunc(func(o *options) {
+		if max <= 0 {
+			max = DefaultMaxBodyBytes
+		}
+		o.bodyMax = max
+	})
+}
+
+// New returns the middleware. Register it with e.Use.
+func New(opts ...Option) echo.MiddlewareFunc {
+	o := &options{report: DefaultReportStatus, flushTimeout: DefaultRepanicFlushTimeout}
+	for _, opt := range opts {
+		opt.apply(o)
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error { return o.handle(c, next) }
+	}
+}
+
+// Scope returns the scope the middleware gave the request, or the scope
+// the request's context carries (the default client's root scope when the
+// middleware did not run). It never returns nil.
+func Scope(c *echo.Context) *raven.Scope {
+	if c == nil {
+		return raven.ScopeFromContext(context.Background())
+	}
+	if s, ok := c.Get(ScopeKey).(*raven.Scope); ok && s != nil {
+		return s
+	}
+	if r := c.Request(); r != nil {
+		return raven.ScopeFromContext(r.Context())
+	}
+	return raven.ScopeFromContext(context.Background())
+}
+
+// StatusOf is the status a returned error stands for: the one of the first
+// echo.HTTPStatusCoder in its chain, else 500 (also when that status is 0),
+// as echo's default error handler decides.
+func StatusOf(err error) int {
+	var sc echo.HTTPStatusCoder
+	if errors.As(err, &sc) && sc != nil {
+		if code := sc.StatusCode(); code != 0 {
+			return code
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// state is what the middleware keeps per request: the source of the
+// event's request.
+type state struct {
+	r    *http.Request
+	o    *options
+	body *bodyRecorder
+}
+
+func (o *options) handle(c *echo.Context, next echo.HandlerFunc) (err error) {
+	r := c.Request()
+	var ctx context.Context
+	if o.client != nil {
+		ctx = o.client.WithScope(r.Context())
+	} else {
+		ctx = raven.WithScope(r.Context())
+	}
+	scope := raven.ScopeFromContext(ctx)
+	if tc := raven.ContinueTrace(header(r.Header, "Sentry-Trace"), header(r.Header, "Traceparent")); tc != nil {
+		scope.SetTrace(tc)
+	}
+	st := &state{o: o}
+	r = r.WithContext(ctx)
+	if o.bodyMax > 0 && r.Body != nil && r.Body != http.NoBody {
+		st.body = &bodyRecorder{rc: r.Body, max: o.bodyMax}
+		r.Body = st.body
+	}
+	st.r = r
+	c.SetRequest(r)
+	scope.SetRequestSource(st)
+	scope.SetTransaction(o.names.transaction(r.Method, c.Path()))
+	c.Set(ScopeKey, scope)
+	defer func() {
+		if v := recover(); v != nil {
+			err = o.recovered(ctx, scope, v)
+		}
+	}()
+	err = next(c)
+	if err != nil && o.report(StatusOf(err)) {
+		scope.Client().CaptureExceptionContext(ctx, err)
+	}
+	return err
+}
+
+// recovered reports a panic's value; it runs in the deferred function that
+// recovered it, so the panic's stack is still there to record.
+func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) error {
+	if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is panicked as is
+		panic(v)
+	}
+	client := scope.Client()
+	client.CapturePanic(ctx, v)
+	if o.repanic {
+		fctx, cancel := context.WithTimeout(context.Background(), o.flushTimeout)
+		_ = client.Flush(fctx)
+		cancel()
+		panic(v)
+	}
+	perr, ok := v.(error)
+	if ok {
+		perr = fmt.Errorf("panic: %w", perr)
+	} else {
+		perr = fmt.Errorf("panic: %v", v)
+	}
+	return echo.NewHTTPError(http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)).Wrap(perr)
+}
+
+// header is h.Get(key) for a key already in canonical form.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// maxNames bounds how many transaction names a middleware keeps: routes
+// and methods are few, but a client can send any method.
+const maxNames = 1024
+
+// names keeps the transaction names built so far, "METHOD route" by
+// method and route, so that a request costs two map lookups and no
+// allocation. Readers load an immutable map; a new name copies it.
+type names struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]map[string]string]
+	n  int
+}
+
+// transaction names the request by its route template.
+func (ns *names) transaction(method, route string) string {
+	if route == "" {
+		route = UnmatchedRoute
+	}
+	if m := ns.m.Load(); m != nil {
+		if name, ok := (*m)[method][route]; ok {
+			return name
+		}
+	}
+	name := method + " " + route
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.n >= maxNames {
+		return name
+	}
+	next := make(map[string]map[string]string, 8)
+	if m := ns.m.Load(); m != nil {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	routes := make(map[string]string, len(next[method])+1)
+	for k, v := range next[method] {
+		routes[k] = v
+	}
+	routes[route] = name
+	next[method] = routes
+	ns.m.Store(&next)
+	ns.n++
+	return name
+}
+
+// SentryRequest builds the event's request, at capture time only.
+func (st *state) SentryRequest() *raven.Request {
+	r := st.r
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	req := &raven.Request{
+		Method:      r.Method,
+		URL:         scheme + "://" + r.Host + r.URL.Path,
+		QueryString: r.URL.RawQuery, // scrubbed with the event
+		Headers:     make(map[string]string, len(r.Header)),
+	}
+	for k, v := range r.Header {
+		if k == "Cookie" {
+			continue
+		}
+		req.Headers[k] = strings.Join(v, ", ")
+	}
+	if st.o.pii {
+		if cs := r.Cookies(); len(cs) > 0 {
+			req.Cookies = make(map[string]string, len(cs))
+			for _, c := range cs {
+				req.Cookies[c.Name] = c.Value
+			}
+		}
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			req.Env = map[string]string{"REMOTE_ADDR": host}
+		}
+	}
+	if st.body != nil {
+		req.Data = st.body.String()
+	}
+	return req
+}
+
+// bodyRecorder keeps the first max bytes of a request body as the handler
+// reads it.
+type bodyRecorder struct {
+	rc        io.ReadCloser
+	max       int
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	truncated bool
+}
+
+func (b *bodyRecorder) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.mu.Lock()
+		room := b.max - b.buf.Len()
+		if room > 0 {
+			b.buf.Write(p[:min(n, room)])
+		}
+		if n > room {
+			b.truncated = true
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *bodyRecorder) Close() error { return b.rc.Close() }
+
+// String is what was recorded, with a marker when the body was longer.
+func (b *bodyRecorder) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	if b.truncated {
+		s += "…[truncated]"
+	}
+	return s
+}
