@@ -18,6 +18,7 @@ import (
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/uservalue"
 )
 
 // Client captures events and hands them to its transport. Create one with
@@ -633,9 +634,9 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	case p.err != nil:
 		c.addException(ev, p)
 	case p.panicked:
-		msg := protocol.Clamp(describeValue(p.panicVal), protocol.MaxValueBytes)
+		msg := protocol.Clamp(uservalue.Describe(p.panicVal), protocol.MaxValueBytes)
 		typ := "panic"
-		if _, isString := p.panicVal.(string); !isString {
+		if _, isStr := p.panicVal.(string); !isStr {
 			typ = fmt.Sprintf("%T", p.panicVal) // panic(customType{...})
 		}
 		exc := Exception{Type: typ, Value: msg, Mechanism: &Mechanism{Type: "panic", Handled: new(false)}}
@@ -651,7 +652,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	}
 
 	normalize(ev)
-	if cuts := plainEvent(ev, true); cuts > 0 {
+	if cuts := uservalue.PlainEvent(ev, true); cuts > 0 {
 		c.cfg.logger.Debug("raven: user values cut to their bounds", slog.String("event_id", string(ev.EventID)), slog.Int("placeholders", cuts))
 	}
 	c.cfg.scrubber().event(ev)
@@ -888,7 +889,7 @@ func vcsRevision() string {
 
 // MaxEventBytes is the largest event payload sent; larger events are
 // trimmed to fit (Relay rejects events over 1 MiB).
-const MaxEventBytes = 1 << 20
+const MaxEventBytes = protocol.MaxEventBytes
 
 // encodeEvent marshals ev, trimming it to fit limit bytes.
 func encodeEvent(ev *Event, limit int) ([]byte, error) {
@@ -899,7 +900,7 @@ func encodeEvent(ev *Event, limit int) ([]byte, error) {
 		// A hook put a value that JSON cannot hold (a channel, NaN, a
 		// cycle) in the event after its values were made plain: make
 		// them plain again rather than lose the event.
-		plainEvent(ev, true)
+		uservalue.PlainEvent(ev, true)
 		if b, err = ev.MarshalJSON(); err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/uservalue"
 )
 
 // EnvCrashMonitor is set to "1" in the environment of the crash monitor
@@ -403,7 +404,7 @@ func (r *crashReporter) saveLocked() error {
 	ev.Level = ""
 	// Bounded, acyclic and scrubbed like an event; no user method runs
 	// (this runs under the lock Close takes).
-	if cuts := plainEvent(ev, false); cuts > 0 {
+	if cuts := uservalue.PlainEvent(ev, false); cuts > 0 {
 		c.cfg.logger.Debug("raven: scope values cut to their bounds for the crash state", slog.Int("placeholders", cuts))
 	}
 	c.cfg.scrubber().event(ev)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/uservalue"
 	"golang.org/x/time/rate"
 )
 
@@ -348,3 +349,24 @@ const DefaultMaxFrames = stack.DefaultMaxFrames
 // for errors.Join) become exceptions (WithMaxErrorDepth). Cycles and
 // longer chains stop there.
 const DefaultMaxErrorDepth = errchain.DefaultMaxDepth
+
+// Bounds of the walk over user values (see Scope.SetExtra and friends).
+const (
+	// MaxValueDepth is how many levels of maps, slices, arrays and structs
+	// a user value keeps below the field it is set in (an extra, a
+	// context member, a breadcrumb's data member, ...); deeper containers
+	// are replaced by the string "[depth limit]".
+	MaxValueDepth = uservalue.MaxDepth
+	// MaxValueBreadth is how many members of one map or struct, or
+	// elements of one slice or array, are kept; the rest are replaced by
+	// one member (key "[truncated]") or element saying how many were left
+	// out.
+	MaxValueBreadth = uservalue.MaxBreadth
+	// MaxValueNodes bounds how many values one walk writes (one event's
+	// extra, one context, one breadcrumb's data, ...); values past the
+	// bound are replaced by the string "[size limit]".
+	MaxValueNodes = uservalue.MaxNodes
+	// MaxMarshaledBytes bounds the output of a value's MarshalJSON method
+	// that is kept; a larger output is replaced by a placeholder.
+	MaxMarshaledBytes = uservalue.MaxMarshaledBytes
+)

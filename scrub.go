@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ravenkit/raven/internal/uservalue"
 )
 
 // Filtered replaces every scrubbed value.
@@ -269,9 +271,9 @@ func looksLikeURL(v string) bool {
 }
 
 // maxScrubDepth bounds the scrubber's walk; values reach it plain and
-// bounded by MaxValueDepth (a request body decoded from JSON too, see
+// bounded by uservalue.MaxDepth (a request body decoded from JSON too, see
 // body), so the bound only guards against misuse.
-const maxScrubDepth = MaxValueDepth + 4
+const maxScrubDepth = uservalue.MaxDepth + 4
 
 // value scrubs plain data: maps by key, slices element-wise, strings by
 // URL structure and pattern. Maps and slices are copied, never modified.
@@ -283,7 +285,7 @@ func (s scrubber) value(v any, depth int) any {
 		return s.mapAny(x, depth)
 	case []any:
 		if depth >= maxScrubDepth {
-			return placeholderDepth
+			return uservalue.PlaceholderDepth
 		}
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -301,7 +303,7 @@ func (s scrubber) mapAny(m map[string]any, depth int) map[string]any {
 		return nil
 	}
 	if depth >= maxScrubDepth {
-		return map[string]any{placeholderTruncated: placeholderDepth}
+		return map[string]any{uservalue.PlaceholderTruncated: uservalue.PlaceholderDepth}
 	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -424,7 +426,7 @@ func (s scrubber) body(b string) string {
 		if err := dec.Decode(&v); err == nil && !dec.More() {
 			// decoded JSON is plain but may nest deeper than the scrubber
 			// walks: make it plain and bounded first
-			nv := s.value(newValueWalker(false).value(v, 0), 0)
+			nv := s.value(uservalue.NewWalker(false).Value(v, 0), 0)
 			if out, err := json.Marshal(nv); err == nil {
 				return string(out)
 			}

@@ -445,3 +445,7 @@ func Clamp(s string, n int) string {
 
 // MaxValueBytes bounds an exception value or a message.
 const MaxValueBytes = 8192
+
+// MaxEventBytes is the largest event payload sent; larger events are
+// trimmed to fit (Relay rejects events over 1 MiB).
+const MaxEventBytes = 1 << 20

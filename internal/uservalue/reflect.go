@@ -1,4 +1,4 @@
-package raven
+package uservalue
 
 import (
 	"encoding"
@@ -27,7 +27,7 @@ var (
 
 // reflectValue walks any other value. ind counts the pointers and
 // interfaces followed since the last container.
-func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
+func (w *Walker) reflectValue(rv reflect.Value, depth, ind int) any {
 	if !rv.IsValid() {
 		return nil
 	}
@@ -78,12 +78,12 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 		return w.str(rv.String())
 	case reflect.Pointer, reflect.Interface:
 		if ind >= maxIndirections {
-			return w.cut(placeholderDepth)
+			return w.cut(PlaceholderDepth)
 		}
 		if rv.Kind() == reflect.Pointer {
 			p := rv.Pointer()
 			if w.onPath(p, t, 0) {
-				return w.cut(placeholderCycle)
+				return w.cut(PlaceholderCycle)
 			}
 			w.push(p, t, 0)
 			defer w.pop()
@@ -107,7 +107,7 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 		if rv.Len() > 0 {
 			p := rv.Pointer()
 			if w.onPath(p, t, rv.Len()) {
-				return w.cut(placeholderCycle)
+				return w.cut(PlaceholderCycle)
 			}
 			w.push(p, t, rv.Len())
 			defer w.pop()
@@ -121,12 +121,12 @@ func (w *valueWalker) reflectValue(rv reflect.Value, depth, ind int) any {
 	return w.cut("[unsupported: " + t.String() + "]")
 }
 
-func (w *valueWalker) reflectList(rv reflect.Value, depth int) any {
-	if depth >= MaxValueDepth {
-		return w.cut(placeholderDepth)
+func (w *Walker) reflectList(rv reflect.Value, depth int) any {
+	if depth >= MaxDepth {
+		return w.cut(PlaceholderDepth)
 	}
 	l := rv.Len()
-	n := min(l, MaxValueBreadth)
+	n := min(l, MaxBreadth)
 	out := make([]any, 0, n+1)
 	for i := 0; i < n; i++ {
 		out = append(out, w.elem(rv.Index(i), depth+1))
@@ -138,39 +138,39 @@ func (w *valueWalker) reflectList(rv reflect.Value, depth int) any {
 }
 
 // elem walks a member of a container, counting it against the budget.
-func (w *valueWalker) elem(rv reflect.Value, depth int) any {
+func (w *Walker) elem(rv reflect.Value, depth int) any {
 	if w.nodes <= 0 {
-		return w.cut(placeholderSize)
+		return w.cut(PlaceholderSize)
 	}
 	w.nodes--
 	if rv.Kind() == reflect.Interface && !rv.IsNil() && rv.CanInterface() {
 		w.nodes++ // value counts it again
-		return w.value(rv.Elem().Interface(), depth)
+		return w.Value(rv.Elem().Interface(), depth)
 	}
 	return w.reflectValue(rv, depth, 0)
 }
 
-func (w *valueWalker) reflectMap(rv reflect.Value, depth int) any {
+func (w *Walker) reflectMap(rv reflect.Value, depth int) any {
 	if rv.IsNil() {
 		return nil
 	}
-	if depth >= MaxValueDepth {
-		return w.cut(placeholderDepth)
+	if depth >= MaxDepth {
+		return w.cut(PlaceholderDepth)
 	}
 	t := rv.Type()
 	p := rv.Pointer()
 	if w.onPath(p, t, 0) {
-		return w.cut(placeholderCycle)
+		return w.cut(PlaceholderCycle)
 	}
 	w.push(p, t, 0)
 	defer w.pop()
 	l := rv.Len()
-	out := make(map[string]any, min(l, MaxValueBreadth+1))
+	out := make(map[string]any, min(l, MaxBreadth+1))
 	it := rv.MapRange()
 	kept := 0
 	for it.Next() {
-		if kept == MaxValueBreadth {
-			out[placeholderTruncated] = w.cut(fmt.Sprintf("%d more keys", l-kept))
+		if kept == MaxBreadth {
+			out[PlaceholderTruncated] = w.cut(fmt.Sprintf("%d more keys", l-kept))
 			break
 		}
 		out[w.str(w.mapKey(it.Key()))] = w.elem(it.Value(), depth+1)
@@ -181,7 +181,7 @@ func (w *valueWalker) reflectMap(rv reflect.Value, depth int) any {
 
 // mapKey names a map key as encoding/json does: strings as they are,
 // integers in decimal, TextMarshaler keys by their text.
-func (w *valueWalker) mapKey(k reflect.Value) string {
+func (w *Walker) mapKey(k reflect.Value) string {
 	if k.Kind() == reflect.Interface {
 		if k.IsNil() {
 			return "<nil>"
@@ -267,20 +267,20 @@ func fieldsOf(t reflect.Type) []structField {
 	return out
 }
 
-func (w *valueWalker) reflectStruct(rv reflect.Value, depth int) any {
-	if depth >= MaxValueDepth {
-		return w.cut(placeholderDepth)
+func (w *Walker) reflectStruct(rv reflect.Value, depth int) any {
+	if depth >= MaxDepth {
+		return w.cut(PlaceholderDepth)
 	}
 	fields := fieldsOf(rv.Type())
-	out := make(map[string]any, min(len(fields), MaxValueBreadth+1))
+	out := make(map[string]any, min(len(fields), MaxBreadth+1))
 	kept := 0
 	for _, f := range fields {
 		fv, ok := fieldByIndex(rv, f.index)
 		if !ok || (f.omitEmpty && isEmptyValue(fv)) {
 			continue
 		}
-		if kept == MaxValueBreadth {
-			out[placeholderTruncated] = w.cut("more fields")
+		if kept == MaxBreadth {
+			out[PlaceholderTruncated] = w.cut("more fields")
 			break
 		}
 		out[f.name] = w.elem(fv, depth+1)

@@ -1,18 +1,4 @@
-package raven
-
-import (
-	"bytes"
-	"encoding"
-	"encoding/json"
-	"fmt"
-	"math"
-	"reflect"
-	"time"
-
-	"github.com/ravenkit/raven/internal/protocol"
-)
-
-// This file turns whatever a program hands the SDK as a value (extra,
+// Package uservalue turns whatever a program hands the SDK as a value (extra,
 // contexts, user data, breadcrumb data, request data, message parameters)
 // into plain JSON data: map[string]any, []any, string, bool, int64,
 // float64, json.Number and nil. Everything after it (the scrubber, the
@@ -23,12 +9,12 @@ import (
 // hostile, can crash, hang or slow the process:
 //
 //   - depth: containers (maps, slices, arrays, structs) nested more than
-//     MaxValueDepth levels below the field they are set in become the
+//     MaxDepth levels below the field they are set in become the
 //     placeholder "[depth limit]";
-//   - breadth: a container keeps its first MaxValueBreadth members (for a
+//   - breadth: a container keeps its first MaxBreadth members (for a
 //     map, whichever the map's iteration yields first), and one more
 //     member says how many were left out;
-//   - size: one walk writes at most MaxValueNodes values and MaxEventBytes
+//   - size: one walk writes at most MaxNodes values and MaxEventBytes
 //     bytes of strings; what comes after becomes "[size limit]"; strings
 //     are cut to 8 KiB;
 //   - cycles: a map, slice or pointer met again inside itself becomes
@@ -50,23 +36,36 @@ import (
 // infinities become the strings "NaN", "+Inf" and "-Inf"; []byte becomes
 // base64 text as encoding/json writes it. fmt is never used on a
 // container: it follows cycles until the stack overflows.
+package uservalue
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+
+	"github.com/ravenkit/raven/internal/protocol"
+)
 
 // Bounds of the walk over user values (see Scope.SetExtra and friends).
 const (
-	// MaxValueDepth is how many levels of maps, slices, arrays and structs
+	// MaxDepth is how many levels of maps, slices, arrays and structs
 	// a user value keeps below the field it is set in (an extra, a
 	// context member, a breadcrumb's data member, ...); deeper containers
 	// are replaced by the string "[depth limit]".
-	MaxValueDepth = 10
-	// MaxValueBreadth is how many members of one map or struct, or
+	MaxDepth = 10
+	// MaxBreadth is how many members of one map or struct, or
 	// elements of one slice or array, are kept; the rest are replaced by
 	// one member (key "[truncated]") or element saying how many were left
 	// out.
-	MaxValueBreadth = 1000
-	// MaxValueNodes bounds how many values one walk writes (one event's
+	MaxBreadth = 1000
+	// MaxNodes bounds how many values one walk writes (one event's
 	// extra, one context, one breadcrumb's data, ...); values past the
 	// bound are replaced by the string "[size limit]".
-	MaxValueNodes = 20000
+	MaxNodes = 20000
 	// MaxMarshaledBytes bounds the output of a value's MarshalJSON method
 	// that is kept; a larger output is replaced by a placeholder.
 	MaxMarshaledBytes = 256 << 10
@@ -74,18 +73,18 @@ const (
 
 // Placeholders written in place of what the walk cuts.
 const (
-	placeholderCycle     = "[cycle]"
-	placeholderDepth     = "[depth limit]"
-	placeholderSize      = "[size limit]"
-	placeholderTruncated = "[truncated]"
+	PlaceholderCycle     = "[cycle]"
+	PlaceholderDepth     = "[depth limit]"
+	PlaceholderSize      = "[size limit]"
+	PlaceholderTruncated = "[truncated]"
 	// maxIndirections bounds a chain of pointers and interfaces between
 	// two containers (a recursive pointer type can make it endless).
 	maxIndirections = 16
 )
 
-// valueWalker holds the state of one walk: the budget left and the
+// Walker holds the state of one walk: the budget left and the
 // containers on the path from the root to the value being walked.
-type valueWalker struct {
+type Walker struct {
 	nodes int // values left to write
 	bytes int // bytes of strings left to write
 	path  []visit
@@ -106,18 +105,18 @@ type visit struct {
 	n   int
 }
 
-// newValueWalker returns a walker with a fresh budget.
-func newValueWalker(callMethods bool) *valueWalker {
-	return &valueWalker{nodes: MaxValueNodes, bytes: MaxEventBytes, callMethods: callMethods}
+// NewWalker returns a walker with a fresh budget.
+func NewWalker(callMethods bool) *Walker {
+	return &Walker{nodes: MaxNodes, bytes: protocol.MaxEventBytes, callMethods: callMethods}
 }
 
-// plainValue returns v as plain JSON data, bounded as described above.
+// PlainValue returns v as plain JSON data, bounded as described above.
 // It never panics and never modifies v.
-func plainValue(v any) any { return newValueWalker(true).value(v, 0) }
+func PlainValue(v any) any { return NewWalker(true).Value(v, 0) }
 
-// plainMap returns m's values as plain JSON data in a new map (nil for
+// PlainMap returns m's values as plain JSON data in a new map (nil for
 // nil).
-func (w *valueWalker) plainMap(m map[string]any) map[string]any {
+func (w *Walker) PlainMap(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
@@ -125,10 +124,10 @@ func (w *valueWalker) plainMap(m map[string]any) map[string]any {
 	return out
 }
 
-// value walks v found at depth (the number of containers above it).
-func (w *valueWalker) value(v any, depth int) any {
+// Value walks v found at depth (the number of containers above it).
+func (w *Walker) Value(v any, depth int) any {
 	if w.nodes <= 0 {
-		return w.cut(placeholderSize)
+		return w.cut(PlaceholderSize)
 	}
 	w.nodes--
 	switch x := v.(type) {
@@ -160,20 +159,20 @@ func (w *valueWalker) value(v any, depth int) any {
 		if x == nil {
 			return nil
 		}
-		if depth >= MaxValueDepth {
-			return w.cut(placeholderDepth)
+		if depth >= MaxDepth {
+			return w.cut(PlaceholderDepth)
 		}
 		if len(x) > 0 {
 			if w.onPath(reflect.ValueOf(x).Pointer(), anySliceType, len(x)) {
-				return w.cut(placeholderCycle)
+				return w.cut(PlaceholderCycle)
 			}
 			w.push(reflect.ValueOf(x).Pointer(), anySliceType, len(x))
 			defer w.pop()
 		}
-		n := min(len(x), MaxValueBreadth)
+		n := min(len(x), MaxBreadth)
 		out := make([]any, 0, n+1)
 		for _, e := range x[:n] {
-			out = append(out, w.value(e, depth+1))
+			out = append(out, w.Value(e, depth+1))
 		}
 		if len(x) > n {
 			out = append(out, w.cut(fmt.Sprintf("[%d more items]", len(x)-n)))
@@ -189,33 +188,33 @@ var (
 )
 
 // stringMap walks the common map[string]any without reflection.
-func (w *valueWalker) stringMap(m map[string]any, depth int) any {
+func (w *Walker) stringMap(m map[string]any, depth int) any {
 	if m == nil {
 		return nil
 	}
-	if depth >= MaxValueDepth {
-		return w.cut(placeholderDepth)
+	if depth >= MaxDepth {
+		return w.cut(PlaceholderDepth)
 	}
 	p := reflect.ValueOf(m).Pointer()
 	if w.onPath(p, anyMapType, 0) {
-		return w.cut(placeholderCycle)
+		return w.cut(PlaceholderCycle)
 	}
 	w.push(p, anyMapType, 0)
 	defer w.pop()
-	out := make(map[string]any, min(len(m), MaxValueBreadth+1))
+	out := make(map[string]any, min(len(m), MaxBreadth+1))
 	kept := 0
 	for k, v := range m {
-		if kept == MaxValueBreadth {
-			out[placeholderTruncated] = w.cut(fmt.Sprintf("%d more keys", len(m)-kept))
+		if kept == MaxBreadth {
+			out[PlaceholderTruncated] = w.cut(fmt.Sprintf("%d more keys", len(m)-kept))
 			break
 		}
-		out[w.str(k)] = w.value(v, depth+1)
+		out[w.str(k)] = w.Value(v, depth+1)
 		kept++
 	}
 	return out
 }
 
-func (w *valueWalker) onPath(p uintptr, t reflect.Type, n int) bool {
+func (w *Walker) onPath(p uintptr, t reflect.Type, n int) bool {
 	for _, v := range w.path {
 		if v.ptr == p && v.typ == t && v.n == n {
 			return true
@@ -224,20 +223,20 @@ func (w *valueWalker) onPath(p uintptr, t reflect.Type, n int) bool {
 	return false
 }
 
-func (w *valueWalker) push(p uintptr, t reflect.Type, n int) {
+func (w *Walker) push(p uintptr, t reflect.Type, n int) {
 	w.path = append(w.path, visit{p, t, n})
 }
 
-func (w *valueWalker) pop() { w.path = w.path[:len(w.path)-1] }
+func (w *Walker) pop() { w.path = w.path[:len(w.path)-1] }
 
 // cut counts a placeholder and returns it.
-func (w *valueWalker) cut(placeholder string) string {
+func (w *Walker) cut(placeholder string) string {
 	w.cuts++
 	return placeholder
 }
 
 // marshaled runs a value's MarshalJSON and walks what it wrote.
-func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (out any) {
+func (w *Walker) marshaled(m json.Marshaler, t reflect.Type, depth int) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = w.cut(protocol.Clamp("["+t.String()+": MarshalJSON panicked: "+panicText(r)+"]", 256))
@@ -257,11 +256,11 @@ func (w *valueWalker) marshaled(m json.Marshaler, t reflect.Type, depth int) (ou
 		return w.cut("[" + t.String() + ": MarshalJSON wrote invalid JSON]")
 	}
 	w.nodes++ // the value itself was counted by the caller
-	return w.value(x, depth)
+	return w.Value(x, depth)
 }
 
 // text runs a value's MarshalText.
-func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
+func (w *Walker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = w.cut(protocol.Clamp("["+t.String()+": MarshalText panicked: "+panicText(r)+"]", 256))
@@ -276,9 +275,9 @@ func (w *valueWalker) text(m encoding.TextMarshaler, t reflect.Type) (out any) {
 
 // str returns s cut to 8 KiB and to the bytes left to write, or
 // "[size limit]" when none are left.
-func (w *valueWalker) str(s string) string {
+func (w *Walker) str(s string) string {
 	if w.bytes <= 0 && s != "" {
-		return w.cut(placeholderSize)
+		return w.cut(PlaceholderSize)
 	}
 	s = protocol.Clamp(s, min(protocol.MaxValueBytes, max(w.bytes, 1)))
 	w.bytes -= len(s)
@@ -315,12 +314,12 @@ func plainFloat(f float64, bits int) any {
 	return f
 }
 
-// describeValue returns a short text for a panic value: strings as they
+// Describe returns a short text for a panic value: strings as they
 // are, errors and Stringers by their method (panics recovered), flat
 // values (scalars, and structs and arrays of them) with fmt, and anything
 // holding maps, slices or pointers as the JSON of its plain form, so that
 // a cyclic value never reaches fmt.
-func describeValue(v any) (s string) {
+func Describe(v any) (s string) {
 	switch x := v.(type) {
 	case nil:
 		return "<nil>"
@@ -339,7 +338,7 @@ func describeValue(v any) (s string) {
 	if flatType(reflect.TypeOf(v), 0) {
 		return fmt.Sprint(v)
 	}
-	b, err := json.Marshal(plainValue(v))
+	b, err := json.Marshal(PlainValue(v))
 	if err != nil {
 		return "<" + reflect.TypeOf(v).String() + ">"
 	}
@@ -350,7 +349,7 @@ func describeValue(v any) (s string) {
 // interface, channel or function, so fmt prints them without following
 // references.
 func flatType(t reflect.Type, level int) bool {
-	if level > MaxValueDepth {
+	if level > MaxDepth {
 		return false
 	}
 	switch t.Kind() {
@@ -369,58 +368,58 @@ func flatType(t reflect.Type, level int) bool {
 	return true
 }
 
-// plainEvent replaces every user value of ev (extra, contexts, user data,
+// PlainEvent replaces every user value of ev (extra, contexts, user data,
 // request data, breadcrumb data, message parameters, mechanism data) with
 // its plain form. Maps and slices of ev are replaced, never modified: they
-// may be shared with scopes. callMethods is as for valueWalker. It
+// may be shared with scopes. callMethods is as for Walker. It
 // returns how many placeholders replaced what the bounds cut.
-func plainEvent(ev *Event, callMethods bool) (cuts int) {
-	var walkers []*valueWalker
+func PlainEvent(ev *protocol.Event, callMethods bool) (cuts int) {
+	var walkers []*Walker
 	defer func() {
 		for _, w := range walkers {
 			cuts += w.cuts
 		}
 	}()
-	walker := func() *valueWalker {
-		w := newValueWalker(callMethods)
+	walker := func() *Walker {
+		w := NewWalker(callMethods)
 		walkers = append(walkers, w)
 		return w
 	}
 	if ev.Extra != nil {
-		ev.Extra = walker().plainMap(ev.Extra)
+		ev.Extra = walker().PlainMap(ev.Extra)
 	}
 	if ev.Contexts != nil {
 		ctxs := make(map[string]map[string]any, len(ev.Contexts))
 		for k, c := range ev.Contexts {
-			ctxs[k] = walker().plainMap(c)
+			ctxs[k] = walker().PlainMap(c)
 		}
 		ev.Contexts = ctxs
 	}
 	if ev.User != nil && ev.User.Data != nil {
 		u := *ev.User
-		u.Data = walker().plainMap(u.Data)
+		u.Data = walker().PlainMap(u.Data)
 		ev.User = &u
 	}
 	if ev.Request != nil && ev.Request.Data != nil && !isString(ev.Request.Data) {
 		// a raw body stays whole: the integration that read it bounds it
 		r := *ev.Request
-		r.Data = walker().value(r.Data, 0)
+		r.Data = walker().Value(r.Data, 0)
 		ev.Request = &r
 	}
 	if ev.Breadcrumbs != nil {
-		crumbs := make([]Breadcrumb, len(ev.Breadcrumbs.Values))
+		crumbs := make([]protocol.Breadcrumb, len(ev.Breadcrumbs.Values))
 		w := walker() // one budget for every breadcrumb
 		for i, b := range ev.Breadcrumbs.Values {
 			if b.Data != nil {
-				b.Data = w.plainMap(b.Data)
+				b.Data = w.PlainMap(b.Data)
 			}
 			crumbs[i] = b
 		}
-		ev.Breadcrumbs = &BreadcrumbList{Values: crumbs}
+		ev.Breadcrumbs = &protocol.BreadcrumbList{Values: crumbs}
 	}
 	if ev.Message != nil && ev.Message.Params != nil {
 		m := *ev.Message
-		if p, ok := walker().value(m.Params, 0).([]any); ok {
+		if p, ok := walker().Value(m.Params, 0).([]any); ok {
 			m.Params = p
 		} else {
 			m.Params = nil
@@ -428,20 +427,20 @@ func plainEvent(ev *Event, callMethods bool) (cuts int) {
 		ev.Message = &m
 	}
 	if ev.Exception != nil {
-		var excs []Exception
+		var excs []protocol.Exception
 		for i, x := range ev.Exception.Values {
 			if x.Mechanism == nil || x.Mechanism.Data == nil {
 				continue
 			}
 			if excs == nil {
-				excs = append([]Exception(nil), ev.Exception.Values...)
+				excs = append([]protocol.Exception(nil), ev.Exception.Values...)
 			}
 			m := *x.Mechanism
-			m.Data = walker().plainMap(m.Data)
+			m.Data = walker().PlainMap(m.Data)
 			excs[i].Mechanism = &m
 		}
 		if excs != nil {
-			ev.Exception = &ExceptionList{Values: excs}
+			ev.Exception = &protocol.ExceptionList{Values: excs}
 		}
 	}
 	return 0 // the deferred sum

@@ -1,4 +1,4 @@
-package raven
+package uservalue
 
 import (
 	"encoding/json"
@@ -104,9 +104,9 @@ func TestPlainValue(t *testing.T) {
 	rp = &rp
 	indirect := map[string]any{}
 	indirect["m"] = map[string]any{"back": &indirect}
-	wide := make([]int, MaxValueBreadth+5)
+	wide := make([]int, MaxBreadth+5)
 	wideMap := map[int]bool{}
-	for i := 0; i < MaxValueBreadth+3; i++ {
+	for i := 0; i < MaxBreadth+3; i++ {
 		wideMap[i] = true
 	}
 
@@ -137,14 +137,14 @@ func TestPlainValue(t *testing.T) {
 			map[string]any{"1": int64(1), "s": int64(2), "1.2.3.4": int64(3), "1.5": int64(4)}},
 		{"marshaler decoded and walked", objMarshaler{"t"}, map[string]any{"token": "t", "n": json.Number("1.50")}},
 		{"marshaler panicking", []any{panicMarshaler{}, "next"},
-			[]any{"[raven.panicMarshaler: MarshalJSON panicked: marshal exploded]", "next"}},
-		{"marshaler failing", failingJSON{}, "[raven.failingJSON: MarshalJSON failed: cannot encode]"},
-		{"marshaler writing invalid JSON", badJSON{}, "[raven.badJSON: MarshalJSON wrote invalid JSON]"},
-		{"marshaler writing too much", hugeMarshaler{}, "[raven.hugeMarshaler: MarshalJSON output over the size limit]"},
+			[]any{"[uservalue.panicMarshaler: MarshalJSON panicked: marshal exploded]", "next"}},
+		{"marshaler failing", failingJSON{}, "[uservalue.failingJSON: MarshalJSON failed: cannot encode]"},
+		{"marshaler writing invalid JSON", badJSON{}, "[uservalue.badJSON: MarshalJSON wrote invalid JSON]"},
+		{"marshaler writing too much", hugeMarshaler{}, "[uservalue.hugeMarshaler: MarshalJSON output over the size limit]"},
 		{"text marshaler", textMarshalerValue{"a"}, "text:a<"},
-		{"text marshaler panicking with a map", panickyText{}, "[raven.panickyText: MarshalText panicked: map[string]interface {}]"},
+		{"text marshaler panicking with a map", panickyText{}, "[uservalue.panickyText: MarshalText panicked: map[string]interface {}]"},
 		{"error", errors.New("boom"), "boom"},
-		{"error panicking", panicError{}, "<raven.panicError: Error() panicked>"},
+		{"error panicking", panicError{}, "<uservalue.panicError: Error() panicked>"},
 		{"unsupported", []any{make(chan int), func() {}}, []any{"[unsupported: chan int]", "[unsupported: func()]"}},
 		{"cyclic map", cyclicMap, map[string]any{"a": int64(1), "self": "[cycle]"}},
 		{"cyclic slice", cyclicSlice, []any{int64(1), "[cycle]"}},
@@ -153,11 +153,11 @@ func TestPlainValue(t *testing.T) {
 		{"cycle through a pointer to a map", indirect, map[string]any{"m": map[string]any{"back": "[cycle]"}}},
 		{"recursive pointer type", rp, "[cycle]"},
 		{"shared value is not a cycle", []any{shared, shared}, []any{map[string]any{"x": int64(1)}, map[string]any{"x": int64(1)}}},
-		{"depth limit kept", nested(MaxValueDepth, "leaf"), nested(MaxValueDepth, "leaf")},
-		{"depth limit cut", nested(MaxValueDepth+1, "leaf"), nested(MaxValueDepth, placeholderDepth)},
-		{"10000 deep", nested(10000, "leaf"), nested(MaxValueDepth, placeholderDepth)},
+		{"depth limit kept", nested(MaxDepth, "leaf"), nested(MaxDepth, "leaf")},
+		{"depth limit cut", nested(MaxDepth+1, "leaf"), nested(MaxDepth, PlaceholderDepth)},
+		{"10000 deep", nested(10000, "leaf"), nested(MaxDepth, PlaceholderDepth)},
 		{"slice breadth", wide, append(func() []any {
-			out := make([]any, MaxValueBreadth)
+			out := make([]any, MaxBreadth)
 			for i := range out {
 				out[i] = int64(0)
 			}
@@ -166,7 +166,7 @@ func TestPlainValue(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := plainValue(tc.in)
+			got := PlainValue(tc.in)
 			assert.Equal(t, tc.want, got)
 			_, err := json.Marshal(got)
 			require.NoError(t, err)
@@ -174,12 +174,12 @@ func TestPlainValue(t *testing.T) {
 	}
 
 	t.Run("map breadth", func(t *testing.T) {
-		got := plainValue(wideMap).(map[string]any)
-		assert.Len(t, got, MaxValueBreadth+1)
-		assert.Equal(t, "3 more keys", got[placeholderTruncated])
+		got := PlainValue(wideMap).(map[string]any)
+		assert.Len(t, got, MaxBreadth+1)
+		assert.Equal(t, "3 more keys", got[PlaceholderTruncated])
 	})
 	t.Run("node budget", func(t *testing.T) {
-		row := make([]any, MaxValueBreadth)
+		row := make([]any, MaxBreadth)
 		for i := range row {
 			row[i] = i
 		}
@@ -187,50 +187,50 @@ func TestPlainValue(t *testing.T) {
 		for i := range grid {
 			grid[i] = row // shared: 100 000 values to write
 		}
-		got := plainValue(grid).([]any)
+		got := PlainValue(grid).([]any)
 		n := 0
 		for _, r := range got {
 			if s, ok := r.(string); ok {
-				assert.Equal(t, placeholderSize, s)
+				assert.Equal(t, PlaceholderSize, s)
 				continue
 			}
 			for _, x := range r.([]any) {
-				if x != placeholderSize {
+				if x != PlaceholderSize {
 					n++
 				}
 			}
 		}
-		assert.Less(t, n, MaxValueNodes)
-		assert.Greater(t, n, MaxValueNodes-2*MaxValueBreadth)
+		assert.Less(t, n, MaxNodes)
+		assert.Greater(t, n, MaxNodes-2*MaxBreadth)
 	})
 	t.Run("byte budget", func(t *testing.T) {
 		big := make([]string, 500)
 		for i := range big {
 			big[i] = strings.Repeat("x", protocol.MaxValueBytes)
 		}
-		got := plainValue(big).([]any)
+		got := PlainValue(big).([]any)
 		total, cut := 0, 0
 		for _, x := range got {
 			s := x.(string)
 			total += len(s)
-			if s == placeholderSize {
+			if s == PlaceholderSize {
 				cut++
 			}
 		}
-		assert.LessOrEqual(t, total, MaxEventBytes+len(placeholderSize)*cut)
+		assert.LessOrEqual(t, total, protocol.MaxEventBytes+len(PlaceholderSize)*cut)
 		assert.Greater(t, cut, 300)
 	})
 	t.Run("without methods", func(t *testing.T) {
-		w := newValueWalker(false)
-		got := w.value(map[string]any{"m": objMarshaler{"t"}, "e": errors.New("x"), "t": time.Unix(0, 0).UTC()}, 0)
-		assert.Equal(t, map[string]any{"m": "[raven.objMarshaler]", "e": "[*errors.errorString]",
+		w := NewWalker(false)
+		got := w.Value(map[string]any{"m": objMarshaler{"t"}, "e": errors.New("x"), "t": time.Unix(0, 0).UTC()}, 0)
+		assert.Equal(t, map[string]any{"m": "[uservalue.objMarshaler]", "e": "[*errors.errorString]",
 			"t": "1970-01-01T00:00:00Z"}, got)
 	})
 }
 
 func TestPlainValueDoesNotModifyInput(t *testing.T) {
 	in := map[string]any{"a": []any{1, map[string]any{"b": math.NaN()}}}
-	_ = plainValue(in)
+	_ = PlainValue(in)
 	assert.True(t, math.IsNaN(in["a"].([]any)[1].(map[string]any)["b"].(float64)))
 }
 
@@ -248,10 +248,10 @@ func TestDescribeValue(t *testing.T) {
 		{"number", 3, "3"},
 		{"cyclic map", cyclic, `{"self":"[cycle]"}`},
 		{"struct with a pointer", walkNode{Name: "n"}, `{"Kids":null,"Name":"n","Next":null}`},
-		{"error panicking", panicError{}, "<raven.panicError: Error() panicked>"},
+		{"error panicking", panicError{}, "<uservalue.panicError: Error() panicked>"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, describeValue(tc.in)) })
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, Describe(tc.in)) })
 	}
 }
 
@@ -268,10 +268,10 @@ func FuzzPlainValue(f *testing.F) {
 			return
 		}
 		root := buildFuzzValue(data)
-		got := plainValue(root)
+		got := PlainValue(root)
 		b, err := json.Marshal(got)
 		require.NoError(t, err)
-		require.LessOrEqual(t, depthOf(got), MaxValueDepth+1)
+		require.LessOrEqual(t, depthOf(got), MaxDepth+1)
 		require.Less(t, len(b), 64<<20)
 	})
 }
@@ -348,16 +348,16 @@ func TestPlainEvent(t *testing.T) {
 	cyclic["self"] = cyclic
 	body := strings.Repeat("b", 3*protocol.MaxValueBytes)
 	extra := map[string]any{"c": cyclic}
-	ev := &Event{
+	ev := &protocol.Event{
 		Extra:       extra,
 		Contexts:    map[string]map[string]any{"x": {"c": cyclic}},
-		User:        &User{ID: "u", Data: map[string]any{"c": cyclic}},
-		Request:     &Request{Data: body},
-		Breadcrumbs: &BreadcrumbList{Values: []Breadcrumb{{Message: "m", Data: map[string]any{"c": cyclic}}}},
-		Message:     &LogEntry{Params: []any{cyclic}},
-		Exception:   &ExceptionList{Values: []Exception{{Mechanism: &Mechanism{Data: map[string]any{"c": cyclic}}}}},
+		User:        &protocol.User{ID: "u", Data: map[string]any{"c": cyclic}},
+		Request:     &protocol.Request{Data: body},
+		Breadcrumbs: &protocol.BreadcrumbList{Values: []protocol.Breadcrumb{{Message: "m", Data: map[string]any{"c": cyclic}}}},
+		Message:     &protocol.LogEntry{Params: []any{cyclic}},
+		Exception:   &protocol.ExceptionList{Values: []protocol.Exception{{Mechanism: &protocol.Mechanism{Data: map[string]any{"c": cyclic}}}}},
 	}
-	assert.Equal(t, 6, plainEvent(ev, true), "one placeholder per cycle")
+	assert.Equal(t, 6, PlainEvent(ev, true), "one placeholder per cycle")
 	want := map[string]any{"self": "[cycle]"}
 	assert.Equal(t, want, ev.Extra["c"])
 	assert.Equal(t, want, ev.Contexts["x"]["c"])
@@ -370,8 +370,8 @@ func TestPlainEvent(t *testing.T) {
 	_, err := ev.MarshalJSON()
 	require.NoError(t, err)
 
-	ev = &Event{Request: &Request{Data: map[string]any{"c": cyclic}}}
-	plainEvent(ev, true)
+	ev = &protocol.Event{Request: &protocol.Request{Data: map[string]any{"c": cyclic}}}
+	PlainEvent(ev, true)
 	assert.Equal(t, map[string]any{"c": want}, ev.Request.Data)
 }
 
