@@ -655,7 +655,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 	if cuts := uservalue.PlainEvent(ev, true); cuts > 0 {
 		c.cfg.logger.Debug("raven: user values cut to their bounds", slog.String("event_id", string(ev.EventID)), slog.Int("placeholders", cuts))
 	}
-	c.cfg.scrubber().event(ev)
+	c.cfg.scrub.Event(ev)
 	if c.ignored(ev) {
 		return nil, DropEventProcessor, errors.New("raven: matched IgnoreErrors")
 	}

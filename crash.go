@@ -407,7 +407,7 @@ func (r *crashReporter) saveLocked() error {
 	if cuts := uservalue.PlainEvent(ev, false); cuts > 0 {
 		c.cfg.logger.Debug("raven: scope values cut to their bounds for the crash state", slog.Int("placeholders", cuts))
 	}
-	c.cfg.scrubber().event(ev)
+	c.cfg.scrub.Event(ev)
 	st := r.base
 	st.Scope = ev
 	b, err := json.Marshal(&st)

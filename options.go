@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven/internal/errchain"
+	"github.com/ravenkit/raven/internal/scrub"
 	"github.com/ravenkit/raven/internal/stack"
 	"github.com/ravenkit/raven/internal/uservalue"
 	"golang.org/x/time/rate"
@@ -109,7 +110,7 @@ type config struct {
 	scrubKeys                                   []string
 	scrubPatternSrc                             []string
 	noDefaultScrubPatterns                      bool
-	scrub                                       scrubber // from the three above (scrub.go)
+	scrub                                       scrub.Scrubber // from the three above (scrub.go)
 	spotlight                                   string
 	spotlightSet                                bool
 	fpLimit                                     rate.Limit

@@ -1,4 +1,4 @@
-package raven
+package scrub
 
 import (
 	"testing"
@@ -8,12 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func defaultScrubber(t *testing.T, opts ...Option) scrubber {
+func defaultScrubber(t *testing.T) Scrubber {
 	t.Helper()
-	c := defaultConfig()
-	c.debugIgnoreEnv = true
-	require.NoError(t, c.resolve(opts))
-	return c.scrubber()
+	s, err := New(nil, true, nil)
+	require.NoError(t, err)
+	return s
 }
 
 // TestScrubText checks each built-in pattern: the secret part is replaced,
@@ -55,16 +54,18 @@ func TestScrubText(t *testing.T) {
 
 func TestScrubPatternOptions(t *testing.T) {
 	t.Run("added pattern, groups only", func(t *testing.T) {
-		s := defaultScrubber(t, WithScrubPatterns(`ticket (T-\d+)`, `INTERNAL-\d+`))
+		s, err := New(nil, true, []string{`ticket (T-\d+)`, `INTERNAL-\d+`})
+		require.NoError(t, err)
 		assert.Equal(t, "ticket [Filtered] and [Filtered]", s.text("ticket T-42 and INTERNAL-7"))
 	})
 	t.Run("defaults off", func(t *testing.T) {
-		s := defaultScrubber(t, WithDefaultScrubPatterns(false), WithScrubPatterns(`INTERNAL-\d+`))
+		s, err := New(nil, false, []string{`INTERNAL-\d+`})
+		require.NoError(t, err)
 		assert.Equal(t, "Bearer abcdefgh [Filtered]", s.text("Bearer abcdefgh INTERNAL-7"))
 		assert.True(t, s.Sensitive("password"), "key names still apply")
 	})
 	t.Run("invalid pattern", func(t *testing.T) {
-		_, err := New(WithDSN("https://k@o.example.com/1"), WithScrubPatterns(`(`))
+		_, err := New(nil, true, []string{`(`})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "scrub pattern")
 	})
@@ -78,7 +79,7 @@ func FuzzScrubText(f *testing.F) {
 		"eyJhbGciOi.eyJzdWIi.sig", "AKIAIOSFODNN7EXAMPLE", "a=b&c=d:e", "é=ü"} {
 		f.Add(seed)
 	}
-	s := scrubber{patterns: defaultPatterns}
+	s := Scrubber{patterns: defaultPatterns}
 	f.Fuzz(func(t *testing.T, in string) {
 		out := s.text(in)
 		if utf8.ValidString(in) && !utf8.ValidString(out) {

@@ -1,4 +1,4 @@
-package raven
+package scrub
 
 import (
 	"encoding/base64"
@@ -18,7 +18,7 @@ type textPattern struct {
 	// to replace; otherwise every capturing group, or the whole match
 	// when there is none.
 	spans func(s string, m []int) [][2]int
-	// named marks the name=value pattern: the scrubber's key names decide.
+	// named marks the name=value pattern: the Scrubber's key names decide.
 	named bool
 }
 
@@ -90,14 +90,14 @@ func basicSpans(s string, m []int) [][2]int {
 }
 
 // text replaces the secrets the patterns find in free text.
-func (s scrubber) text(t string) string {
+func (s Scrubber) text(t string) string {
 	for i := range s.patterns {
 		t = s.apply(&s.patterns[i], t)
 	}
 	return t
 }
 
-func (s scrubber) apply(p *textPattern, t string) string {
+func (s Scrubber) apply(p *textPattern, t string) string {
 	if p.hint != nil && !p.hint(t) {
 		return t
 	}
@@ -152,7 +152,7 @@ func (s scrubber) apply(p *textPattern, t string) string {
 
 // sensitiveName reports whether the name t[i:j] of a name=value pair is
 // sensitive; an OAuth code only in a query string, after ? or &.
-func (s scrubber) sensitiveName(t string, i, j int) bool {
+func (s Scrubber) sensitiveName(t string, i, j int) bool {
 	name := t[i:j]
 	if s.Sensitive(name) {
 		return true
