@@ -18,6 +18,7 @@ import (
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/trim"
 	"github.com/ravenkit/raven/internal/uservalue"
 )
 
@@ -908,7 +909,7 @@ func encodeEvent(ev *Event, limit int) ([]byte, error) {
 	if len(b) <= limit {
 		return b, nil
 	}
-	return trimToFit(ev, b, limit)
+	return trim.ToFit(ev, b, limit)
 }
 
 // maxTagBytes is Relay's limit for tag keys and values.

@@ -1,4 +1,6 @@
-package raven
+// Package trim shrinks an encoded event to the size limit, losing the
+// least first.
+package trim
 
 import (
 	"fmt"
@@ -6,13 +8,13 @@ import (
 	"github.com/ravenkit/raven/internal/protocol"
 )
 
-// trimToFit shrinks an event whose encoding b exceeds limit bytes, in the
+// ToFit shrinks an event whose encoding b exceeds limit bytes, in the
 // order that loses the least: oldest breadcrumbs, then source context
 // lines, then extra values, then the middle frames of the deepest stacks,
 // then long strings. It never gives up on an event for its size unless
 // even the skeleton does not fit.
-func trimToFit(ev *Event, b []byte, limit int) ([]byte, error) {
-	steps := []func(*Event) bool{
+func ToFit(ev *protocol.Event, b []byte, limit int) ([]byte, error) {
+	steps := []func(*protocol.Event) bool{
 		trimBreadcrumbs,
 		trimContextLines,
 		trimExtra,
@@ -36,12 +38,12 @@ func trimToFit(ev *Event, b []byte, limit int) ([]byte, error) {
 
 // trimBreadcrumbs drops the older half of the breadcrumbs; false when none
 // are left.
-func trimBreadcrumbs(ev *Event) bool {
+func trimBreadcrumbs(ev *protocol.Event) bool {
 	if ev.Breadcrumbs == nil || len(ev.Breadcrumbs.Values) == 0 {
 		return false
 	}
 	v := ev.Breadcrumbs.Values
-	ev.Breadcrumbs = &BreadcrumbList{Values: append([]Breadcrumb(nil), v[len(v)/2:]...)}
+	ev.Breadcrumbs = &protocol.BreadcrumbList{Values: append([]protocol.Breadcrumb(nil), v[len(v)/2:]...)}
 	if len(v) == 1 {
 		ev.Breadcrumbs = nil
 	}
@@ -49,8 +51,8 @@ func trimBreadcrumbs(ev *Event) bool {
 }
 
 // stacks lists every stack trace of the event.
-func stacks(ev *Event) []*Stacktrace {
-	var out []*Stacktrace
+func stacks(ev *protocol.Event) []*protocol.Stacktrace {
+	var out []*protocol.Stacktrace
 	if ev.Exception != nil {
 		for i := range ev.Exception.Values {
 			if st := ev.Exception.Values[i].Stacktrace; st != nil {
@@ -69,10 +71,10 @@ func stacks(ev *Event) []*Stacktrace {
 }
 
 // trimContextLines removes every frame's source context at once.
-func trimContextLines(ev *Event) bool {
+func trimContextLines(ev *protocol.Event) bool {
 	changed := false
 	for _, st := range stacks(ev) {
-		frames := make([]Frame, len(st.Frames))
+		frames := make([]protocol.Frame, len(st.Frames))
 		for i, f := range st.Frames {
 			if f.PreContext != nil || f.PostContext != nil || f.ContextLine != "" {
 				changed = true
@@ -89,7 +91,7 @@ const trimmedMarker = "[trimmed: event over the size limit]"
 
 // trimExtra replaces half of the extra values still present with a
 // marker, so the keys stay visible.
-func trimExtra(ev *Event) bool {
+func trimExtra(ev *protocol.Event) bool {
 	left := 0
 	for _, v := range ev.Extra {
 		if v != trimmedMarker {
@@ -114,8 +116,8 @@ func trimExtra(ev *Event) bool {
 }
 
 // trimFrames halves the deepest stack, keeping both ends.
-func trimFrames(ev *Event) bool {
-	var deepest *Stacktrace
+func trimFrames(ev *protocol.Event) bool {
+	var deepest *protocol.Stacktrace
 	for _, st := range stacks(ev) {
 		if deepest == nil || len(st.Frames) > len(deepest.Frames) {
 			deepest = st
@@ -126,7 +128,7 @@ func trimFrames(ev *Event) bool {
 	}
 	n := len(deepest.Frames) / 2
 	head := n / 2
-	frames := append([]Frame(nil), deepest.Frames[:head]...)
+	frames := append([]protocol.Frame(nil), deepest.Frames[:head]...)
 	deepest.Frames = append(frames, deepest.Frames[len(deepest.Frames)-(n-head):]...)
 	return true
 }
@@ -134,7 +136,7 @@ func trimFrames(ev *Event) bool {
 const trimmedStringBytes = 1024
 
 // trimStrings truncates long messages, exception values and request data.
-func trimStrings(ev *Event) bool {
+func trimStrings(ev *protocol.Event) bool {
 	changed := false
 	clamp := func(s *string) {
 		if len(*s) > trimmedStringBytes {
@@ -163,7 +165,7 @@ func trimStrings(ev *Event) bool {
 }
 
 // dropOptional removes what is left that the server can live without.
-func dropOptional(ev *Event) bool {
+func dropOptional(ev *protocol.Event) bool {
 	if ev.Modules == nil && ev.Extra == nil && ev.Threads == nil && ev.Contexts == nil && ev.Request == nil {
 		return false
 	}
