@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/stack"
@@ -34,7 +35,7 @@ type Client struct {
 	frames    *stack.Symbolizer
 	static    staticInfo
 	counters  counters
-	reports   clientReports
+	reports   delivery.Reports
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeDone chan struct{} // closed when the first Close returns
@@ -469,17 +470,17 @@ func within(ctx context.Context, f func() error) error {
 
 // sendClientReport sends accumulated client reports on their own.
 func (c *Client) sendClientReport(ctx context.Context) {
-	m := c.reports.take()
+	m := c.reports.Take()
 	if len(m) == 0 {
 		return
 	}
 	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.static.sdk}}
-	env.Items = append(env.Items, clientReportItem(m, time.Now()))
+	env.Items = append(env.Items, delivery.ReportItem(m, time.Now()))
 	if err := c.send(ctx, env); err != nil {
 		c.cfg.logger.Debug("raven: client report not delivered", slog.Any("error", err))
 		if !maybeReceived(err) {
 			// kept for the next envelope; a later Flush or Close tries again
-			c.reports.restore(m)
+			c.reports.Restore(m)
 		}
 	}
 }
@@ -527,11 +528,11 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 	// the send or the outbox settles it, which Close does not abandon
 	// (sends honour the cancelled context).
 	env := c.eventEnvelope(ev.EventID, payload)
-	reports := c.reports.take()
+	reports := c.reports.Take()
 	if len(reports) > 0 {
-		env.Items = append(env.Items, clientReportItem(reports, time.Now()))
+		env.Items = append(env.Items, delivery.ReportItem(reports, time.Now()))
 	}
-	if o := c.ext.outbox; o != nil && o.writeAhead(env, reports, c.reports.restore) {
+	if o := c.ext.outbox; o != nil && o.writeAhead(env, reports, c.reports.Restore) {
 		return // on disk; sent from there (outbox.go)
 	}
 	c.deliver(ctx, env, reports)
@@ -559,7 +560,7 @@ func (c *Client) send(ctx context.Context, env *Envelope) (err error) {
 }
 
 // deliver sends one envelope and accounts for its events.
-func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportKey]int) {
+func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[delivery.ReportKey]int) {
 	err := c.send(ctx, env)
 	if err == nil {
 		c.counters.delivered.Add(uint64(env.EventCount()))
@@ -579,7 +580,7 @@ func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[reportK
 		}
 	}
 	if len(reports) > 0 && !maybeReceived(err) {
-		c.reports.restore(reports) // the report did not reach the server either
+		c.reports.Restore(reports) // the report did not reach the server either
 	}
 }
 

@@ -51,40 +51,6 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// DropReason says why an event was discarded. The values are the reasons
-// of the protocol's client reports.
-type DropReason string
-
-// Reasons an event can be discarded.
-const (
-	DropQueueOverflow  DropReason = "queue_overflow"
-	DropRateLimit      DropReason = "ratelimit_backoff"
-	DropNetworkError   DropReason = "network_error"
-	DropSendError      DropReason = "send_error"
-	DropSampleRate     DropReason = "sample_rate"
-	DropBeforeSend     DropReason = "before_send"
-	DropEventProcessor DropReason = "event_processor"
-	DropCacheOverflow  DropReason = "cache_overflow"
-	DropClosed         DropReason = "closed"
-	// DropInternalError: the SDK lost the event itself, for instance an
-	// outbox file of this client that could no longer be read.
-	DropInternalError DropReason = "internal_sdk_error"
-)
-
-const dropReasonCount = 10
-
-var dropReasons = [dropReasonCount]DropReason{DropQueueOverflow, DropRateLimit, DropNetworkError, DropSendError,
-	DropSampleRate, DropBeforeSend, DropEventProcessor, DropCacheOverflow, DropClosed, DropInternalError}
-
-// Drop describes discarded events, as given to the OnDrop hook.
-type Drop struct {
-	Reason   DropReason
-	Category string // rate-limit category: "error" for error events
-	EventID  EventID
-	Count    int
-	Err      error // the cause, when there is one
-}
-
 type config struct {
 	dsn, release, environment, dist, serverName string
 	dsnSet, releaseSet, environmentSet          bool

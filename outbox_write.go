@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/spool"
 )
 
@@ -21,8 +22,8 @@ type walItem struct {
 	env     *Envelope // as sent live: with the client reports of the moment
 	data    []byte    // as stored: the events only
 	n       int       // events
-	reports map[reportKey]int
-	restore func(map[reportKey]int)
+	reports map[delivery.ReportKey]int
+	restore func(map[delivery.ReportKey]int)
 	live    bool // send once written (false for Close's drain)
 }
 
@@ -56,7 +57,7 @@ func eventsOnly(env *Envelope) *Envelope {
 // run). It reports false when env is not taken: the caller then delivers
 // it the way it would without an outbox. reports are the client reports
 // env carries; restore gives them back when env is not delivered.
-func (o *outbox) writeAhead(env *Envelope, reports map[reportKey]int, restore func(map[reportKey]int)) bool {
+func (o *outbox) writeAhead(env *Envelope, reports map[delivery.ReportKey]int, restore func(map[delivery.ReportKey]int)) bool {
 	return o.enqueueWrite(env, reports, restore, true)
 }
 
@@ -64,7 +65,7 @@ func (o *outbox) writeAhead(env *Envelope, reports map[reportKey]int, restore fu
 // waits for. It reports false when env is not taken.
 func (o *outbox) store(env *Envelope) bool { return o.enqueueWrite(env, nil, nil, false) }
 
-func (o *outbox) enqueueWrite(env *Envelope, reports map[reportKey]int, restore func(map[reportKey]int), live bool) bool {
+func (o *outbox) enqueueWrite(env *Envelope, reports map[delivery.ReportKey]int, restore func(map[delivery.ReportKey]int), live bool) bool {
 	ev := eventsOnly(env)
 	n := ev.EventCount()
 	if n == 0 {

@@ -2,13 +2,10 @@ package raven
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/ravenkit/raven/internal/protocol"
+	"github.com/ravenkit/raven/internal/delivery"
 )
 
 // Stats are the client's counters since New. Every event the client took
@@ -39,27 +36,6 @@ type Stats struct {
 	SetAside map[SetAsideReason]uint64
 }
 
-// SetAsideReason says why an outbox file was not sent.
-type SetAsideReason string
-
-// Reasons an outbox file is set aside.
-const (
-	// SetAsideForeign: the envelope was written for another DSN (another
-	// public key or project). It is left in place for a client with that
-	// DSN, or for `raven outbox flush --dsn`.
-	SetAsideForeign SetAsideReason = "foreign_dsn"
-	// SetAsideUnreadable: empty, truncated or corrupt content, or too
-	// large to be an envelope the outbox wrote. Moved to quarantine.
-	SetAsideUnreadable SetAsideReason = "unreadable"
-	// SetAsideUnsafe: a symbolic link, not a regular file, or a file owned
-	// by another user. Never opened through the link; moved to quarantine.
-	SetAsideUnsafe SetAsideReason = "unsafe"
-)
-
-const setAsideReasonCount = 3
-
-var setAsideReasons = [setAsideReasonCount]SetAsideReason{SetAsideForeign, SetAsideUnreadable, SetAsideUnsafe}
-
 // DroppedTotal is the sum of Dropped.
 func (s Stats) DroppedTotal() uint64 {
 	var n uint64
@@ -77,84 +53,10 @@ type counters struct {
 	captured  atomic.Uint64
 	restored  atomic.Uint64
 	delivered atomic.Uint64
-	dropped   [dropReasonCount]atomic.Uint64
+	dropped   [delivery.ReasonCount]atomic.Uint64
 	stored    atomic.Int64
 	takenOver atomic.Uint64
-	setAside  [setAsideReasonCount]atomic.Uint64
-}
-
-func reasonIndex(r DropReason) int {
-	for i, x := range dropReasons {
-		if x == r {
-			return i
-		}
-	}
-	return int(dropReasonCount) - 1
-}
-
-// reportKey aggregates client-report entries.
-type reportKey struct {
-	reason   DropReason
-	category string
-}
-
-// clientReports accumulates discarded events until the next envelope
-// carries them to the server.
-type clientReports struct {
-	mu      sync.Mutex
-	pending map[reportKey]int
-}
-
-func (r *clientReports) add(reason DropReason, category string, n int) {
-	if reason == DropClosed {
-		return // nothing will carry it
-	}
-	r.mu.Lock()
-	if r.pending == nil {
-		r.pending = make(map[reportKey]int)
-	}
-	r.pending[reportKey{reason, category}] += n
-	r.mu.Unlock()
-}
-
-// restore puts back entries of a report that could not be delivered.
-func (r *clientReports) restore(m map[reportKey]int) {
-	r.mu.Lock()
-	if r.pending == nil {
-		r.pending = make(map[reportKey]int)
-	}
-	for k, v := range m {
-		r.pending[k] += v
-	}
-	r.mu.Unlock()
-}
-
-// take returns and clears the accumulated entries.
-func (r *clientReports) take() map[reportKey]int {
-	r.mu.Lock()
-	m := r.pending
-	r.pending = nil
-	r.mu.Unlock()
-	return m
-}
-
-type discardedEvent struct {
-	Reason   DropReason `json:"reason"`
-	Category string     `json:"category"`
-	Quantity int        `json:"quantity"`
-}
-
-// clientReportItem encodes entries as a client_report envelope item.
-func clientReportItem(m map[reportKey]int, now time.Time) EnvelopeItem {
-	rep := struct {
-		Timestamp string           `json:"timestamp"`
-		Discarded []discardedEvent `json:"discarded_events"`
-	}{Timestamp: protocol.FormatTime(now)}
-	for k, v := range m {
-		rep.Discarded = append(rep.Discarded, discardedEvent{k.reason, k.category, v})
-	}
-	b, _ := json.Marshal(&rep)
-	return EnvelopeItem{Type: ItemClientReport, Payload: b}
+	setAside  [delivery.SetAsideCount]atomic.Uint64
 }
 
 // recordDrop counts discarded events, queues them for a client report
@@ -166,9 +68,9 @@ func (c *Client) recordDrop(d Drop, reported bool) {
 	if d.Category == "" {
 		d.Category = "error"
 	}
-	c.counters.dropped[reasonIndex(d.Reason)].Add(uint64(d.Count))
+	c.counters.dropped[delivery.ReasonIndex(d.Reason)].Add(uint64(d.Count))
 	if !reported {
-		c.reports.add(d.Reason, d.Category, d.Count)
+		c.reports.Add(d.Reason, d.Category, d.Count)
 	}
 	c.cfg.logger.LogAttrs(context.Background(), slog.LevelDebug, "raven: event dropped",
 		slog.String("reason", string(d.Reason)), slog.Int("count", d.Count), slog.String("event_id", string(d.EventID)))
@@ -213,7 +115,7 @@ func (c *Client) storedTakenOver(n int) {
 }
 
 func (c *Client) setAside(r SetAsideReason) {
-	for i, x := range setAsideReasons {
+	for i, x := range delivery.SetAsideReasons {
 		if x == r {
 			c.counters.setAside[i].Add(1)
 		}
@@ -225,12 +127,12 @@ func (c *Client) Stats() Stats {
 	if c == nil {
 		return Stats{Dropped: map[DropReason]uint64{}, SetAside: map[SetAsideReason]uint64{}}
 	}
-	s := Stats{Dropped: make(map[DropReason]uint64, dropReasonCount), SetAside: map[SetAsideReason]uint64{}}
+	s := Stats{Dropped: make(map[DropReason]uint64, delivery.ReasonCount), SetAside: map[SetAsideReason]uint64{}}
 	// destinations first, sources last (see counters)
 	s.TakenOver = c.counters.takenOver.Load()
 	s.Delivered = c.counters.delivered.Load()
 	var dropped uint64
-	for i, r := range dropReasons {
+	for i, r := range delivery.Reasons {
 		if n := c.counters.dropped[i].Load(); n > 0 {
 			s.Dropped[r] = n
 			dropped += n
@@ -239,7 +141,7 @@ func (c *Client) Stats() Stats {
 	s.Stored = int(max(c.counters.stored.Load(), 0))
 	s.Restored = c.counters.restored.Load()
 	s.Captured = c.counters.captured.Load()
-	for i, r := range setAsideReasons {
+	for i, r := range delivery.SetAsideReasons {
 		if n := c.counters.setAside[i].Load(); n > 0 {
 			s.SetAside[r] = n
 		}

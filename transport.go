@@ -21,48 +21,6 @@ import (
 	"github.com/ravenkit/raven/internal/ratelimit"
 )
 
-// Transport delivers envelopes. Send is called from the client's sender
-// goroutines, possibly concurrently, and may block until the envelopes are
-// delivered or given up; it must honour ctx. It returns nil when every
-// envelope was delivered; otherwise an error, which may wrap *DropError
-// values (errors.Join) telling why envelopes were discarded. An error that
-// is not a *DropError counts every envelope as a send_error.
-type Transport interface {
-	Send(ctx context.Context, envelopes []*Envelope) error
-	// Flush waits for anything the transport buffers itself.
-	Flush(ctx context.Context) error
-	// Close releases the transport's resources.
-	Close(ctx context.Context) error
-}
-
-// DropError reports envelopes a transport discarded, and why.
-type DropError struct {
-	Reason DropReason
-	// Reported is true when the server has already recorded the outcome
-	// (a 429 answer), so no client report is sent for it.
-	Reported bool
-	// Status is the HTTP status the server answered, 0 when none did.
-	Status int
-	// MaybeReceived is true when the server may have received the
-	// envelope although the send failed: a request was written in full
-	// but no answer came (the connection broke, the request timed out).
-	// The client reports such an envelope carried then count as sent, and
-	// are not sent again: a drop is reported at most once, never twice.
-	MaybeReceived bool
-	Err           error
-}
-
-// Error describes the drop.
-func (e *DropError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("raven: envelope dropped (%s): %v", e.Reason, e.Err)
-	}
-	return fmt.Sprintf("raven: envelope dropped (%s)", e.Reason)
-}
-
-// Unwrap returns the cause.
-func (e *DropError) Unwrap() error { return e.Err }
-
 // Defaults of the HTTP transport.
 const (
 	// DefaultRequestTimeout bounds one HTTP request.
