@@ -532,7 +532,7 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 	if len(reports) > 0 {
 		env.Items = append(env.Items, delivery.ReportItem(reports, time.Now()))
 	}
-	if o := c.ext.outbox; o != nil && o.writeAhead(env, reports, c.reports.Restore) {
+	if o := c.ext.outbox; o != nil && o.WriteAhead(env, reports, c.reports.Restore) {
 		return // on disk; sent from there (outbox.go)
 	}
 	c.deliver(ctx, env, reports)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven/internal/crashparse"
+	"github.com/ravenkit/raven/internal/outbox"
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 	"github.com/ravenkit/raven/internal/stack"
@@ -156,13 +157,13 @@ func CrashMonitor() {
 
 // extConfig holds the options of crash reporting and the outbox.
 type extConfig struct {
-	outbox *outboxConfig
+	outbox *outbox.Config
 	crash  *crashConfig
 }
 
 // clientExt is the client's crash reporter and outbox, when enabled.
 type clientExt struct {
-	outbox *outbox
+	outbox *outbox.Outbox
 	crash  *crashReporter
 }
 
@@ -173,13 +174,15 @@ func (c *Client) initExt() error {
 		CrashMonitor() // safety net: this process is a monitor
 	}
 	if oc := c.cfg.ext.outbox; oc != nil {
-		o, err := newOutbox(c, *oc, c.transport)
+		o, err := outbox.New(*oc, c.transport, (*ledger)(c), c.cfg.logger, c.dsn, c.cfg.senders)
 		if err != nil {
 			return err
 		}
+		o.Start()
 		c.transport = o
 		c.ext.outbox = o
-		o.collectCrashFiles(func(ev *Event) {
+		o.CollectCrashFiles(MaxCrashOutputBytes, func(out, state []byte) {
+			ev := crashEvent(crashStateOf(state), out)
 			ev.SDK = c.static.sdk
 			if c.dsn != nil {
 				c.capture(nil, captureOpts{level: LevelFatal, event: ev})
@@ -231,7 +234,7 @@ func (c *Client) drainToOutbox(p *pending) {
 	if !p.settle() {
 		return
 	}
-	if !c.ext.outbox.store(c.eventEnvelope(ev.EventID, payload)) {
+	if !c.ext.outbox.Store(c.eventEnvelope(ev.EventID, payload)) {
 		c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
 	}
 }
@@ -294,20 +297,20 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 		r.base.DSN = dsnWithoutSecret(c.dsn)
 	}
 	if c.ext.outbox != nil {
-		r.base.Outbox = c.ext.outbox.cfg.dir
+		r.base.Outbox = c.ext.outbox.Dir()
 	}
 	if cfg.traceback != "" && os.Getenv("GOTRACEBACK") == "" {
 		debug.SetTraceback(cfg.traceback)
 	}
 	var out *os.File
 	if cfg.toOutbox {
-		dir := c.ext.outbox.cfg.dir
+		dir := c.ext.outbox.Dir()
 		name := fmt.Sprintf("crash-%d-%s", os.Getpid(), spool.RandomHex(4))
-		r.statePath = filepath.Join(dir, name+crashStateExt)
+		r.statePath = filepath.Join(dir, name+outbox.CrashStateExt)
 		if err := r.save(); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(filepath.Join(dir, name+crashOutExt), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		f, err := os.OpenFile(filepath.Join(dir, name+outbox.CrashOutExt), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err != nil {
 			return nil, err
 		}
@@ -506,12 +509,6 @@ func (r *crashReporter) stop() {
 	}
 }
 
-// Files of CrashToOutbox in the outbox directory.
-const (
-	crashOutExt   = ".crash"
-	crashStateExt = ".state.json"
-)
-
 // runCrashMonitor reads the crash output of the program from in until it
 // exits, and reports a crash when there is one. It returns the monitor's
 // exit code.
@@ -605,65 +602,12 @@ func reportCrash(st *crashState, out []byte, timeout time.Duration) error {
 	return nil
 }
 
-// collectCrashFiles reports crash outputs that CrashToOutbox left in the
-// outbox by programs no longer running: report captures each as an event.
-// A crash file is locked by its program for as long as it runs (see
-// startCrashReporter), so a file that can be claimed is one whose program
-// ended, whatever PID this process has. Files are opened without
-// following symbolic links and must be regular files owned by this user;
-// others are moved to quarantine. On platforms without advisory locks
-// crash files are left alone.
-func (o *outbox) collectCrashFiles(report func(*Event)) {
-	if !spool.Locks {
-		return
-	}
-	ents, err := os.ReadDir(o.cfg.dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		name := e.Name()
-		base, ok := strings.CutSuffix(name, crashOutExt)
-		if !ok || !strings.HasPrefix(base, "crash-") {
-			continue
-		}
-		f, busy, err := o.sp.Claim(name)
-		if busy {
-			continue // its program still runs
-		}
-		if errors.Is(err, spool.ErrUnsafeFile) {
-			o.quarantine(name, nil, SetAsideUnsafe)
-			continue
-		}
-		if err != nil {
-			continue
-		}
-		out, _ := io.ReadAll(io.LimitReader(f, MaxCrashOutputBytes))
-		statePath := filepath.Join(o.cfg.dir, base+crashStateExt)
-		if len(bytesTrimSpace(out)) > 0 {
-			st := o.readCrashState(base + crashStateExt)
-			report(crashEvent(st, out))
-		}
-		_ = o.sp.Remove(f)
-		os.Remove(statePath)
-	}
-}
-
-// readCrashState reads the state a crashed program saved next to its
-// crash file, refusing a symbolic link or a file that is not this user's;
-// without one the event has an empty scope.
-func (o *outbox) readCrashState(name string) *crashState {
+// crashStateOf decodes the state a crashed program saved next to its
+// crash file; without one (nil or unreadable) the event has an empty
+// scope.
+func crashStateOf(data []byte) *crashState {
 	st := &crashState{Scope: &Event{}}
-	f, _, err := o.sp.Claim(name)
-	if err != nil || f == nil {
-		if errors.Is(err, spool.ErrUnsafeFile) {
-			o.quarantine(name, nil, SetAsideUnsafe)
-		}
-		return st
-	}
-	defer f.Close()
-	data, err := o.sp.Read(f)
-	if err != nil || json.Unmarshal(data, st) != nil {
+	if data == nil || json.Unmarshal(data, st) != nil {
 		return &crashState{Scope: &Event{}}
 	}
 	if st.Scope == nil {
@@ -671,5 +615,3 @@ func (o *outbox) readCrashState(name string) *crashState {
 	}
 	return st
 }
-
-func bytesTrimSpace(b []byte) string { return strings.TrimSpace(string(b)) }

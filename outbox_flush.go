@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+
+	"github.com/ravenkit/raven/internal/outbox"
 )
 
 // OutboxResult summarises a FlushOutbox run.
@@ -55,36 +57,36 @@ func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) 
 	defer t.Close(context.Background())
 	c := &Client{cfg: defaultConfig()}
 	c.cfg.logger = slog.New(discardHandler{})
-	o, err := newOutboxCore(outboxConfig{dir: dir, maxFiles: DefaultOutboxMaxFiles, maxBytes: DefaultOutboxMaxBytes},
-		t, c, c.cfg.logger, d, 1)
-	if err != nil {
-		return res, err
-	}
 	var lastErr error
-	o.inner = transportFunc(func(ctx context.Context, env *Envelope) error {
+	send := transportFunc(func(ctx context.Context, env *Envelope) error {
 		err := t.Send(ctx, []*Envelope{env})
 		if err != nil {
 			lastErr = err
 		}
 		return err
 	})
-	r := o.flushOnce(ctx)
+	o, err := outbox.New(outbox.Config{Dir: dir, MaxFiles: DefaultOutboxMaxFiles, MaxBytes: DefaultOutboxMaxBytes},
+		send, (*ledger)(c), c.cfg.logger, d, 1)
+	if err != nil {
+		return res, err
+	}
+	r := o.FlushOnce(ctx)
 	st := c.Stats()
 	res.Delivered = int(st.Delivered)
 	res.Dropped = int(st.DroppedTotal())
-	res.Busy = r.busy
-	res.SetAside = r.setAside
-	res.Left = len(o.sp.List())
+	res.Busy = r.Busy
+	res.SetAside = r.SetAside
+	res.Left = o.Left()
 	switch {
-	case r.failed && lastErr != nil:
+	case r.Failed && lastErr != nil:
 		return res, lastErr
-	case r.failed:
+	case r.Failed:
 		return res, fmt.Errorf("raven: outbox: %d envelopes not delivered", res.Left)
 	case ctx.Err() != nil:
 		return res, ctx.Err()
-	case r.busy > 0 || r.setAside > 0:
+	case r.Busy > 0 || r.SetAside > 0:
 		return res, fmt.Errorf("%w: %d claimed by a running process, %d set aside (another DSN, unreadable or unsafe)",
-			ErrOutboxIncomplete, r.busy, r.setAside)
+			ErrOutboxIncomplete, r.Busy, r.SetAside)
 	}
 	return res, nil
 }

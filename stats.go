@@ -86,38 +86,50 @@ func (c *Client) recordDrop(d Drop, reported bool) {
 	}
 }
 
-// The client's side of outboxLedger: moves add to the destination first.
+// ledger is the client's side of outbox.Ledger: moves add to the
+// destination first (see counters).
+type ledger Client
 
-func (c *Client) spooled(n int) { c.counters.stored.Add(int64(n)) }
+func (l *ledger) client() *Client { return (*Client)(l) }
 
-func (c *Client) restored(n int) {
-	c.counters.restored.Add(uint64(n))
-	c.counters.stored.Add(int64(n))
+// Spooled counts n events of this process written to the outbox.
+func (l *ledger) Spooled(n int) { l.counters.stored.Add(int64(n)) }
+
+// Restored counts n events read from a file another process wrote.
+func (l *ledger) Restored(n int) {
+	l.counters.restored.Add(uint64(n))
+	l.counters.stored.Add(int64(n))
 }
 
-func (c *Client) storedDelivered(n int) {
-	c.counters.delivered.Add(uint64(n))
-	c.counters.stored.Add(-int64(n))
+// StoredDelivered counts n stored events delivered.
+func (l *ledger) StoredDelivered(n int) {
+	l.counters.delivered.Add(uint64(n))
+	l.counters.stored.Add(-int64(n))
 }
 
-func (c *Client) storedDropped(d Drop, reported bool) {
-	c.recordDrop(d, reported)
-	c.counters.stored.Add(-int64(max(d.Count, 0)))
+// StoredDropped counts stored events dropped.
+func (l *ledger) StoredDropped(d Drop, reported bool) {
+	l.client().recordDrop(d, reported)
+	l.counters.stored.Add(-int64(max(d.Count, 0)))
 }
 
-func (c *Client) delivered(n int) { c.counters.delivered.Add(uint64(n)) }
+// Delivered counts n events delivered without being stored.
+func (l *ledger) Delivered(n int) { l.counters.delivered.Add(uint64(n)) }
 
-func (c *Client) dropped(d Drop, reported bool) { c.recordDrop(d, reported) }
+// Dropped counts events dropped without being stored.
+func (l *ledger) Dropped(d Drop, reported bool) { l.client().recordDrop(d, reported) }
 
-func (c *Client) storedTakenOver(n int) {
-	c.counters.takenOver.Add(uint64(n))
-	c.counters.stored.Add(-int64(n))
+// StoredTakenOver counts n stored events another process took.
+func (l *ledger) StoredTakenOver(n int) {
+	l.counters.takenOver.Add(uint64(n))
+	l.counters.stored.Add(-int64(n))
 }
 
-func (c *Client) setAside(r SetAsideReason) {
+// SetAside counts a file that was not sent.
+func (l *ledger) SetAside(r SetAsideReason) {
 	for i, x := range delivery.SetAsideReasons {
 		if x == r {
-			c.counters.setAside[i].Add(1)
+			l.counters.setAside[i].Add(1)
 		}
 	}
 }

@@ -1,10 +1,11 @@
-package raven
+package outbox
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 	"github.com/stretchr/testify/require"
 )
@@ -13,8 +14,8 @@ import (
 // file on disk: it must classify every input as envelopes or as an error,
 // never panic, and what it accepts must survive a rewrite.
 func FuzzOutboxFile(f *testing.F) {
-	env := &Envelope{Header: EnvelopeHeader{EventID: "0123456789abcdef0123456789abcdef", DSN: "http://k@h/1"},
-		Items: []EnvelopeItem{{Type: ItemEvent, Payload: []byte(`{"message":"m"}`), Events: 1}}}
+	env := &protocol.Envelope{Header: protocol.EnvelopeHeader{EventID: "0123456789abcdef0123456789abcdef", DSN: "http://k@h/1"},
+		Items: []protocol.EnvelopeItem{{Type: protocol.ItemEvent, Payload: []byte(`{"message":"m"}`), Events: 1}}}
 	one, err := env.Bytes()
 	require.NoError(f, err)
 	f.Add(one)
@@ -33,7 +34,7 @@ func FuzzOutboxFile(f *testing.F) {
 		defer sf.Close()
 		b, err := sp.Read(sf)
 		require.NoError(t, err)
-		recs, envs, err := decodeStored(b)
+		recs, envs, err := DecodeStored(b)
 		if err != nil {
 			return
 		}
@@ -43,7 +44,7 @@ func FuzzOutboxFile(f *testing.F) {
 			require.Positive(t, e.EventCount())
 			n += e.EventCount()
 		}
-		again, envs2, err := decodeStored(spool.EncodeRecords(recs))
+		again, envs2, err := DecodeStored(spool.EncodeRecords(recs))
 		require.NoError(t, err)
 		require.Len(t, again, len(recs))
 		m := 0

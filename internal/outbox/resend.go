@@ -1,4 +1,4 @@
-package raven
+package outbox
 
 import (
 	"context"
@@ -10,14 +10,16 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ravenkit/raven/internal/delivery"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 )
 
 // run re-sends stored envelopes: at start, when a live send succeeds, and
 // with backoff while the server stays unreachable.
-func (o *outbox) run() {
+func (o *Outbox) run() {
 	defer o.wg.Done()
-	backoff := o.cfg.minBackoff
+	backoff := o.cfg.MinBackoff
 	timer := time.NewTimer(0) // a first pass at start picks up earlier runs
 	defer timer.Stop()
 	armed := true
@@ -48,41 +50,41 @@ func (o *outbox) run() {
 			o.passing.done()
 			return
 		}
-		r := o.flushOnce(o.ctx)
+		r := o.FlushOnce(o.ctx)
 		o.passing.done()
 		switch {
-		case r.failed:
-			backoff = min(2*backoff, o.cfg.maxBackoff)
+		case r.Failed:
+			backoff = min(2*backoff, o.cfg.MaxBackoff)
 			timer.Reset(backoff)
 			armed = true
-		case r.left > 0:
-			backoff = o.cfg.minBackoff
+		case r.Left > 0:
+			backoff = o.cfg.MinBackoff
 			timer.Reset(backoff)
 			armed = true
 		default:
-			backoff = o.cfg.minBackoff
+			backoff = o.cfg.MinBackoff
 			o.mayHave.Store(false)
 		}
 	}
 }
 
-// passResult is what one pass over the directory did.
-type passResult struct {
-	failed   bool // stopped at a failure that may pass
-	left     int  // files to try again later (in use, or not reached)
-	busy     int  // files claimed by another process
-	setAside int  // files set aside (foreign DSN, unreadable, unsafe)
+// PassResult is what one pass over the directory did.
+type PassResult struct {
+	Failed   bool // stopped at a failure that may pass
+	Left     int  // files to try again later (in use, or not reached)
+	Busy     int  // files claimed by another process
+	SetAside int  // files set aside (foreign protocol.DSN, unreadable, unsafe)
 }
 
-// flushOnce sends stored envelopes oldest first. It stops at the first
+// FlushOnce sends stored envelopes oldest first. It stops at the first
 // failure that may pass.
-func (o *outbox) flushOnce(ctx context.Context) passResult {
-	var r passResult
+func (o *Outbox) FlushOnce(ctx context.Context) PassResult {
+	var r PassResult
 	entries := o.sp.List()
 	o.reconcile(entries)
 	for i, e := range entries {
 		if ctx.Err() != nil {
-			r.left += len(entries) - i
+			r.Left += len(entries) - i
 			return r
 		}
 		o.mu.Lock()
@@ -93,10 +95,10 @@ func (o *outbox) flushOnce(ctx context.Context) passResult {
 		o.mu.Unlock()
 		switch {
 		case foreign:
-			r.setAside++
+			r.SetAside++
 			continue
 		case inUse:
-			r.left++
+			r.Left++
 			continue
 		}
 		out := o.take(ctx, e.Name)
@@ -105,13 +107,13 @@ func (o *outbox) flushOnce(ctx context.Context) passResult {
 		o.mu.Unlock()
 		switch out {
 		case takeBusy:
-			r.busy++
-			r.left++
+			r.Busy++
+			r.Left++
 		case takeSetAside:
-			r.setAside++
+			r.SetAside++
 		case takeFailed:
-			r.failed = true
-			r.left += len(entries) - i
+			r.Failed = true
+			r.Left += len(entries) - i
 			return r
 		}
 	}
@@ -120,7 +122,7 @@ func (o *outbox) flushOnce(ctx context.Context) passResult {
 
 // reconcile counts stored files of this outbox that another process took
 // (sent or removed) and refreshes the directory's size.
-func (o *outbox) reconcile(entries []spool.Entry) {
+func (o *Outbox) reconcile(entries []spool.Entry) {
 	present := make(map[string]bool, len(entries))
 	var bytes int64
 	for _, e := range entries {
@@ -155,7 +157,7 @@ func (o *outbox) reconcile(entries []spool.Entry) {
 		}
 		o.mu.Unlock()
 		if ok {
-			o.acct.storedTakenOver(n)
+			o.acct.StoredTakenOver(n)
 		}
 	}
 }
@@ -165,19 +167,19 @@ type takeOutcome int
 const (
 	takeDone     takeOutcome = iota // sent, dropped, quarantined or gone
 	takeBusy                        // claimed by another process
-	takeSetAside                    // not sent: foreign DSN, unreadable, unsafe
+	takeSetAside                    // not sent: foreign protocol.DSN, unreadable, unsafe
 	takeFailed                      // a failure that may pass: stop the pass
 )
 
 // take claims one file, checks it and sends its envelopes in order.
-func (o *outbox) take(ctx context.Context, name string) takeOutcome {
+func (o *Outbox) take(ctx context.Context, name string) takeOutcome {
 	f, busy, err := o.sp.Claim(name)
 	switch {
 	case busy:
 		return takeBusy
 	case errors.Is(err, spool.ErrUnsafeFile):
 		o.log.Warn("raven: outbox: file set aside in quarantine", slog.String("file", name), slog.Any("error", err))
-		o.quarantine(name, nil, SetAsideUnsafe)
+		o.quarantine(name, nil, delivery.SetAsideUnsafe)
 		return takeSetAside
 	case err != nil:
 		return takeDone // gone, or not ours to open: nothing to send
@@ -185,7 +187,7 @@ func (o *outbox) take(ctx context.Context, name string) takeOutcome {
 	recs, envs, err := o.decode(f)
 	if err != nil {
 		o.log.Warn("raven: outbox: unreadable file set aside in quarantine", slog.String("file", name), slog.Any("error", err))
-		o.quarantine(name, f, SetAsideUnreadable)
+		o.quarantine(name, f, delivery.SetAsideUnreadable)
 		return takeSetAside
 	}
 	if !o.allForUs(envs) {
@@ -196,7 +198,7 @@ func (o *outbox) take(ctx context.Context, name string) takeOutcome {
 		o.mu.Unlock()
 		if first {
 			o.log.Warn("raven: outbox: envelope written for another DSN left unsent", slog.String("file", name))
-			o.acct.setAside(SetAsideForeign)
+			o.acct.SetAside(delivery.SetAsideForeign)
 		}
 		return takeSetAside
 	}
@@ -211,14 +213,14 @@ func (o *outbox) take(ctx context.Context, name string) takeOutcome {
 	}
 	o.mu.Unlock()
 	if !ours {
-		o.acct.restored(left)
+		o.acct.Restored(left)
 	}
 	for i, env := range envs {
 		n := env.EventCount()
 		err := o.sendInner(ctx, env)
 		switch {
 		case err == nil:
-			o.acct.storedDelivered(n)
+			o.acct.StoredDelivered(n)
 			o.down.Store(false)
 		case o.keep(err) || isRateLimited(err) || ctx.Err() != nil:
 			if retryable(err) {
@@ -242,23 +244,23 @@ func (o *outbox) take(ctx context.Context, name string) takeOutcome {
 // decode reads and parses a claimed file: its records and their
 // envelopes. Only event envelopes are stored, so an envelope without an
 // event is as unreadable as garbage.
-func (o *outbox) decode(f *spool.File) ([][]byte, []*Envelope, error) {
+func (o *Outbox) decode(f *spool.File) ([][]byte, []*protocol.Envelope, error) {
 	data, err := o.sp.Read(f)
 	if err != nil {
 		return nil, nil, err
 	}
-	return decodeStored(data)
+	return DecodeStored(data)
 }
 
 // decodeStored parses the content of an outbox file.
-func decodeStored(data []byte) ([][]byte, []*Envelope, error) {
+func DecodeStored(data []byte) ([][]byte, []*protocol.Envelope, error) {
 	recs, err := spool.DecodeRecords(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	envs := make([]*Envelope, len(recs))
+	envs := make([]*protocol.Envelope, len(recs))
 	for i, r := range recs {
-		env, err := ParseEnvelope(r)
+		env, err := protocol.ParseEnvelope(r)
 		if err != nil {
 			return nil, nil, fmt.Errorf("record %d: %w", i, err)
 		}
@@ -272,7 +274,7 @@ func decodeStored(data []byte) ([][]byte, []*Envelope, error) {
 
 // allForUs reports whether every envelope was written for the outbox's
 // DSN.
-func (o *outbox) allForUs(envs []*Envelope) bool {
+func (o *Outbox) allForUs(envs []*protocol.Envelope) bool {
 	for _, env := range envs {
 		if !o.forUs(env) {
 			return false
@@ -284,17 +286,17 @@ func (o *outbox) allForUs(envs []*Envelope) bool {
 // forUs reports whether env was written for the outbox's DSN: the same
 // public key and project. The host may differ (a server that moved keeps
 // its keys); the envelope is sent to the outbox's DSN in any case.
-func (o *outbox) forUs(env *Envelope) bool {
+func (o *Outbox) forUs(env *protocol.Envelope) bool {
 	if o.dsn == nil {
 		return false
 	}
-	d, err := ParseDSN(env.Header.DSN)
+	d, err := protocol.ParseDSN(env.Header.DSN)
 	return err == nil && d.PublicKey == o.dsn.PublicKey && d.ProjectID == o.dsn.ProjectID
 }
 
 // quarantine moves a file aside and counts it; a file of this outbox is
 // counted as dropped.
-func (o *outbox) quarantine(name string, f *spool.File, reason SetAsideReason) {
+func (o *Outbox) quarantine(name string, f *spool.File, reason delivery.SetAsideReason) {
 	if err := o.sp.Quarantine(name, f); err != nil {
 		o.log.Warn("raven: outbox: moving file to quarantine failed", slog.String("file", name), slog.Any("error", err))
 	}
@@ -303,10 +305,10 @@ func (o *outbox) quarantine(name string, f *spool.File, reason SetAsideReason) {
 	delete(o.known, name)
 	o.mu.Unlock()
 	if ours {
-		o.acct.storedDropped(Drop{Reason: DropInternalError, Count: n, Err: errors.New("outbox file became unreadable")}, false)
+		o.acct.StoredDropped(delivery.Drop{Reason: delivery.DropInternalError, Count: n, Err: errors.New("outbox file became unreadable")}, false)
 		return
 	}
-	o.acct.setAside(reason)
+	o.acct.SetAside(reason)
 }
 
 // evict removes the oldest files until the outbox is within its limits,
@@ -315,8 +317,8 @@ func (o *outbox) quarantine(name string, f *spool.File, reason SetAsideReason) {
 // first, so that an event evicted before it could be re-sent is still
 // accounted for. Files in use are never evicted; unreadable ones go to
 // quarantine, and envelopes for another DSN are removed uncounted.
-func (o *outbox) evict() {
-	files, bytes := o.sp.EvictOldest(o.cfg.maxFiles, o.cfg.maxBytes, func(name string) bool {
+func (o *Outbox) evict() {
+	files, bytes := o.sp.EvictOldest(o.cfg.MaxFiles, o.cfg.MaxBytes, func(name string) bool {
 		o.mu.Lock()
 		inUse := o.held[name]
 		if !inUse {
@@ -339,11 +341,11 @@ func (o *outbox) evict() {
 
 // evictOne removes one file for evict; it reports whether the file left
 // the directory.
-func (o *outbox) evictOne(name string) bool {
+func (o *Outbox) evictOne(name string) bool {
 	f, _, err := o.sp.Claim(name)
 	switch {
 	case errors.Is(err, spool.ErrUnsafeFile):
-		o.quarantine(name, nil, SetAsideUnsafe)
+		o.quarantine(name, nil, delivery.SetAsideUnsafe)
 		return true
 	case err != nil || f == nil:
 		return false // busy or gone
@@ -354,7 +356,7 @@ func (o *outbox) evictOne(name string) bool {
 	if !ours {
 		_, envs, err := o.decode(f)
 		if err != nil {
-			o.quarantine(name, f, SetAsideUnreadable)
+			o.quarantine(name, f, delivery.SetAsideUnreadable)
 			return true
 		}
 		if !o.allForUs(envs) {
@@ -369,7 +371,7 @@ func (o *outbox) evictOne(name string) bool {
 		for _, env := range envs {
 			n += env.EventCount()
 		}
-		o.acct.restored(n)
+		o.acct.Restored(n)
 	}
 	if o.sp.Remove(f) != nil {
 		return false
@@ -377,7 +379,7 @@ func (o *outbox) evictOne(name string) bool {
 	o.mu.Lock()
 	delete(o.known, name)
 	o.mu.Unlock()
-	o.acct.storedDropped(Drop{Reason: DropCacheOverflow, Count: n,
+	o.acct.StoredDropped(delivery.Drop{Reason: delivery.DropCacheOverflow, Count: n,
 		Err: errors.New("outbox full: oldest envelope evicted")}, false)
 	return true
 }

@@ -1,4 +1,4 @@
-package raven
+package outbox
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven/internal/delivery"
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 )
 
@@ -19,9 +20,9 @@ import (
 
 // walItem is an event envelope on its way to disk.
 type walItem struct {
-	env     *Envelope // as sent live: with the client reports of the moment
-	data    []byte    // as stored: the events only
-	n       int       // events
+	env     *protocol.Envelope // as sent live: with the client reports of the moment
+	data    []byte             // as stored: the events only
+	n       int                // events
 	reports map[delivery.ReportKey]int
 	restore func(map[delivery.ReportKey]int)
 	live    bool // send once written (false for Close's drain)
@@ -37,10 +38,10 @@ const (
 // eventsOnly returns env without its client reports, as stored on disk:
 // a report travels with a live send only, so a stored file never repeats
 // one.
-func eventsOnly(env *Envelope) *Envelope {
+func eventsOnly(env *protocol.Envelope) *protocol.Envelope {
 	for i := range env.Items {
 		if env.Items[i].Events == 0 {
-			out := &Envelope{Header: env.Header}
+			out := &protocol.Envelope{Header: env.Header}
 			for _, it := range env.Items {
 				if it.Events > 0 {
 					out.Items = append(out.Items, it)
@@ -57,15 +58,15 @@ func eventsOnly(env *Envelope) *Envelope {
 // run). It reports false when env is not taken: the caller then delivers
 // it the way it would without an outbox. reports are the client reports
 // env carries; restore gives them back when env is not delivered.
-func (o *outbox) writeAhead(env *Envelope, reports map[delivery.ReportKey]int, restore func(map[delivery.ReportKey]int)) bool {
+func (o *Outbox) WriteAhead(env *protocol.Envelope, reports map[delivery.ReportKey]int, restore func(map[delivery.ReportKey]int)) bool {
 	return o.enqueueWrite(env, reports, restore, true)
 }
 
 // store queues env for the writer only: Close's drain, which Close then
 // waits for. It reports false when env is not taken.
-func (o *outbox) store(env *Envelope) bool { return o.enqueueWrite(env, nil, nil, false) }
+func (o *Outbox) Store(env *protocol.Envelope) bool { return o.enqueueWrite(env, nil, nil, false) }
 
-func (o *outbox) enqueueWrite(env *Envelope, reports map[delivery.ReportKey]int, restore func(map[delivery.ReportKey]int), live bool) bool {
+func (o *Outbox) enqueueWrite(env *protocol.Envelope, reports map[delivery.ReportKey]int, restore func(map[delivery.ReportKey]int), live bool) bool {
 	ev := eventsOnly(env)
 	n := ev.EventCount()
 	if n == 0 {
@@ -75,9 +76,9 @@ func (o *outbox) enqueueWrite(env *Envelope, reports map[delivery.ReportKey]int,
 	if err != nil {
 		return false
 	}
-	if int64(len(data)) > o.cfg.maxBytes {
+	if int64(len(data)) > o.cfg.MaxBytes {
 		o.log.Warn("raven: outbox: envelope larger than the outbox limit; sent without it",
-			slog.Int("bytes", len(data)), slog.Int64("limit", o.cfg.maxBytes))
+			slog.Int("bytes", len(data)), slog.Int64("limit", o.cfg.MaxBytes))
 		return false
 	}
 	o.active.add()
@@ -98,7 +99,7 @@ func (o *outbox) enqueueWrite(env *Envelope, reports map[delivery.ReportKey]int,
 
 // writeLoop writes what waits in the queue, as many envelopes to a file as
 // are waiting, until the queue is closed and empty.
-func (o *outbox) writeLoop() {
+func (o *Outbox) writeLoop() {
 	defer close(o.writeDone)
 	for {
 		o.wmu.Lock()
@@ -126,7 +127,7 @@ func (o *outbox) writeLoop() {
 }
 
 // stopWriter writes what is queued, then ends writeLoop.
-func (o *outbox) stopWriter() {
+func (o *Outbox) stopWriter() {
 	o.wmu.Lock()
 	o.wclosed = true
 	o.wcond.Broadcast()
@@ -136,7 +137,7 @@ func (o *outbox) stopWriter() {
 
 // writeBatch stores batch in one file, then sends it from there, or
 // leaves the file for run.
-func (o *outbox) writeBatch(batch []walItem) {
+func (o *Outbox) writeBatch(batch []walItem) {
 	recs := make([][]byte, len(batch))
 	n := 0
 	for i := range batch {
@@ -153,7 +154,7 @@ func (o *outbox) writeBatch(batch []walItem) {
 		return
 	}
 	size := int64(f.Size)
-	o.acct.spooled(n)
+	o.acct.Spooled(n)
 	o.mu.Lock()
 	o.known[f.Name] = n
 	o.held[f.Name] = true
@@ -193,7 +194,7 @@ const (
 // deliverBatch sends the envelopes of a file just written (f nil: the
 // write failed), up to cap(sem) at once, then removes the file, leaves it,
 // or rewrites it with what is left.
-func (o *outbox) deliverBatch(f *spool.File, batch []walItem) {
+func (o *Outbox) deliverBatch(f *spool.File, batch []walItem) {
 	defer o.wg.Done()
 	out := make([]sendOutcome, len(batch))
 	var wg sync.WaitGroup
@@ -228,7 +229,7 @@ func (o *outbox) deliverBatch(f *spool.File, batch []walItem) {
 	if f == nil {
 		for i := range batch {
 			if out[i] == sendKept {
-				o.acct.dropped(Drop{Reason: DropNetworkError, EventID: batch[i].env.Header.EventID, Count: batch[i].n,
+				o.acct.Dropped(delivery.Drop{Reason: delivery.DropNetworkError, EventID: batch[i].env.Header.EventID, Count: batch[i].n,
 					Err: errors.New("not delivered, and the outbox could not store it")}, false)
 			}
 		}
@@ -257,14 +258,14 @@ func (o *outbox) deliverBatch(f *spool.File, batch []walItem) {
 
 // sendLive sends one envelope and accounts for its events, stored (in a
 // file) or not.
-func (o *outbox) sendLive(it *walItem, stored bool) sendOutcome {
+func (o *Outbox) sendLive(it *walItem, stored bool) sendOutcome {
 	err := o.sendInner(o.ctx, it.env)
 	switch {
 	case err == nil:
 		if stored {
-			o.acct.storedDelivered(it.n)
+			o.acct.StoredDelivered(it.n)
 		} else {
-			o.acct.delivered(it.n)
+			o.acct.Delivered(it.n)
 		}
 		o.down.Store(false)
 		if o.mayHave.Load() {
@@ -284,25 +285,25 @@ func (o *outbox) sendLive(it *walItem, stored bool) sendOutcome {
 
 // keep tells whether a failed send leaves the file for a later attempt:
 // a failure that may pass, or a send cut short by Close.
-func (o *outbox) keep(err error) bool {
+func (o *Outbox) keep(err error) bool {
 	return retryable(err) || (o.ctx.Err() != nil && errors.Is(err, o.ctx.Err()))
 }
 
 // dropEnvelope counts the events of an envelope the server refused.
-func (o *outbox) dropEnvelope(env *Envelope, err error, stored bool) {
-	var de *DropError
-	reason, reported := DropSendError, false
+func (o *Outbox) dropEnvelope(env *protocol.Envelope, err error, stored bool) {
+	var de *delivery.DropError
+	reason, reported := delivery.DropSendError, false
 	if errors.As(err, &de) {
 		reason, reported = de.Reason, de.Reported
 	}
 	for i := range env.Items {
 		it := &env.Items[i]
 		if it.Events > 0 {
-			d := Drop{Reason: reason, Category: it.Category(), EventID: env.Header.EventID, Count: it.Events, Err: err}
+			d := delivery.Drop{Reason: reason, Category: it.Category(), EventID: env.Header.EventID, Count: it.Events, Err: err}
 			if stored {
-				o.acct.storedDropped(d, reported)
+				o.acct.StoredDropped(d, reported)
 			} else {
-				o.acct.dropped(d, reported)
+				o.acct.Dropped(d, reported)
 			}
 		}
 	}
@@ -312,12 +313,12 @@ func (o *outbox) dropEnvelope(env *Envelope, err error, stored bool) {
 // file of the records left (n events), and releases that one. When the
 // new file cannot be written the events left are dropped rather than sent
 // twice.
-func (o *outbox) rewrite(f *spool.File, left [][]byte, n int) {
+func (o *Outbox) rewrite(f *spool.File, left [][]byte, n int) {
 	nf, err := o.sp.Create(spool.EncodeRecords(left))
 	if err != nil {
 		o.log.Warn("raven: outbox: rewriting a partly sent file failed", slog.Any("error", err))
 		o.removeSent(f)
-		o.acct.storedDropped(Drop{Reason: DropInternalError, Count: n, Err: err}, false)
+		o.acct.StoredDropped(delivery.Drop{Reason: delivery.DropInternalError, Count: n, Err: err}, false)
 		return
 	}
 	o.mu.Lock()
@@ -331,7 +332,7 @@ func (o *outbox) rewrite(f *spool.File, left [][]byte, n int) {
 }
 
 // removeSent deletes a held file that is done with.
-func (o *outbox) removeSent(f *spool.File) {
+func (o *Outbox) removeSent(f *spool.File) {
 	_ = o.sp.Remove(f)
 	o.mu.Lock()
 	if _, ok := o.known[f.Name]; ok {
@@ -344,11 +345,11 @@ func (o *outbox) removeSent(f *spool.File) {
 }
 
 // release leaves a held file for run, and for syncLoop to sync.
-func (o *outbox) release(f *spool.File) {
+func (o *Outbox) release(f *spool.File) {
 	o.mayHave.Store(true)
 	o.unhold(f)
 	o.mu.Lock()
-	if len(o.unsynced) < o.cfg.maxFiles {
+	if len(o.unsynced) < o.cfg.MaxFiles {
 		o.unsynced = append(o.unsynced, f.Name)
 	}
 	o.mu.Unlock()
@@ -363,7 +364,7 @@ func (o *outbox) release(f *spool.File) {
 	o.evictIfOver()
 }
 
-func (o *outbox) unhold(f *spool.File) {
+func (o *Outbox) unhold(f *spool.File) {
 	f.Close()
 	o.mu.Lock()
 	delete(o.held, f.Name)
@@ -383,7 +384,7 @@ const (
 // syncLoop syncs released files to stable storage in batches, then the
 // directory once per batch. A file is reopened by name to be synced: it
 // may be sent and removed meanwhile, and then needs nothing.
-func (o *outbox) syncLoop() {
+func (o *Outbox) syncLoop() {
 	defer close(o.syncDone)
 	quiet := time.NewTimer(time.Hour)
 	defer quiet.Stop()
@@ -411,7 +412,7 @@ func (o *outbox) syncLoop() {
 	}
 }
 
-func (o *outbox) syncBatch() {
+func (o *Outbox) syncBatch() {
 	o.mu.Lock()
 	names := o.unsynced
 	o.unsynced = nil
@@ -429,9 +430,9 @@ func (o *outbox) syncBatch() {
 }
 
 // evictIfOver evicts when the outbox is over its limits.
-func (o *outbox) evictIfOver() {
+func (o *Outbox) evictIfOver() {
 	o.mu.Lock()
-	over := o.files > o.cfg.maxFiles || o.bytes > o.cfg.maxBytes
+	over := o.files > o.cfg.MaxFiles || o.bytes > o.cfg.MaxBytes
 	o.mu.Unlock()
 	if over {
 		o.evict()
