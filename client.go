@@ -17,6 +17,7 @@ import (
 
 	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/errchain"
+	"github.com/ravenkit/raven/internal/pipeline"
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/stack"
 	"github.com/ravenkit/raven/internal/trim"
@@ -30,7 +31,7 @@ type Client struct {
 	cfg       config
 	dsn       *DSN // nil for a disabled client
 	transport Transport
-	pipe      *pipeline // nil for a disabled client
+	pipe      *pipeline.Pipeline[*pending] // nil for a disabled client
 	root      *Scope
 	frames    *stack.Symbolizer
 	static    staticInfo
@@ -88,7 +89,11 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.frames = stack.NewSymbolizer(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
 	c.static = newStaticInfo(c.cfg.serverName)
-	c.pipe = newPipeline(c.cfg.queueSize, c.cfg.queueBytes, c.cfg.senders, c.cfg.blockTimeout, c.processPending)
+	pipe, err := c.newPipe()
+	if err != nil {
+		return nil, err
+	}
+	c.pipe = pipe
 	if err := c.initExt(); err != nil {
 		return nil, err
 	}
@@ -188,11 +193,11 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 			p.request = safeRequest(p.scope.reqSrc)
 		}
 	}
-	switch c.pipe.enqueue(p) {
-	case enqueueFull:
+	switch c.pipe.Enqueue(classError, p, p.estimate()) {
+	case pipeline.Full:
 		releasePending(p)
 		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
-	case enqueueClosed:
+	case pipeline.Closed:
 		releasePending(p)
 		c.recordDrop(Drop{Reason: DropClosed, EventID: id, Count: 1}, true)
 		return ""
@@ -307,7 +312,7 @@ func (c *Client) Flush(ctx context.Context) error {
 	if c == nil || c.pipe == nil {
 		return nil
 	}
-	if err := c.pipe.flush(ctx); err != nil {
+	if err := c.pipe.Flush(ctx); err != nil {
 		return err
 	}
 	if err := c.transportCall(ctx, func() error { c.sendClientReport(ctx); return nil }); err != nil {
@@ -372,7 +377,7 @@ func (c *Client) Close(ctx context.Context) error {
 		flushCtx, cancel = context.WithDeadline(ctx, dl.Add(-min(closeReserve, time.Until(dl)/4)))
 		defer cancel()
 	}
-	err := c.pipe.flush(flushCtx)
+	err := c.pipe.Flush(flushCtx)
 
 	// Stopping: half of what is left for the senders to return, the rest
 	// for storing what is still queued and closing the transport.
@@ -386,7 +391,14 @@ func (c *Client) Close(ctx context.Context) error {
 	defer cancelStop()
 	endCtx, cancelEnd := context.WithDeadline(base, end)
 	defer cancelEnd()
-	left, serr := c.pipe.close(stopCtx, c.abandon)
+	var left []*pending
+	serr := c.pipe.Close(stopCtx, func(_ int, p *pending, inFlight bool) {
+		if inFlight {
+			c.abandon(p) // user code still holds it
+		} else {
+			left = append(left, p)
+		}
+	})
 	if err == nil {
 		err = serr
 	}
@@ -409,8 +421,8 @@ func (c *Client) Close(ctx context.Context) error {
 
 // abandon counts a capture that a sender still builds when Close must
 // return; the sender, when the user code it waits for returns, finds the
-// capture settled and counts nothing. Called with the pipeline's lock
-// held, while p is the sender's.
+// capture settled and counts nothing. The pipeline never releases a
+// capture it handed over as in flight, so p stays valid.
 func (c *Client) abandon(p *pending) {
 	if p.settle() {
 		c.recordDrop(Drop{Reason: DropClosed, EventID: p.id, Count: 1, Err: errors.New("raven: Close returned while user code still built the event")}, true)
@@ -489,7 +501,8 @@ func (c *Client) sendClientReport(ctx context.Context) {
 // encodes the envelope and sends it, accounting for every outcome. Every
 // count is preceded by p.settle(): when Close abandoned the capture while
 // a hook or a value still held it, nothing is counted twice.
-func (c *Client) processPending(ctx context.Context, p *pending) {
+func (c *Client) processPending(ctx context.Context, p *pending) (out pipeline.Outcome) {
+	out = pipeline.Neutral
 	defer func() {
 		// Nothing on a sender may take the process down: a panic in a
 		// user value's MarshalJSON, a transport or a hook drops the event
@@ -506,23 +519,23 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 		if p.settle() {
 			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
 		}
-		return
+		return out
 	}
 	if c.fpLimit != nil && !c.fpLimit.allow(ev) {
 		if p.settle() {
 			c.recordDrop(Drop{Reason: DropRateLimit, EventID: p.id, Count: 1, Err: errors.New("fingerprint rate limit")}, false)
 		}
-		return
+		return out
 	}
 	payload, err := encodeEvent(ev, MaxEventBytes)
 	if err != nil {
 		if p.settle() {
 			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
 		}
-		return
+		return out
 	}
 	if !p.settle() {
-		return // abandoned by Close while user code built it
+		return out // abandoned by Close while user code built it
 	}
 	// From here the envelope accounts for the event: it is pending until
 	// the send or the outbox settles it, which Close does not abandon
@@ -533,9 +546,9 @@ func (c *Client) processPending(ctx context.Context, p *pending) {
 		env.Items = append(env.Items, delivery.ReportItem(reports, time.Now()))
 	}
 	if o := c.ext.outbox; o != nil && o.WriteAhead(env, reports, c.reports.Restore) {
-		return // on disk; sent from there (outbox.go)
+		return out // on disk; the outbox sends it
 	}
-	c.deliver(ctx, env, reports)
+	return c.deliver(ctx, env, reports)
 }
 
 // eventEnvelope wraps an encoded event.
@@ -559,12 +572,13 @@ func (c *Client) send(ctx context.Context, env *Envelope) (err error) {
 	return c.transport.Send(ctx, []*Envelope{env})
 }
 
-// deliver sends one envelope and accounts for its events.
-func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[delivery.ReportKey]int) {
+// deliver sends one envelope and accounts for its events. It tells the
+// pipeline what the send learnt about the server.
+func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[delivery.ReportKey]int) pipeline.Outcome {
 	err := c.send(ctx, env)
 	if err == nil {
 		c.counters.delivered.Add(uint64(env.EventCount()))
-		return
+		return pipeline.Healthy
 	}
 	var de *DropError
 	reason, reported := DropSendError, false
@@ -582,6 +596,21 @@ func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[deliver
 	if len(reports) > 0 && !maybeReceived(err) {
 		c.reports.Restore(reports) // the report did not reach the server either
 	}
+	return congestion(err)
+}
+
+// congestion reads a failed send: a 429, a 5xx or a network failure means
+// the server is struggling (the pipeline lowers its sender ceiling);
+// anything else says nothing of its load.
+func congestion(err error) pipeline.Outcome {
+	var de *DropError
+	if errors.As(err, &de) {
+		if de.Status == 429 || de.Status >= 500 || de.Reason == DropRateLimit || de.Reason == DropNetworkError {
+			return pipeline.Congested
+		}
+		return pipeline.Neutral
+	}
+	return pipeline.Congested
 }
 
 // maybeReceived reports whether a failed send may still have reached the

@@ -164,7 +164,7 @@ func (c *Client) Stats() Stats {
 		s.Pending = int(in - out)
 	}
 	if c.pipe != nil {
-		_, s.Senders = c.pipe.pending()
+		_, s.Senders = c.pipe.Len()
 	}
 	return s
 }

@@ -86,6 +86,10 @@ type Config[T any] struct {
 	Block time.Duration
 	// Handle sends; it runs on the senders.
 	Handle Handler[T]
+	// Release, when set, is called with each item once the handler has
+	// returned and nothing else refers to the item: not for items Close
+	// handed to its drain as in flight.
+	Release func(T)
 }
 
 // DefaultStarvationLimit is Config.StarvationLimit's default.
@@ -157,12 +161,16 @@ type slot[T any] struct {
 	class int
 	items []T
 	seq   uint64 // smallest sequence number in flight, 0 when idle
+	// abandoned: Close handed items to its drain while the handler held
+	// them; they are not released when the handler returns.
+	abandoned bool
 }
 
 // Pipeline is a set of bounded, prioritised queues drained by an elastic
 // pool of senders. It is safe for concurrent use.
 type Pipeline[T any] struct {
 	handle  Handler[T]
+	release func(T)
 	order   []int // class indexes by priority
 	starveN int
 	block   time.Duration
@@ -206,7 +214,7 @@ func New[T any](cfg Config[T]) (*Pipeline[T], error) {
 	if cfg.MinSenders < 1 || cfg.MaxSenders < cfg.MinSenders {
 		return nil, errors.New("pipeline: need 1 <= MinSenders <= MaxSenders")
 	}
-	p := &Pipeline[T]{handle: cfg.Handle, block: cfg.Block, minSenders: cfg.MinSenders, maxSenders: cfg.MaxSenders,
+	p := &Pipeline[T]{handle: cfg.Handle, release: cfg.Release, block: cfg.Block, minSenders: cfg.MinSenders, maxSenders: cfg.MaxSenders,
 		starveN: cfg.StarvationLimit, space: make(chan struct{}, 1), allDone: make(chan struct{}), now: time.Now}
 	if p.starveN <= 0 {
 		p.starveN = DefaultStarvationLimit
@@ -434,6 +442,12 @@ func (p *Pipeline[T]) sender(i int, extra bool) {
 		out := p.handle(p.ctx, class, items)
 
 		p.mu.Lock()
+		if p.release != nil && !s.abandoned {
+			for _, v := range s.items {
+				p.release(v)
+			}
+		}
+		s.abandoned = false
 		clear(s.items)
 		s.items, s.seq = s.items[:0], 0
 		p.adaptLocked(out)
@@ -540,15 +554,16 @@ func (p *Pipeline[T]) Flush(ctx context.Context) error {
 	}
 }
 
-// Close flushes until ctx ends, then stops: items still queued go to
-// drain with inFlight false; senders are told to stop (their context is
-// cancelled) and waited for until ctx ends. If some are still inside the
-// handler then, their items go to drain with inFlight true, Close returns
-// ctx.Err() without waiting longer, and those senders exit when the
-// handler returns: the caller decides, exactly once, what counts for an
-// item both drained and handled. Close is not safe to call twice.
+// Close stops the pipeline (call Flush first to let the queues drain):
+// items still queued go to drain with inFlight false; senders are told to
+// stop (their context is cancelled) and waited for until ctx ends. If some
+// are still inside the handler then, their items go to drain with
+// inFlight true (and are never released), Close returns ctx.Err() without
+// waiting longer, and those senders exit when the handler returns: the
+// caller decides, exactly once, what counts for an item both drained and
+// handled. Close is not safe to call twice.
 func (p *Pipeline[T]) Close(ctx context.Context, drain func(class int, v T, inFlight bool)) error {
-	err := p.Flush(ctx)
+	var err error
 	p.mu.Lock()
 	p.closed = true
 	type left struct {
@@ -589,6 +604,9 @@ func (p *Pipeline[T]) Close(ctx context.Context, drain func(class int, v T, inFl
 			p.mu.Lock()
 			var stuck []left
 			for i := range p.slots {
+				if len(p.slots[i].items) > 0 {
+					p.slots[i].abandoned = true
+				}
 				for _, v := range p.slots[i].items {
 					stuck = append(stuck, left{p.slots[i].class, v})
 				}
@@ -597,9 +615,7 @@ func (p *Pipeline[T]) Close(ctx context.Context, drain func(class int, v T, inFl
 			for _, l := range stuck {
 				drain(l.class, l.v, true)
 			}
-			if err == nil {
-				err = ctx.Err()
-			}
+			err = ctx.Err()
 		}
 	}
 	p.mu.Lock()

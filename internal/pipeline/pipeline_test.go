@@ -52,6 +52,7 @@ func closeNow(t *testing.T, p *Pipeline[int]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	require.NoError(t, p.Flush(ctx))
 	require.NoError(t, p.Close(ctx, func(int, int, bool) {}))
 }
 
@@ -373,6 +374,47 @@ func TestCloseGivesUpOnStuckHandler(t *testing.T) {
 	assert.ElementsMatch(t, []drainedItem{{43, false}, {42, true}}, got)
 	close(release)
 	require.Eventually(t, func() bool { _, s := p.Len(); return s == 0 }, 2*time.Second, time.Millisecond)
+}
+
+// Release sees every handled item once, and never an item Close handed to
+// its drain as in flight.
+func TestReleaseSkipsAbandonedItems(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	var mu sync.Mutex
+	released := map[int]int{}
+	p, err := New(Config[int]{Classes: classes(), MinSenders: 1, MaxSenders: 1,
+		Handle: func(_ context.Context, _ int, items []int) Outcome {
+			if items[0] == 99 {
+				entered <- struct{}{}
+				<-release
+			}
+			return Neutral
+		},
+		Release: func(v int) { mu.Lock(); released[v]++; mu.Unlock() }})
+	require.NoError(t, err)
+	for i := range 5 {
+		p.Enqueue(high, i, 1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, p.Flush(ctx))
+	p.Enqueue(high, 99, 1)
+	<-entered
+	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	var inFlight []int
+	assert.ErrorIs(t, p.Close(short, func(_ int, v int, f bool) {
+		if f {
+			inFlight = append(inFlight, v)
+		}
+	}), context.DeadlineExceeded)
+	assert.Equal(t, []int{99}, inFlight)
+	close(release)
+	require.Eventually(t, func() bool { _, s := p.Len(); return s == 0 }, 2*time.Second, time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[int]int{0: 1, 1: 1, 2: 1, 3: 1, 4: 1}, released)
 }
 
 func TestCeilingAdapts(t *testing.T) {

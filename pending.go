@@ -1,0 +1,105 @@
+package raven
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ravenkit/raven/internal/pipeline"
+	"github.com/ravenkit/raven/internal/stack"
+)
+
+// pending is a captured event not yet built: what the caller's goroutine
+// recorded. The sender goroutines turn it into an Event.
+type pending struct {
+	id        EventID
+	ts        time.Time
+	level     Level
+	err       error
+	msg       string
+	panicVal  any
+	panicked  bool
+	handled   bool
+	mechanism string
+	pcs       []uintptr // capture-site or panic stack, innermost first
+	pcsBuf    [stack.InitialPCs]uintptr
+	scope     *scopeData
+	request   *Request // built from the scope's RequestSource at capture
+	event     *Event   // CaptureEvent
+	// settled is set by whoever accounts for the capture first: the
+	// sender (it hands the event on or drops it) or Close (it abandons
+	// the capture while user code still builds it).
+	settled atomic.Bool
+}
+
+// settle claims the right to account for p: it reports true exactly once.
+// A sender calls it before it counts p or hands it on; Close calls it for
+// captures it abandons.
+func (p *pending) settle() bool { return p.settled.CompareAndSwap(false, true) }
+
+const pendingBaseBytes = 512
+
+// pendingPool recycles capture records: a capture allocates only its
+// event id in the steady state.
+var pendingPool = sync.Pool{New: func() any { return new(pending) }}
+
+// releasePending returns p to its pool; p must not
+// be used afterwards.
+func releasePending(p *pending) {
+	*p = pending{}
+	pendingPool.Put(p)
+}
+
+func (p *pending) estimate() int {
+	n := pendingBaseBytes + len(p.msg)
+	if p.pcs != nil {
+		n += 8 * len(p.pcs)
+	}
+	return n
+}
+
+// baseSenders is how many senders stay between bursts: enough for a
+// steady trickle of events without starting goroutines, few enough that an
+// idle client costs next to nothing.
+const baseSenders = 2
+
+// Classes of the client's pipeline (internal/pipeline), one per kind of
+// telemetry; errors go first. Only errors exist so far: check-ins,
+// sessions, logs, spans, attachments and feedback get their classes, with
+// their own bounds, as they are added.
+const classError = 0
+
+// newPipe makes the pipeline between capture and delivery: bounded by the
+// client's queue options, drained by up to cfg.senders senders (baseSenders
+// stay between bursts), each capture handled by processPending.
+func (c *Client) newPipe() (*pipeline.Pipeline[*pending], error) {
+	return pipeline.New(pipeline.Config[*pending]{
+		Classes: []pipeline.Class{
+			classError: {Name: "error", Priority: 0, MaxItems: c.cfg.queueSize, MaxBytes: c.cfg.queueBytes},
+		},
+		MinSenders:   min(baseSenders, c.cfg.senders),
+		StartSenders: c.cfg.senders,
+		MaxSenders:   c.cfg.senders,
+		Block:        c.cfg.blockTimeout,
+		Handle: func(ctx context.Context, _ int, items []*pending) pipeline.Outcome {
+			out := pipeline.Neutral
+			for _, p := range items {
+				out = worse(out, c.processPending(ctx, p))
+			}
+			return out
+		},
+		Release: releasePending,
+	})
+}
+
+// worse combines the outcomes of a batch: congestion wins over health.
+func worse(a, b pipeline.Outcome) pipeline.Outcome {
+	switch {
+	case a == pipeline.Congested || b == pipeline.Congested:
+		return pipeline.Congested
+	case a == pipeline.Healthy || b == pipeline.Healthy:
+		return pipeline.Healthy
+	}
+	return pipeline.Neutral
+}
