@@ -1,0 +1,180 @@
+package raven
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ravenkit/raven/internal/errchain"
+	"github.com/ravenkit/raven/internal/pipeline"
+	"github.com/ravenkit/raven/internal/stack"
+)
+
+// captureOpts describe one capture.
+type captureOpts struct {
+	level     Level
+	err       error
+	msg       string
+	panicVal  any
+	panicked  bool
+	event     *Event
+	mechanism string
+	skip      int
+}
+
+// capture runs on the caller's goroutine: sampling, PC capture, scope
+// snapshot, id and timestamp, then a non-blocking hand-off.
+func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
+	if c == nil || c.pipe == nil {
+		return ""
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("raven: capture failed", slog.Any("panic", r))
+			id = ""
+		}
+	}()
+	c.counters.captured.Add(1)
+	if c.closed.Load() {
+		c.recordDrop(Drop{Reason: DropClosed, Count: 1}, true)
+		return ""
+	}
+	id = NewEventID()
+	if o.event != nil && o.event.EventID != "" {
+		id = o.event.EventID
+	}
+	if c.cfg.sampleRate < 1 && (c.cfg.sampleRate == 0 || rand.Float64() >= c.cfg.sampleRate) {
+		c.recordDrop(Drop{Reason: DropSampleRate, EventID: id, Count: 1}, false)
+		return "" // nothing will be sent
+	}
+	p := pendingPool.Get().(*pending)
+	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
+		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}
+	needStack := o.panicked ||
+		(o.err != nil && !errchain.HasOwnStack(o.err)) ||
+		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
+	if needStack {
+		p.pcs = stack.CapturePCs(o.skip+2, p.pcsBuf[:])
+	}
+	if s != nil {
+		p.scope = s.snapshot()
+		if p.scope.reqSrc != nil && p.scope.request == nil {
+			p.request = safeRequest(p.scope.reqSrc)
+		}
+	}
+	switch c.pipe.Enqueue(classError, p, p.estimate()) {
+	case pipeline.Full:
+		releasePending(p)
+		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
+	case pipeline.Closed:
+		releasePending(p)
+		c.recordDrop(Drop{Reason: DropClosed, EventID: id, Count: 1}, true)
+		return ""
+	}
+	return id
+}
+
+// CaptureException reports err with the client's root scope and returns
+// the event id ("" when nothing is sent). A nil err is ignored.
+func (c *Client) CaptureException(err error) EventID {
+	return c.CaptureExceptionContext(context.Background(), err)
+}
+
+// CaptureExceptionContext reports err with the scope ctx carries.
+func (c *Client) CaptureExceptionContext(ctx context.Context, err error) EventID {
+	if err == nil || c == nil || c.pipe == nil {
+		return ""
+	}
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 0})
+}
+
+// CaptureMessage reports a message with the client's root scope.
+func (c *Client) CaptureMessage(msg string) EventID {
+	return c.CaptureMessageContext(context.Background(), msg)
+}
+
+// CaptureMessageContext reports a message at info level with the scope ctx
+// carries.
+func (c *Client) CaptureMessageContext(ctx context.Context, msg string) EventID {
+	if c == nil || c.pipe == nil {
+		return ""
+	}
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelInfo, msg: msg, skip: 0})
+}
+
+// CaptureEvent sends a fully built event, merged with the scope ctx
+// carries. The event must not be modified afterwards.
+func (c *Client) CaptureEvent(ctx context.Context, e *Event) EventID {
+	if c == nil || c.pipe == nil || e == nil {
+		return ""
+	}
+	return c.capture(c.scopeFor(ctx), captureOpts{level: e.Level, event: e, skip: 0})
+}
+
+// CapturePanic reports a recovered panic value with the scope ctx carries.
+// Call it from the deferred function that recovered, so the stack still
+// shows where the panic happened. A nil value is ignored.
+func (c *Client) CapturePanic(ctx context.Context, v any) EventID {
+	if v == nil || c == nil || c.pipe == nil {
+		return ""
+	}
+	return c.capturePanic(c.scopeFor(ctx), v, 1)
+}
+
+func (c *Client) capturePanic(s *Scope, v any, skip int) EventID {
+	o := captureOpts{level: LevelFatal, panicVal: v, panicked: true, mechanism: "panic", skip: skip + 1}
+	if err, ok := v.(error); ok {
+		o.err = err
+	}
+	return c.capture(s, o)
+}
+
+// scopeFor picks the scope for a capture: ctx's when it belongs to this
+// client, else the root scope merged into nothing.
+func (c *Client) scopeFor(ctx context.Context) *Scope {
+	if ctx != nil {
+		if s, ok := ctx.Value(scopeKey{}).(*Scope); ok && s != nil && s.client == c {
+			return s
+		}
+	}
+	return c.root
+}
+
+// Recover recovers a panic, reports it and lets the goroutine go on. Use
+// it as `defer client.Recover()`.
+func (c *Client) Recover() {
+	if v := recover(); v != nil {
+		c.capturePanic(c.root, v, 1)
+	}
+}
+
+// RecoverContext is Recover with the scope ctx carries.
+func (c *Client) RecoverContext(ctx context.Context) {
+	if v := recover(); v != nil {
+		c.capturePanic(c.scopeFor(ctx), v, 1)
+	}
+}
+
+// RecoverRepanic reports a panic, waits up to DefaultRepanicFlushTimeout
+// for it to be delivered, then panics again with the same value.
+func (c *Client) RecoverRepanic(ctx context.Context) {
+	if v := recover(); v != nil {
+		c.capturePanic(c.scopeFor(ctx), v, 1)
+		fctx, cancel := context.WithTimeout(context.Background(), DefaultRepanicFlushTimeout)
+		_ = c.Flush(fctx)
+		cancel()
+		panic(v)
+	}
+}
+
+// safeRequest asks an integration's RequestSource for the request,
+// tolerating a panic.
+func safeRequest(src RequestSource) (r *Request) {
+	defer func() {
+		if recover() != nil {
+			r = nil
+		}
+	}()
+	return src.SentryRequest()
+}
