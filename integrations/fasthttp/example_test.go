@@ -72,3 +72,29 @@ func ExampleContext() {
 	}
 	_ = ravenfasthttp.New()(handler)
 }
+
+func ExampleScope() {
+	handler := func(ctx *fasthttp.RequestCtx) {
+		scope := ravenfasthttp.Scope(ctx) // this request's own scope
+		scope.SetTag("tenant", string(ctx.Request.Header.Peek("X-Tenant")))
+		scope.SetTransaction("GET /orders/:id") // a router that knows the template names it
+	}
+	_ = ravenfasthttp.New()(handler)
+}
+
+// Integrations built on fasthttp keep a Source per request and set the
+// request's scope on the RequestCtx.
+func ExampleSource() {
+	type requestState struct{ src ravenfasthttp.Source }
+	handler := func(ctx *fasthttp.RequestCtx) {
+		st := new(requestState)
+		rctx := raven.WithScope(context.Background())
+		scope := raven.ScopeFromContext(rctx)
+		st.src.Start(ctx, false, 0)
+		defer st.src.End() // before fasthttp reuses ctx
+		scope.SetRequestSource(&st.src)
+		ravenfasthttp.SetScope(ctx, scope)
+		// ... serve the request
+	}
+	_ = handler
+}

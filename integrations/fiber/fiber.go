@@ -45,7 +45,12 @@
 // the name is taken when it is needed: when the middleware reports, and
 // whenever the scope is looked up through c.UserContext() or Scope(c)
 // (raven.CaptureExceptionContext(c.UserContext(), err) looks it up). A
-// middleware's own route ("USE") never names it. Events captured through
+// middleware's own route ("USE") never names it. Fiber's Ctx is not safe
+// for concurrent use: a goroutine that looks the scope up while the
+// request is still being routed (one a middleware starts before calling
+// c.Next) reads the route as Fiber sets it; hand such goroutines
+// raven.ContextWithScope(context.Background(), Scope(c)) instead, which
+// never names the transaction. Events captured through
 // c.Context() directly use the name taken last.
 //
 // # Request data

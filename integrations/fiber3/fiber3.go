@@ -47,7 +47,12 @@
 // the name is taken when it is needed: when the middleware reports, and
 // whenever the scope is looked up through c.Context() or Scope(c)
 // (raven.CaptureExceptionContext(c.Context(), err) looks it up). A
-// middleware's own route ("USE") never names it. Events captured with c
+// middleware's own route ("USE") never names it. Fiber's Ctx is not safe
+// for concurrent use: a goroutine that looks the scope up while the
+// request is still being routed (one a middleware starts before calling
+// c.Next) reads the route as Fiber sets it; hand such goroutines
+// raven.ContextWithScope(context.Background(), Scope(c)) instead, which
+// never names the transaction. Events captured with c
 // itself as the context use the name taken last.
 //
 // # Request data
