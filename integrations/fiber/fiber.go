@@ -21,8 +21,7 @@
 // # The request's scope
 //
 // Each request gets its own scope, forked from the client's root scope (or
-// from the scope of the user context set before the middleware), and
-// stored
+// from the scope of the user context set before the middleware), and stored
 //
 //   - in c.Locals under LocalsKey; Scope(c) returns it;
 //   - in c.UserContext(), so raven.CaptureExceptionContext(c.UserContext(),
@@ -50,8 +49,8 @@
 // request is still being routed (one a middleware starts before calling
 // c.Next) reads the route as Fiber sets it; hand such goroutines
 // raven.ContextWithScope(context.Background(), Scope(c)) instead, which
-// never names the transaction. Events captured through
-// c.Context() directly use the name taken last.
+// never names the transaction. Events captured through c.Context() (the
+// *fasthttp.RequestCtx) directly use the name taken last.
 //
 // # Request data
 //

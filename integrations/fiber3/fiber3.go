@@ -22,8 +22,7 @@
 //
 // Each request gets its own scope, forked from the client's root scope (or
 // from the scope of the context set with c.SetContext before the
-// middleware), and
-// stored
+// middleware), and stored
 //
 //   - in c.Locals under LocalsKey; Scope(c) returns it;
 //   - in the context c.Context() returns, so
@@ -52,8 +51,8 @@
 // request is still being routed (one a middleware starts before calling
 // c.Next) reads the route as Fiber sets it; hand such goroutines
 // raven.ContextWithScope(context.Background(), Scope(c)) instead, which
-// never names the transaction. Events captured with c
-// itself as the context use the name taken last.
+// never names the transaction. Events captured with c itself as the
+// context use the name taken last.
 //
 // # Request data
 //
