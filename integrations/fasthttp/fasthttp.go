@@ -43,8 +43,9 @@
 // goroutine holding Context(ctx)) keeps the scope's tags, user and
 // breadcrumbs but has no request data. An event captured from another
 // goroutine while the handler still runs reads the request concurrently
-// with the handler, which fasthttp allows only as long as the handler does
-// not modify the request meanwhile.
+// with the handler, and a RequestCtx is not safe for concurrent use: do
+// that only while the handler leaves the request alone (for example while
+// it waits for that goroutine).
 //
 // # Transaction
 //
