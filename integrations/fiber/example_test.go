@@ -1,0 +1,73 @@
+package ravenfiber_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/ravenkit/raven"
+	ravenfiber "github.com/ravenkit/raven/integrations/fiber"
+	"github.com/ravenkit/raven/raventest"
+)
+
+func Example() {
+	receiver, _ := raventest.Start() // stands for Sentry
+	defer receiver.Close()
+	client, _ := raven.New(raven.WithDSN(receiver.DSN()))
+
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Server().MaxIdleWorkerDuration = 10 * time.Millisecond
+	app.Use(ravenfiber.New(ravenfiber.WithClient(client)))
+	app.Get("/orders/:id", func(c *fiber.Ctx) error {
+		ravenfiber.Scope(c).SetTag("order", strings.Clone(c.Params("id")))
+		if c.Params("id") == "404" {
+			return fiber.ErrNotFound // a client error: not reported
+		}
+		return errors.New("database is down") // reported, then answered by the ErrorHandler
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go func() { _ = app.Listener(ln) }()
+	defer func() { _ = app.Shutdown() }()
+
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	for _, id := range []string{"7", "404"} {
+		resp, err := hc.Get("http://" + ln.Addr().String() + "/orders/" + id)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println("order", id, "status", resp.StatusCode)
+	}
+
+	_ = client.Close(context.Background())
+	for _, ev := range receiver.Events() {
+		fmt.Println(ev.Transaction, "|", ev.Exception.Values[0].Value, "| order", ev.Tags["order"])
+	}
+	// Output:
+	// order 7 status 500
+	// order 404 status 404
+	// GET /orders/:id | database is down | order 7
+}
+
+func ExampleScope() {
+	handler := func(c *fiber.Ctx) error {
+		ravenfiber.Scope(c).SetUser(&raven.User{ID: strings.Clone(c.Get("X-User"))})
+		// the user context carries the same scope, for code that takes a context
+		raven.AddBreadcrumb(c.UserContext(), raven.Breadcrumb{Message: "loaded cart"})
+		return nil
+	}
+	_ = handler
+}
+
+func ExampleWithErrorFilter() {
+	_ = ravenfiber.New(ravenfiber.WithErrorFilter(func(err error) bool {
+		return !errors.Is(err, context.Canceled) && ravenfiber.DefaultErrorFilter(err)
+	}))
+}
