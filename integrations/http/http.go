@@ -34,7 +34,11 @@ const DefaultMaxBodyBytes = 16 << 10
 const DefaultRepanicFlushTimeout = 2 * time.Second
 
 // Option configures the middleware.
-type Option func(*options)
+type Option interface{ apply(*options) }
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
 	client       *raven.Client
@@ -46,31 +50,31 @@ type options struct {
 }
 
 // WithClient reports to c instead of the default client.
-func WithClient(c *raven.Client) Option { return func(o *options) { o.client = c } }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
 
 // WithRepanic panics again after reporting (after waiting up to
 // DefaultRepanicFlushTimeout for delivery), for servers that must see the
 // panic themselves.
-func WithRepanic() Option { return func(o *options) { o.repanic = true } }
+func WithRepanic() Option { return optionFunc(func(o *options) { o.repanic = true }) }
 
 // WithReport5xx also reports responses with a 5xx status that did not
 // panic.
-func WithReport5xx() Option { return func(o *options) { o.report5xx = true } }
+func WithReport5xx() Option { return optionFunc(func(o *options) { o.report5xx = true }) }
 
 // WithSendDefaultPII records the client IP address and cookies (scrubbed of
 // sensitive names), which are left out by default.
-func WithSendDefaultPII() Option { return func(o *options) { o.pii = true } }
+func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.pii = true }) }
 
 // WithRequestBody records up to max bytes of request bodies (0:
 // DefaultMaxBodyBytes); longer bodies are truncated with a marker. The
 // handler still reads the whole body.
 func WithRequestBody(max int) Option {
-	return func(o *options) {
+	return optionFunc(func(o *options) {
 		if max <= 0 {
 			max = DefaultMaxBodyBytes
 		}
 		o.bodyMax = max
-	}
+	})
 }
 
 // Handler wraps h: each request gets its own scope on r.Context(), a panic
@@ -79,7 +83,9 @@ func WithRequestBody(max int) Option {
 func Handler(h http.Handler, opts ...Option) http.Handler {
 	o := &options{flushTimeout: DefaultRepanicFlushTimeout}
 	for _, opt := range opts {
-		opt(o)
+		if opt != nil {
+			opt.apply(o)
+		}
 	}
 	return &handler{next: h, o: o}
 }

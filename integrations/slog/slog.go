@@ -24,7 +24,11 @@ const (
 )
 
 // Option configures a Handler.
-type Option func(*config)
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
 	client          *raven.Client
@@ -35,20 +39,22 @@ type config struct {
 
 // WithClient reports to c instead of the client of the scope on the
 // logging context (or the default client).
-func WithClient(c *raven.Client) Option { return func(o *config) { o.client = c } }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *config) { o.client = c }) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel).
-func WithBreadcrumbLevel(l slog.Level) Option { return func(o *config) { o.breadcrumbLevel = l } }
+func WithBreadcrumbLevel(l slog.Level) Option {
+	return optionFunc(func(o *config) { o.breadcrumbLevel = l })
+}
 
 // WithEventLevel sets the lowest level reported as an event (default
 // DefaultEventLevel).
-func WithEventLevel(l slog.Level) Option { return func(o *config) { o.eventLevel = l } }
+func WithEventLevel(l slog.Level) Option { return optionFunc(func(o *config) { o.eventLevel = l }) }
 
 // WithTagKeys makes the attributes with these keys (after group prefixes,
 // e.g. "req.method") tags of events; other attributes become extra.
 func WithTagKeys(keys ...string) Option {
-	return func(o *config) { o.tagKeys = append(o.tagKeys, keys...) }
+	return optionFunc(func(o *config) { o.tagKeys = append(o.tagKeys, keys...) })
 }
 
 // Handler is a slog.Handler that records breadcrumbs and reports events,
@@ -64,7 +70,9 @@ type Handler struct {
 func NewHandler(next slog.Handler, opts ...Option) *Handler {
 	cfg := &config{breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel}
 	for _, o := range opts {
-		o(cfg)
+		if o != nil {
+			o.apply(cfg)
+		}
 	}
 	return &Handler{next: next, cfg: cfg}
 }
