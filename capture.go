@@ -48,6 +48,13 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 		c.recordDrop(Drop{Reason: DropSampleRate, EventID: id, Count: 1}, false)
 		return "" // nothing will be sent
 	}
+	if c.pipe.Full(classError) {
+		// The queue is full: drop before the stack and the scope are
+		// copied, so that a flood of captures costs little and leaves the
+		// senders the CPU to drain what is queued.
+		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
+		return id
+	}
 	p := pendingPool.Get().(*pending)
 	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
 		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}

@@ -27,6 +27,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -119,6 +120,8 @@ type queue[T any] struct {
 	buf     []entry[T]
 	head, n int
 	bytes   int
+	// full mirrors n >= MaxItems for readers without the lock (Full).
+	full atomic.Bool
 }
 
 func (q *queue[T]) push(e entry[T]) {
@@ -133,6 +136,9 @@ func (q *queue[T]) push(e entry[T]) {
 	q.buf[(q.head+q.n)%len(q.buf)] = e
 	q.n++
 	q.bytes += e.size
+	if q.n >= q.MaxItems {
+		q.full.Store(true)
+	}
 }
 
 func (q *queue[T]) pop() entry[T] {
@@ -141,7 +147,19 @@ func (q *queue[T]) pop() entry[T] {
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 	q.bytes -= e.size
+	if q.n < q.MaxItems {
+		q.full.Store(false)
+	}
 	return e
+}
+
+// Full reports, without taking the pipeline's lock, whether class holds
+// as many items as it may: an Enqueue now would fail (unless the pipeline
+// blocks for room). Capture paths check it first, so that a flood of
+// captures that cannot be queued costs next to nothing and does not
+// contend with the senders for the lock.
+func (p *Pipeline[T]) Full(class int) bool {
+	return p.block <= 0 && p.classes[class].full.Load()
 }
 
 func (q *queue[T]) batched() bool { return q.Batch > 1 }
