@@ -485,3 +485,26 @@ func TestNothingStartsUntilUsed(t *testing.T) {
 	closeNow(t, p)
 	assert.Equal(t, Closed, p.Enqueue(0, 1, 1))
 }
+
+// Full tells, without the lock, that an Enqueue would fail, for one class
+// only, and stops telling it once a sender took an item.
+func TestFullWithoutTheLock(t *testing.T) {
+	gate := make(chan struct{})
+	p, err := New(Config[int]{Classes: []Class{
+		{Name: "error", MaxItems: 3, MaxBytes: 1 << 20},
+		{Name: "log_item", Priority: 1, MaxItems: 3, MaxBytes: 1 << 20},
+	}, MinSenders: 1, MaxSenders: 1, Handle: func(context.Context, int, []int) Outcome { <-gate; return Neutral }})
+	require.NoError(t, err)
+	require.Equal(t, Enqueued, p.Enqueue(0, 0, 1)) // the sender takes it and waits
+	require.Eventually(t, func() bool { n, _ := p.ClassLen(0); return n == 0 }, time.Second, time.Millisecond)
+	for i := range 3 {
+		assert.False(t, p.Full(0))
+		require.Equal(t, Enqueued, p.Enqueue(0, i+1, 1))
+	}
+	assert.True(t, p.Full(0))
+	assert.Equal(t, Full, p.Enqueue(0, 9, 1))
+	assert.False(t, p.Full(1), "the other class has room")
+	close(gate)
+	require.Eventually(t, func() bool { return !p.Full(0) }, time.Second, time.Millisecond)
+	closeNow(t, p)
+}
