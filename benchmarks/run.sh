@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/PERFORMANCE.md: runs every benchmark of this module and
 # the burst program, then renders the report with cmd/perfreport.
-# Takes about 7 minutes on 2 cores. COUNT=n changes how many times each
+# Takes about 12 minutes on 2 cores. COUNT=n changes how many times each
 # benchmark runs (default 5; the report shows medians).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +16,8 @@ groups=(
 	"^Benchmark(CaptureException|CaptureExceptionEndToEnd|Recover|MiddlewarePanic)\$ 20000x"
 	"^Benchmark(CaptureHTTP|DeliverHTTP|DeliverHTTPLatency)\$ 2000x"
 	"^Benchmark(Middleware|Disabled)\$ 1s"
+	"^Benchmark(Gin|Echo|Fiber|FastHTTP|GRPCUnaryInterceptor|Logrus|Zap|Zerolog)\$ 20000x"
+	"^BenchmarkGRPCUnary\$ 2000x"
 )
 cmds=()
 for g in "${groups[@]}"; do
@@ -43,8 +45,13 @@ echo "+ $burst" >&2
 $burst -json "$tmp/burst.json" | tee "$tmp/burst.txt"
 cmds+=("-cmd" "(cd benchmarks && $burst)")
 
+flood="go run ./cmd/flood -duration 3s -goroutines 4"
+echo "+ $flood" >&2
+$flood | tee "$tmp/flood.txt"
+cmds+=("-cmd" "(cd benchmarks && $flood)")
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || true)
-go run ./cmd/perfreport -bench "$tmp/bench.txt" -burst "$tmp/burst.json" -burst-text "$tmp/burst.txt" \
+go run ./cmd/perfreport -bench "$tmp/bench.txt" -burst "$tmp/burst.json" -burst-text "$tmp/burst.txt" -flood-text "$tmp/flood.txt" \
 	-sdk-bench "$tmp/sdk.txt" -reading READING.md -commit "$commit" -go "$(go env GOVERSION)" \
 	-cmd "bash benchmarks/run.sh   # runs the commands below" "${cmds[@]}" -o ../docs/PERFORMANCE.md
 echo "wrote docs/PERFORMANCE.md" >&2

@@ -87,7 +87,16 @@ func (b *Bench) Median() map[string]map[string]map[string]float64 {
 	}
 	out := map[string]map[string]map[string]float64{}
 	for name, m := range vals {
-		scen, sdk, _ := strings.Cut(name, "/")
+		scen, sdk := name, ""
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			scen, sdk = name[:i], name[i+1:]
+		}
+		switch sdk { // the logger benchmarks' names for the usual rows
+		case "bare":
+			sdk = "baseline"
+		case "sentry":
+			sdk = "sentry-go"
+		}
 		if out[scen] == nil {
 			out[scen] = map[string]map[string]float64{}
 		}
@@ -172,9 +181,35 @@ var scenarios = []scenario{
 	{"Disabled", "5. Disabled client (no DSN)",
 		"CaptureException with a client created without a DSN; goroutines is how many goroutines creating the " +
 			"client and capturing left running.", []string{"goroutines"}, false},
+	{"Gin", "6a. gin middleware, handler that succeeds",
+		"A request through gin's ServeHTTP into a handler answering 200 on /orders/:id: raven's ravengin, " +
+			"sentry-go's sentrygin (v0.46.2, the newest served), or none (baseline).", nil, true},
+	{"Echo", "6b. echo (v4) middleware, handler that succeeds",
+		"As 6a with echo v4: ravenecho against sentryecho (v0.42.0).", nil, true},
+	{"Fiber", "6c. Fiber (v2) middleware, handler that succeeds",
+		"The app's fasthttp handler called on a prepared RequestCtx: ravenfiber against sentryfiber (v0.49.0).", nil, true},
+	{"FastHTTP", "6d. fasthttp middleware, handler that succeeds",
+		"As 6c with a bare fasthttp handler: ravenfasthttp. sentry-go's fasthttp module is not served with a " +
+			"verifiable checksum, so there is no sentry-go row.", nil, true},
+	{"GRPCUnary", "6e. gRPC unary call over loopback TCP",
+		"A unary health check through a real connection: no interceptor, raven's server interceptor, and raven's " +
+			"server and client interceptors (raven-both). sentry-go has no gRPC module.", nil, true},
+	{"GRPCUnaryInterceptor", "6f. gRPC server interceptor called directly",
+		"The interceptor around a handler that returns at once, without the network: its own cost.", nil, true},
+	{"Logrus/below", "7a. logrus, record below the breadcrumb level", "A debug record: the hook is not called.", nil, true},
+	{"Logrus/breadcrumb", "7b. logrus, record that becomes a breadcrumb",
+		"An info record with two fields. sentry-go's logrus hook (v0.49.0) sends Sentry Logs instead: different work.", nil, true},
+	{"Logrus/event", "7c. logrus, record that becomes an event", "An error record with an error field.", nil, true},
+	{"Zap/below", "7d. zap, record below the breadcrumb level", "sentry-go has no zap module.", nil, true},
+	{"Zap/breadcrumb", "7e. zap, record that becomes a breadcrumb", "An info entry with two fields.", nil, true},
+	{"Zap/event", "7f. zap, record that becomes an event", "An error entry with zap.Error.", nil, true},
+	{"Zerolog/below", "7g. zerolog, record below the breadcrumb level",
+		"A debug record; sentry-go's zerolog writer (v0.48.0) reads every record.", nil, true},
+	{"Zerolog/breadcrumb", "7h. zerolog, record that becomes a breadcrumb", "An info record with two fields.", nil, true},
+	{"Zerolog/event", "7i. zerolog, record that becomes an event", "An error record with an error.", nil, true},
 }
 
-var sdkOrder = []string{"baseline", "raven", "raven-nogzip", "raven-outbox", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4", "nethttp-x16"}
+var sdkOrder = []string{"baseline", "raven", "raven-both", "raven-nogzip", "raven-outbox", "sentry-go", "raven-go", "nethttp-x1", "nethttp-x4", "nethttp-x16"}
 
 func num(v float64) string {
 	switch {
@@ -230,6 +265,7 @@ type Report struct {
 	Med      map[string]map[string]map[string]float64
 	Burst    *BurstFile
 	BurstTxt string
+	FloodTxt string // cmd/flood's table (optional)
 	Reading  string
 	Commands []string
 	Date     time.Time
@@ -314,6 +350,17 @@ func (r *Report) targets() []target {
 		add(fmt.Sprintf("Scenario 4 (%s): raven's overhead ≤ 1/3 of sentry-go's", scen), okb && ok1 && ok2, ro*3 <= so,
 			fmt.Sprintf("%s vs %s ns of overhead (%s)", num(ro), num(so), ratio(ro, so)))
 	}
+	for _, scen := range []string{"Gin", "Echo", "Fiber", "Logrus/breadcrumb", "Logrus/event", "Zerolog/breadcrumb", "Zerolog/event"} {
+		base, okb := r.get(scen, "baseline", "ns/op")
+		rm, ok1 := r.get(scen, "raven", "ns/op")
+		sm, ok2 := r.get(scen, "sentry-go", "ns/op")
+		if !ok1 {
+			continue
+		}
+		ro, so := rm-base, sm-base
+		add(fmt.Sprintf("Integration %s: raven's added cost ≤ 1/5 of the official integration's", scen), okb && ok1 && ok2,
+			ro*5 <= so, fmt.Sprintf("%s vs %s ns added (%s)", num(ro), num(so), ratio(ro, so)))
+	}
 	rg, ok := r.get("Disabled", "raven", "goroutines")
 	add("Scenario 5: raven starts 0 goroutines", ok, rg == 0, fmt.Sprintf("%s goroutines", num(rg)))
 	if r.SDK != nil {
@@ -327,7 +374,7 @@ func (r *Report) targets() []target {
 		}
 		add("SDK: root BenchmarkCaptureException ≤ 3 µs and ≤ 10 allocs on the caller's goroutine", ok,
 			c["ns/op"] <= 3000 && c["allocs/op"] <= 10, fmt.Sprintf("%s ns/op, %s allocs/op", num(c["ns/op"]), num(c["allocs/op"])))
-		bare, ok1 := r.SDK["Middleware"]["bare"]
+		bare, ok1 := r.SDK["Middleware"]["baseline"]
 		mw, ok2 := r.SDK["Middleware"]["ravenhttp"]
 		o, oa := mw["ns/op"]-bare["ns/op"], mw["allocs/op"]-bare["allocs/op"]
 		add("SDK: ravenhttp adds ≤ 1 µs and ≤ 3 allocs to a request (integrations/http BenchmarkMiddleware)", ok1 && ok2,
@@ -446,6 +493,14 @@ func (r *Report) Markdown() string {
 		p("\n")
 	}
 
+	if r.FloodTxt != "" {
+		p("## Flood\n\n")
+		p("cmd/flood: goroutines capture the same error nonstop on this machine's cores against a loopback " +
+			"server, while a quiet call site reports another error every 50 ms. The paced rate is what the SDK " +
+			"delivers when captures are held back so its queue never overflows; the share is what it still " +
+			"delivers during the flood. Everything beyond is dropped and counted.\n\n")
+		p("```\n%s\n```\n\n", strings.TrimSpace(r.FloodTxt))
+	}
 	if r.SDK != nil {
 		p("## The SDK's own benchmarks\n\n")
 		p("`BenchmarkCaptureException` of the root package captures the scenario 1 error with a transport that " +
@@ -538,6 +593,7 @@ func main() {
 	benchPath := flag.String("bench", "", "go test -bench output")
 	burstPath := flag.String("burst", "", "cmd/burst -json output (optional)")
 	burstTxt := flag.String("burst-text", "", "cmd/burst table output (optional)")
+	floodTxt := flag.String("flood-text", "", "cmd/flood table output (optional)")
 	readingPath := flag.String("reading", "", "markdown appended as the reading of the results (optional)")
 	sdkPath := flag.String("sdk-bench", "", "go test -bench output of the SDK's own packages (optional)")
 	var cmds multiFlag
@@ -546,7 +602,7 @@ func main() {
 	goVer := flag.String("go", runtime.Version(), "Go version")
 	out := flag.String("o", "", "output file (default stdout)")
 	flag.Parse()
-	if err := run(*benchPath, *burstPath, *burstTxt, *readingPath, *sdkPath, cmds, *commit, *goVer, *out); err != nil {
+	if err := run(*benchPath, *burstPath, *burstTxt, *floodTxt, *readingPath, *sdkPath, cmds, *commit, *goVer, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "perfreport:", err)
 		os.Exit(1)
 	}
@@ -557,7 +613,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, "\n") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
-func run(benchPath, burstPath, burstTxt, readingPath, sdkPath string, cmds []string, commit, goVer, out string) error {
+func run(benchPath, burstPath, burstTxt, floodTxt, readingPath, sdkPath string, cmds []string, commit, goVer, out string) error {
 	if benchPath == "" {
 		return fmt.Errorf("-bench is required")
 	}
@@ -590,6 +646,13 @@ func run(benchPath, burstPath, burstTxt, readingPath, sdkPath string, cmds []str
 			return err
 		}
 		rep.BurstTxt = string(b)
+	}
+	if floodTxt != "" {
+		b, err := os.ReadFile(floodTxt)
+		if err != nil {
+			return err
+		}
+		rep.FloodTxt = string(b)
 	}
 	if sdkPath != "" {
 		b, err := os.ReadFile(sdkPath)
