@@ -277,7 +277,7 @@ func newStaticInfo(serverName string) staticInfo {
 		contexts: map[string]map[string]any{
 			"os":      {"type": "os", "name": runtime.GOOS},
 			"runtime": {"type": "runtime", "name": "go", "version": runtime.Version()},
-			"device":  {"type": "device", "arch": runtime.GOARCH, "processor_count": runtime.NumCPU()},
+			"device":  {"type": "device", "arch": runtime.GOARCH, "processor_count": int64(runtime.NumCPU())},
 		},
 		sdk: &SDKInfo{Name: SDKName, Version: SDKVersion, Packages: []SDKPackage{{Name: "go:" + stack.SDKModule, Version: SDKVersion}}},
 	}

@@ -205,7 +205,7 @@ func Walk(err error, maxDepth int) []Link {
 	var links []Link
 	var seen visited
 	nodes := 0
-	msgs := joinMessages{}
+	var msgs joinMessages
 	var visit func(err error, parent int, inherited []uintptr)
 	visit = func(err error, parent int, inherited []uintptr) {
 		for err != nil && len(links) < maxDepth && nodes < MaxNodes {
@@ -257,27 +257,30 @@ var joinType = reflect.TypeOf(errors.Join(errors.New("")))
 
 // joinMessages computes error messages for one walk, remembering those of
 // errors.Join values.
-type joinMessages map[nodeKey]string
+type joinMessages struct{ m map[nodeKey]string }
 
 // message returns err's message: Error's result, except for errors.Join
 // values, whose message is built from their children's (each computed
 // once) and clamped to protocol.MaxValueBytes.
-func (m joinMessages) message(err error) string {
+func (m *joinMessages) message(err error) string {
 	return m.messageDepth(err, 0)
 }
 
-func (m joinMessages) messageDepth(err error, depth int) string {
+func (m *joinMessages) messageDepth(err error, depth int) string {
 	if reflect.TypeOf(err) != joinType {
 		return safeError(err)
 	}
 	k, _ := keyOf(err)
-	if s, ok := m[k]; ok {
+	if s, ok := m.m[k]; ok {
 		return s
 	}
-	if depth >= MaxNodes || len(m) >= MaxNodes {
+	if depth >= MaxNodes || len(m.m) >= MaxNodes {
 		return "<errors.Join: too deep>"
 	}
-	m[k] = "<errors.Join: cycle>" // seen again while building: a loop
+	if m.m == nil {
+		m.m = make(map[nodeKey]string)
+	}
+	m.m[k] = "<errors.Join: cycle>" // seen again while building: a loop
 	var b strings.Builder
 	for i, c := range safeUnwrapMulti(err.(interface{ Unwrap() []error })) {
 		if c == nil {
@@ -295,6 +298,6 @@ func (m joinMessages) messageDepth(err error, depth int) string {
 	if len(s) > protocol.MaxValueBytes {
 		s = protocol.Clamp(s, protocol.MaxValueBytes)
 	}
-	m[k] = s
+	m.m[k] = s
 	return s
 }

@@ -107,7 +107,7 @@ func TestJoinMessageOfSharedDAGIsBounded(t *testing.T) {
 
 	// A small join reads exactly as its Error.
 	small := errors.Join(errors.New("a"), nil, errors.Join(errors.New("b"), errors.New("c")))
-	assert.Equal(t, small.Error(), joinMessages{}.message(small))
+	assert.Equal(t, small.Error(), new(joinMessages).message(small))
 }
 
 func BenchmarkHasOwnStackSharedDAG64(b *testing.B) {

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -89,12 +91,65 @@ func basicSpans(s string, m []int) [][2]int {
 	return [][2]int{{m[2], m[3]}}
 }
 
-// text replaces the secrets the patterns find in free text.
+// text replaces the secrets the patterns find in free text. Events repeat
+// their strings (breadcrumb and log messages, exception values), so the
+// results for short strings are kept: a string seen before costs a map
+// lookup instead of a pass of every pattern.
 func (s Scrubber) text(t string) string {
+	if len(s.patterns) == 0 {
+		return t
+	}
+	if s.seen != nil && len(t) <= maxCachedText {
+		if out, ok := s.seen.get(t); ok {
+			return out
+		}
+	}
+	in := t
 	for i := range s.patterns {
 		t = s.apply(&s.patterns[i], t)
 	}
+	if s.seen != nil && len(in) <= maxCachedText {
+		s.seen.put(in, t)
+	}
 	return t
+}
+
+// Bounds of the cache of text results: strings up to maxCachedText bytes,
+// at most maxCachedTexts of them (then the cache starts over).
+const (
+	maxCachedText  = 512
+	maxCachedTexts = 4096
+)
+
+// textCache maps strings to their scrubbed form. Safe for concurrent use:
+// senders share it.
+type textCache struct {
+	m atomic.Pointer[sync.Map]
+	n atomic.Int64
+}
+
+func (c *textCache) get(t string) (string, bool) {
+	m := c.m.Load()
+	if m == nil {
+		return "", false
+	}
+	v, ok := m.Load(t)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
+}
+
+func (c *textCache) put(t, out string) {
+	m := c.m.Load()
+	if m == nil || c.n.Load() >= maxCachedTexts {
+		m = new(sync.Map)
+		c.m.Store(m)
+		c.n.Store(0)
+	}
+	if _, loaded := m.LoadOrStore(strings.Clone(t), out); !loaded {
+		c.n.Add(1)
+	}
 }
 
 func (s Scrubber) apply(p *textPattern, t string) string {

@@ -66,6 +66,7 @@ var (
 type Scrubber struct {
 	extra    []string
 	patterns []textPattern
+	seen     *textCache // results of text for short strings; nil: none
 }
 
 // Sensitive reports whether values under key must not be sent.
@@ -379,7 +380,7 @@ func (s Scrubber) body(b string) string {
 // of extraKeys (lower case), applies the built-in free-text patterns when
 // defaults is true, and the regular expressions exprs (RE2 syntax).
 func New(extraKeys []string, defaults bool, exprs []string) (Scrubber, error) {
-	s := Scrubber{extra: extraKeys}
+	s := Scrubber{extra: extraKeys, seen: new(textCache)}
 	if defaults {
 		s.patterns = append(s.patterns, defaultPatterns...)
 	}

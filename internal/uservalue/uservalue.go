@@ -46,6 +46,7 @@ import (
 	"math"
 	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ravenkit/raven/internal/protocol"
 )
@@ -120,8 +121,59 @@ func (w *Walker) PlainMap(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
+	if w.alreadyPlain(m) {
+		return m // nothing to change: shared, never modified
+	}
 	out, _ := w.stringMap(m, 0).(map[string]any)
 	return out
+}
+
+// alreadyPlain reports whether every member of m is a scalar the walk
+// would keep as it is (valid, short strings; bools; int64; finite
+// float64; nil), charging the walk's budget as the walk would. Most maps
+// users set (tags-like extra, breadcrumb data, the SDK's own contexts)
+// are, and are then not copied.
+func (w *Walker) alreadyPlain(m map[string]any) bool {
+	if len(m) > MaxBreadth || len(m) >= w.nodes {
+		return false
+	}
+	size := 0
+	for k, v := range m {
+		if !plainString(k) {
+			return false
+		}
+		size += len(k)
+		switch x := v.(type) {
+		case nil, bool, int64:
+		case string:
+			if !plainString(x) {
+				return false
+			}
+			size += len(x)
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if size > w.bytes {
+		return false
+	}
+	w.nodes -= len(m)
+	w.bytes -= size
+	return true
+}
+
+// sameMap reports whether a and b are the same map.
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// plainString reports whether the walk keeps s as it is.
+func plainString(s string) bool {
+	return len(s) <= protocol.MaxValueBytes && utf8.ValidString(s)
 }
 
 // Value walks v found at depth (the number of containers above it).
@@ -374,15 +426,15 @@ func flatType(t reflect.Type, level int) bool {
 // may be shared with scopes. callMethods is as for Walker. It
 // returns how many placeholders replaced what the bounds cut.
 func PlainEvent(ev *protocol.Event, callMethods bool) (cuts int) {
-	var walkers []*Walker
-	defer func() {
-		for _, w := range walkers {
-			cuts += w.cuts
-		}
-	}()
+	// One walker, its budget renewed for each field: a walk per field, as
+	// the bounds are documented, without a walker per field.
+	w := NewWalker(callMethods)
+	total := 0
+	defer func() { cuts = total + w.cuts }()
 	walker := func() *Walker {
-		w := NewWalker(callMethods)
-		walkers = append(walkers, w)
+		total += w.cuts
+		path := w.path[:0]
+		*w = Walker{nodes: MaxNodes, bytes: protocol.MaxEventBytes, callMethods: callMethods, path: path}
 		return w
 	}
 	if ev.Extra != nil {
@@ -407,15 +459,24 @@ func PlainEvent(ev *protocol.Event, callMethods bool) (cuts int) {
 		ev.Request = &r
 	}
 	if ev.Breadcrumbs != nil {
-		crumbs := make([]protocol.Breadcrumb, len(ev.Breadcrumbs.Values))
-		w := walker() // one budget for every breadcrumb
+		var crumbs []protocol.Breadcrumb // copied at the first change
+		w := walker()                    // one budget for every breadcrumb
 		for i, b := range ev.Breadcrumbs.Values {
-			if b.Data != nil {
-				b.Data = w.PlainMap(b.Data)
+			if b.Data == nil {
+				continue
 			}
-			crumbs[i] = b
+			d := w.PlainMap(b.Data)
+			if sameMap(d, b.Data) {
+				continue
+			}
+			if crumbs == nil {
+				crumbs = append([]protocol.Breadcrumb(nil), ev.Breadcrumbs.Values...)
+			}
+			crumbs[i].Data = d
 		}
-		ev.Breadcrumbs = &protocol.BreadcrumbList{Values: crumbs}
+		if crumbs != nil {
+			ev.Breadcrumbs = &protocol.BreadcrumbList{Values: crumbs}
+		}
 	}
 	if ev.Message != nil && ev.Message.Params != nil {
 		m := *ev.Message
