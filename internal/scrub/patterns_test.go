@@ -1,6 +1,8 @@
 package scrub
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -89,4 +91,25 @@ func FuzzScrubText(f *testing.F) {
 			t.Fatalf("scrubbing %q twice: %q then %q", in, out, again)
 		}
 	})
+}
+
+// A string scrubbed before is answered from the cache with the same
+// result, and the cache stays bounded.
+func TestScrubTextCache(t *testing.T) {
+	s := defaultScrubber(t)
+	in := "login password=hunter2 user=ann"
+	first := s.text(in)
+	assert.Equal(t, "login password=[Filtered] user=ann", first)
+	cached, ok := s.seen.get(in)
+	require.True(t, ok)
+	assert.Equal(t, first, cached)
+	assert.Equal(t, first, s.text(in))
+	for i := range 2 * maxCachedTexts {
+		s.text(fmt.Sprintf("message %d", i))
+	}
+	assert.LessOrEqual(t, s.seen.n.Load(), int64(maxCachedTexts))
+	long := strings.Repeat("x", maxCachedText+1) + " token=abc"
+	assert.Contains(t, s.text(long), "token=[Filtered]")
+	_, ok = s.seen.get(long)
+	assert.False(t, ok, "long strings are not kept")
 }
