@@ -182,6 +182,9 @@ type slot[T any] struct {
 	// abandoned: Close handed items to its drain while the handler held
 	// them; they are not released when the handler returns.
 	abandoned bool
+	// done holds the items of the batch just handled, released outside
+	// the lock.
+	done []T
 }
 
 // Pipeline is a set of bounded, prioritised queues drained by an elastic
@@ -461,9 +464,7 @@ func (p *Pipeline[T]) sender(i int, extra bool) {
 
 		p.mu.Lock()
 		if p.release != nil && !s.abandoned {
-			for _, v := range s.items {
-				p.release(v)
-			}
+			s.done = append(s.done[:0], s.items...)
 		}
 		s.abandoned = false
 		clear(s.items)
@@ -479,10 +480,22 @@ func (p *Pipeline[T]) sender(i int, extra bool) {
 				close(p.allDone)
 			}
 		}
+		done := s.done
+		if over {
+			s.done = nil // the slot may go to a new sender at once
+		}
 		p.mu.Unlock()
+		// Released outside the lock: a release may be costly (clearing a
+		// large item), and captures enqueue under the lock. Only this
+		// sender touches done.
+		for _, v := range done {
+			p.release(v)
+		}
+		clear(done)
 		if over {
 			return
 		}
+		s.done = done[:0]
 	}
 }
 
