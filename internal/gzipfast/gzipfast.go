@@ -10,7 +10,7 @@ import (
 	"sync"
 )
 
-// appendGzip appends src compressed as a gzip member (RFC 1952) to dst.
+// Append appends src compressed as a gzip member (RFC 1952) to dst.
 //
 // Why not compress/gzip: an envelope is a few KiB, and for inputs that
 // small compress/flate spends most of its time building a dynamic Huffman

@@ -134,7 +134,7 @@ func TestAppendGzipCompressesEnvelopes(t *testing.T) {
 	zw, _ := gzip.NewWriterLevel(&std, gzip.BestSpeed)
 	_, _ = zw.Write(raw)
 	_ = zw.Close()
-	t.Logf("envelope %d bytes: appendGzip %d, compress/gzip BestSpeed %d", len(raw), len(out), std.Len())
+	t.Logf("envelope %d bytes: Append %d, compress/gzip BestSpeed %d", len(raw), len(out), std.Len())
 	assert.Less(t, len(out), len(raw)/2, "an event envelope shrinks by more than half")
 	assert.Less(t, len(out), std.Len()*3/2, "within half again of compress/gzip's fastest level")
 }
@@ -173,11 +173,11 @@ func FuzzAppendGzip(f *testing.F) {
 	})
 }
 
-// BenchmarkGzipEnvelope compares appendGzip with compress/gzip at its
+// BenchmarkGzipEnvelope compares Append with compress/gzip at its
 // fastest level on an event envelope, compression and decompression.
 func BenchmarkGzipEnvelope(b *testing.B) {
 	raw := envelopeSample(b)
-	b.Run("appendGzip", func(b *testing.B) {
+	b.Run("Append", func(b *testing.B) {
 		var out []byte
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
@@ -199,9 +199,9 @@ func BenchmarkGzipEnvelope(b *testing.B) {
 		}
 		b.ReportMetric(float64(buf.Len()), "out-bytes")
 	})
-	for _, name := range []string{"appendGzip", "compress/gzip"} {
+	for _, name := range []string{"Append", "compress/gzip"} {
 		var z []byte
-		if name == "appendGzip" {
+		if name == "Append" {
 			z = Append(nil, raw)
 		} else {
 			var buf bytes.Buffer
