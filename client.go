@@ -56,7 +56,7 @@ func New(opts ...Option) (*Client, error) {
 	c.transport = c.cfg.transport
 	if c.transport == nil && c.dsn != nil {
 		t, err := NewHTTPTransport(c.dsn, append([]TransportOption{WithTransportLogger(c.cfg.logger),
-			withIdleConns(c.cfg.senders)}, c.cfg.httpOpts...)...)
+			withIdleConns(c.maxSenders())}, c.cfg.httpOpts...)...)
 		if err != nil {
 			return nil, err
 		}

@@ -159,7 +159,7 @@ func (c *Client) initExt() error {
 		CrashMonitor() // safety net: this process is a monitor
 	}
 	if oc := c.cfg.ext.outbox; oc != nil {
-		o, err := outbox.New(*oc, c.transport, (*ledger)(c), c.cfg.logger, c.dsn, c.cfg.senders)
+		o, err := outbox.New(*oc, c.transport, (*ledger)(c), c.cfg.logger, c.dsn, c.maxSenders())
 		if err != nil {
 			return err
 		}

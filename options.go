@@ -25,10 +25,15 @@ const (
 	DefaultQueueSize = 5000
 	// DefaultQueueBytes bounds the estimated memory of waiting events.
 	DefaultQueueBytes = 64 << 20
-	// DefaultSenders is how many events are processed and sent at once at
-	// most: the concurrency a backlog (a burst, a slow server) is sent
-	// with. See WithSenders.
+	// DefaultSenders is how many events are processed and sent at once
+	// when a backlog starts (a burst, a slow server). Without WithSenders
+	// the number adapts: it grows by one after each round of healthy
+	// answers while a backlog waits, up to DefaultMaxSenders, and halves on
+	// 429, 5xx and network failures. See WithSenders.
 	DefaultSenders = 4
+	// DefaultMaxSenders bounds the adaptive concurrency of a client
+	// created without WithSenders.
+	DefaultMaxSenders = 16
 	// DefaultRepanicFlushTimeout bounds how long RecoverRepanic waits for
 	// the panic's event to be delivered before panicking again.
 	DefaultRepanicFlushTimeout = 2 * time.Second
@@ -55,6 +60,7 @@ type config struct {
 	dsn, release, environment, dist, serverName string
 	dsnSet, releaseSet, environmentSet          bool
 	sampleRate                                  float64
+	sendersSet                                  bool // WithSenders: no adaptation
 	ignoreErrors                                []*regexp.Regexp
 	ignoreErrorsSrc                             []string
 	beforeSend                                  func(*Event) *Event
@@ -291,8 +297,12 @@ func WithQueue(events, bytes int) Option {
 // one event per request, so against a far server (a round trip of 100 ms
 // and more) a burst drains at about n events per round trip: raise n (16,
 // 32) where bursts must drain quickly and the server can take the
-// concurrency. Default DefaultSenders.
-func WithSenders(n int) Option { return optionFunc(func(c *config) { c.senders = n }) }
+// concurrency. WithSenders fixes the concurrency at n; without it the
+// concurrency adapts between DefaultSenders and DefaultMaxSenders (see
+// DefaultSenders).
+func WithSenders(n int) Option {
+	return optionFunc(func(c *config) { c.senders, c.sendersSet = n, true })
+}
 
 // WithBlockingQueue makes capture wait up to d for room when the queue is
 // full, instead of dropping at once. Capture never waits longer than d.

@@ -80,7 +80,7 @@ func (c *Client) newPipe() (*pipeline.Pipeline[*pending], error) {
 		},
 		MinSenders:   min(baseSenders, c.cfg.senders),
 		StartSenders: c.cfg.senders,
-		MaxSenders:   c.cfg.senders,
+		MaxSenders:   c.maxSenders(),
 		Block:        c.cfg.blockTimeout,
 		Handle: func(ctx context.Context, _ int, items []*pending) pipeline.Outcome {
 			out := pipeline.Neutral
@@ -91,6 +91,15 @@ func (c *Client) newPipe() (*pipeline.Pipeline[*pending], error) {
 		},
 		Release: releasePending,
 	})
+}
+
+// maxSenders is the pool's ceiling: WithSenders fixes it, the default
+// adapts up to DefaultMaxSenders.
+func (c *Client) maxSenders() int {
+	if c.cfg.sendersSet {
+		return c.cfg.senders
+	}
+	return max(c.cfg.senders, DefaultMaxSenders)
 }
 
 // worse combines the outcomes of a batch: congestion wins over health.

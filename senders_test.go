@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -246,4 +247,43 @@ func TestConnectionsOutliveABurst(t *testing.T) {
 	// quicker dials one more. With an idle pool of 16 the second burst
 	// dials some 16 again.
 	assert.Less(t, srv.conns.Load(), int64(40), "connections dialed for two bursts of 32 at a time")
+}
+
+// Without WithSenders the concurrency grows past DefaultSenders while a
+// healthy server answers a backlog, and never past DefaultMaxSenders; a
+// server answering 503 keeps it down.
+func TestDefaultSendersAdapt(t *testing.T) {
+	t.Run("healthy", func(t *testing.T) {
+		srv := newConcurrencyServer(t, 5*time.Millisecond)
+		c, err := raven.New(raven.WithDSN(srv.DSN()))
+		require.NoError(t, err)
+		const n = 1500
+		for i := range n {
+			c.CaptureException(fmt.Errorf("burst %d", i))
+		}
+		closeClient(t, c)
+		assert.Equal(t, uint64(n), c.Stats().Delivered)
+		assert.Greater(t, srv.peak.Load(), int64(raven.DefaultSenders), "the ceiling grew")
+		assert.LessOrEqual(t, srv.peak.Load(), int64(raven.DefaultMaxSenders))
+	})
+	t.Run("failing", func(t *testing.T) {
+		srv := raventest.NewServer(t)
+		srv.RespondWith(503, nil)
+		c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithHTTPTransportOptions(raven.WithRetries(1, time.Second)))
+		require.NoError(t, err)
+		const n = 300
+		for i := range n {
+			c.CaptureException(fmt.Errorf("burst %d", i))
+		}
+		peak := 0
+		for range 50 {
+			peak = max(peak, c.Stats().Senders)
+			time.Sleep(2 * time.Millisecond)
+		}
+		closeClient(t, c)
+		assert.LessOrEqual(t, peak, raven.DefaultSenders, "5xx answers never raise the ceiling")
+		s := c.Stats()
+		assert.Equal(t, uint64(n), s.Captured)
+		assert.Zero(t, s.Delivered)
+	})
 }
