@@ -55,9 +55,17 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
 		return id
 	}
+	site := c.floodSite(o.skip, o.err)
+	if site >= 0 && !c.sites.take(site, c.cfg.queueSize/floodShare) {
+		// This call site holds its share of a queue more than half full:
+		// the rest stays for other sites (a quiet site's error is not
+		// lost in another's flood).
+		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
+		return id
+	}
 	p := pendingPool.Get().(*pending)
 	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
-		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event}
+		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event, site: site + 1}
 	needStack := o.panicked ||
 		(o.err != nil && !errchain.HasOwnStack(o.err)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
@@ -72,9 +80,11 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	switch c.pipe.Enqueue(classError, p, p.estimate()) {
 	case pipeline.Full:
+		c.sites.give(site)
 		releasePending(p)
 		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
 	case pipeline.Closed:
+		c.sites.give(site)
 		releasePending(p)
 		c.recordDrop(Drop{Reason: DropClosed, EventID: id, Count: 1}, true)
 		return ""

@@ -21,6 +21,7 @@ type Client struct {
 	dsn       *DSN // nil for a disabled client
 	transport Transport
 	pipe      *pipeline.Pipeline[*pending] // nil for a disabled client
+	sites     siteCounts                   // flood control (flood.go)
 	root      *Scope
 	frames    *stack.Symbolizer
 	static    staticInfo

@@ -27,6 +27,8 @@ type pending struct {
 	scope     *scopeData
 	request   *Request // built from the scope's RequestSource at capture
 	event     *Event   // CaptureEvent
+	// site is 1 + the flood-control slot the capture holds, 0 for none.
+	site int
 	// settled is set by whoever accounts for the capture first: the
 	// sender (it hands the event on or drops it) or Close (it abandons
 	// the capture while user code still builds it).
@@ -85,6 +87,7 @@ func (c *Client) newPipe() (*pipeline.Pipeline[*pending], error) {
 		Handle: func(ctx context.Context, _ int, items []*pending) pipeline.Outcome {
 			out := pipeline.Neutral
 			for _, p := range items {
+				c.sites.give(p.site - 1)
 				out = worse(out, c.processPending(ctx, p))
 			}
 			return out

@@ -120,8 +120,10 @@ type queue[T any] struct {
 	buf     []entry[T]
 	head, n int
 	bytes   int
-	// full mirrors n >= MaxItems for readers without the lock (Full).
-	full atomic.Bool
+	// full mirrors n >= MaxItems, and count mirrors n, for readers
+	// without the lock (Full, Waiting).
+	full  atomic.Bool
+	count atomic.Int64
 }
 
 func (q *queue[T]) push(e entry[T]) {
@@ -135,6 +137,7 @@ func (q *queue[T]) push(e entry[T]) {
 	}
 	q.buf[(q.head+q.n)%len(q.buf)] = e
 	q.n++
+	q.count.Store(int64(q.n))
 	q.bytes += e.size
 	if q.n >= q.MaxItems {
 		q.full.Store(true)
@@ -146,12 +149,17 @@ func (q *queue[T]) pop() entry[T] {
 	q.buf[q.head] = entry[T]{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
+	q.count.Store(int64(q.n))
 	q.bytes -= e.size
 	if q.n < q.MaxItems {
 		q.full.Store(false)
 	}
 	return e
 }
+
+// Waiting is how many items wait in class, read without the lock (a
+// moment's value, for flood control).
+func (p *Pipeline[T]) Waiting(class int) int { return int(p.classes[class].count.Load()) }
 
 // Full reports, without taking the pipeline's lock, whether class holds
 // as many items as it may: an Enqueue now would fail (unless the pipeline
