@@ -502,6 +502,8 @@ func TestFullWithoutTheLock(t *testing.T) {
 		require.Equal(t, Enqueued, p.Enqueue(0, i+1, 1))
 	}
 	assert.True(t, p.Full(0))
+	assert.Equal(t, 3, p.Waiting(0))
+	assert.Zero(t, p.Waiting(1))
 	assert.Equal(t, Full, p.Enqueue(0, 9, 1))
 	assert.False(t, p.Full(1), "the other class has room")
 	close(gate)
