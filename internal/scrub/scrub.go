@@ -7,6 +7,7 @@ package scrub
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -305,7 +306,10 @@ func (s Scrubber) Event(ev *protocol.Event) {
 		ctxs := make(map[string]map[string]any, len(ev.Contexts))
 		for name, c := range ev.Contexts {
 			if name == "trace" || name == "os" || name == "runtime" || name == "device" {
-				ctxs[name] = c
+				// the SDK's own, not scrubbed; copied all the same, as a
+				// hook that changes the event must not change the maps
+				// other events share
+				ctxs[name] = maps.Clone(c)
 				continue
 			}
 			ctxs[name] = s.mapAny(c, 0)
