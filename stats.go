@@ -45,10 +45,13 @@ func (s Stats) DroppedTotal() uint64 {
 	return n
 }
 
-// counters back Stats. A move between two of them adds to the
-// destination before it takes from the source, and Stats reads
-// destinations before sources, so that the Pending it derives is never
-// below the true count.
+// counters back Stats. A move from the left of the balance (Captured,
+// Restored) to the right adds to the destination before it takes from the
+// source; a move within the right side (Stored to Delivered, Dropped or
+// TakenOver) takes from the source first. Stats reads destinations before
+// sources, so a read in the middle of a move sees the event as Pending,
+// never twice: the Pending it derives is never below the true count, and
+// the balance holds at every moment.
 type counters struct {
 	captured  atomic.Uint64
 	restored  atomic.Uint64
@@ -86,8 +89,8 @@ func (c *Client) recordDrop(d Drop, reported bool) {
 	}
 }
 
-// ledger is the client's side of outbox.Ledger: moves add to the
-// destination first (see counters).
+// ledger is the client's side of outbox.Ledger (see counters for the
+// order of moves).
 type ledger Client
 
 func (l *ledger) client() *Client { return (*Client)(l) }
@@ -101,16 +104,18 @@ func (l *ledger) Restored(n int) {
 	l.counters.stored.Add(int64(n))
 }
 
-// StoredDelivered counts n stored events delivered.
+// StoredDelivered counts n stored events delivered. Stored and Delivered
+// are both on the right of the balance: the source is taken first, so a
+// Stats read in between sees the events as Pending, never twice.
 func (l *ledger) StoredDelivered(n int) {
-	l.counters.delivered.Add(uint64(n))
 	l.counters.stored.Add(-int64(n))
+	l.counters.delivered.Add(uint64(n))
 }
 
-// StoredDropped counts stored events dropped.
+// StoredDropped counts stored events dropped (source first, as above).
 func (l *ledger) StoredDropped(d Drop, reported bool) {
-	l.client().recordDrop(d, reported)
 	l.counters.stored.Add(-int64(max(d.Count, 0)))
+	l.client().recordDrop(d, reported)
 }
 
 // Delivered counts n events delivered without being stored.
@@ -119,10 +124,11 @@ func (l *ledger) Delivered(n int) { l.counters.delivered.Add(uint64(n)) }
 // Dropped counts events dropped without being stored.
 func (l *ledger) Dropped(d Drop, reported bool) { l.client().recordDrop(d, reported) }
 
-// StoredTakenOver counts n stored events another process took.
+// StoredTakenOver counts n stored events another process took (source
+// first, as above).
 func (l *ledger) StoredTakenOver(n int) {
-	l.counters.takenOver.Add(uint64(n))
 	l.counters.stored.Add(-int64(n))
+	l.counters.takenOver.Add(uint64(n))
 }
 
 // SetAside counts a file that was not sent.
