@@ -27,33 +27,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 )
-
-// Class describes the buffer of one kind of telemetry.
-type Class struct {
-	// Name is the data category the class counts under (client reports,
-	// rate limits), e.g. "error" or "log_item".
-	Name string
-	// Priority orders classes: senders take from the ready class with the
-	// lowest value first.
-	Priority int
-	// MaxItems and MaxBytes bound what waits in the class; an Enqueue that
-	// would pass either fails with Full. An item larger than MaxBytes is
-	// accepted only into an empty class.
-	MaxItems, MaxBytes int
-	// Batch > 1 makes the handler receive up to Batch items (and up to
-	// BatchBytes bytes, when > 0) at once.
-	Batch, BatchBytes int
-	// Linger is how long a partial batch waits for more items.
-	Linger time.Duration
-	// HighWater > 0: an Enqueue that leaves more than HighWater items
-	// waiting yields the processor (runtime.Gosched) before it returns, so
-	// that goroutines capturing in a tight loop leave the senders CPU to
-	// drain what they queue.
-	HighWater int
-}
 
 // Outcome is what the handler learnt about the server while sending.
 type Outcome int
@@ -108,55 +83,6 @@ const (
 	Closed
 )
 
-type entry[T any] struct {
-	v    T
-	size int
-	seq  uint64
-	at   time.Time // enqueue time, kept for batched classes only
-}
-
-type queue[T any] struct {
-	Class
-	buf     []entry[T]
-	head, n int
-	bytes   int
-	// full mirrors n >= MaxItems, and count mirrors n, for readers
-	// without the lock (Full, Waiting).
-	full  atomic.Bool
-	count atomic.Int64
-}
-
-func (q *queue[T]) push(e entry[T]) {
-	if q.n == len(q.buf) {
-		size := min(max(16, 2*len(q.buf)), max(q.MaxItems, 1))
-		nb := make([]entry[T], size)
-		for i := range q.n {
-			nb[i] = q.buf[(q.head+i)%len(q.buf)]
-		}
-		q.buf, q.head = nb, 0
-	}
-	q.buf[(q.head+q.n)%len(q.buf)] = e
-	q.n++
-	q.count.Store(int64(q.n))
-	q.bytes += e.size
-	if q.n >= q.MaxItems {
-		q.full.Store(true)
-	}
-}
-
-func (q *queue[T]) pop() entry[T] {
-	e := q.buf[q.head]
-	q.buf[q.head] = entry[T]{}
-	q.head = (q.head + 1) % len(q.buf)
-	q.n--
-	q.count.Store(int64(q.n))
-	q.bytes -= e.size
-	if q.n < q.MaxItems {
-		q.full.Store(false)
-	}
-	return e
-}
-
 // Waiting is how many items wait in class, read without the lock (a
 // moment's value, for flood control).
 func (p *Pipeline[T]) Waiting(class int) int { return int(p.classes[class].count.Load()) }
@@ -168,17 +94,6 @@ func (p *Pipeline[T]) Waiting(class int) int { return int(p.classes[class].count
 // contend with the senders for the lock.
 func (p *Pipeline[T]) Full(class int) bool {
 	return p.block <= 0 && p.classes[class].full.Load()
-}
-
-func (q *queue[T]) batched() bool { return q.Batch > 1 }
-
-// due is when the class's partial batch must go (zero when not batched or
-// empty).
-func (q *queue[T]) due() time.Time {
-	if q.n == 0 || !q.batched() {
-		return time.Time{}
-	}
-	return q.buf[q.head].at.Add(q.Linger)
 }
 
 // slot is one sender's work in flight.
@@ -228,11 +143,6 @@ type Pipeline[T any] struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	now      func() time.Time
-}
-
-type flushWait struct {
-	target uint64
-	done   chan struct{}
 }
 
 // New makes a pipeline; it starts no goroutine until the first Enqueue.
@@ -526,141 +436,6 @@ func (p *Pipeline[T]) adaptLocked(out Outcome) {
 		p.ceiling = max(p.minSenders, p.ceiling/2)
 		p.healthy = 0
 	}
-}
-
-// oldestLocked is the smallest sequence number not finished, or p.seq+1.
-func (p *Pipeline[T]) oldestLocked() uint64 {
-	oldest := p.seq + 1
-	for i := range p.classes {
-		if q := &p.classes[i]; q.n > 0 && q.buf[q.head].seq < oldest {
-			oldest = q.buf[q.head].seq
-		}
-	}
-	for i := range p.slots {
-		if s := p.slots[i].seq; s != 0 && s < oldest {
-			oldest = s
-		}
-	}
-	return oldest
-}
-
-func (p *Pipeline[T]) notifyLocked() {
-	if len(p.waiters) == 0 {
-		return
-	}
-	oldest := p.oldestLocked()
-	kept := p.waiters[:0]
-	for _, w := range p.waiters {
-		if w.target < oldest {
-			close(w.done)
-			p.flushing--
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	clear(p.waiters[len(kept):])
-	p.waiters = kept
-}
-
-// Flush waits until every item enqueued before the call has been handled
-// (or drained by Close), or ctx ends. Partial batches are sent at once
-// while a Flush waits.
-func (p *Pipeline[T]) Flush(ctx context.Context) error {
-	p.mu.Lock()
-	w := &flushWait{target: p.seq, done: make(chan struct{})}
-	if w.target < p.oldestLocked() {
-		p.mu.Unlock()
-		return nil
-	}
-	p.waiters = append(p.waiters, w)
-	p.flushing++
-	p.cond.Broadcast()
-	p.mu.Unlock()
-	select {
-	case <-w.done:
-		return nil
-	case <-ctx.Done():
-		p.mu.Lock()
-		for i, x := range p.waiters {
-			if x == w {
-				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
-				p.flushing--
-				break
-			}
-		}
-		p.mu.Unlock()
-		return ctx.Err()
-	}
-}
-
-// Close stops the pipeline (call Flush first to let the queues drain):
-// items still queued go to drain with inFlight false; senders are told to
-// stop (their context is cancelled) and waited for until ctx ends. If some
-// are still inside the handler then, their items go to drain with
-// inFlight true (and are never released), Close returns ctx.Err() without
-// waiting longer, and those senders exit when the handler returns: the
-// caller decides, exactly once, what counts for an item both drained and
-// handled. Close is not safe to call twice.
-func (p *Pipeline[T]) Close(ctx context.Context, drain func(class int, v T, inFlight bool)) error {
-	var err error
-	p.mu.Lock()
-	p.closed = true
-	type left struct {
-		class int
-		v     T
-	}
-	var rest []left
-	for i := range p.classes {
-		q := &p.classes[i]
-		for q.n > 0 {
-			rest = append(rest, left{i, q.pop().v})
-		}
-	}
-	p.ready = 0
-	if p.timer != nil {
-		p.timer.Stop()
-	}
-	if !p.started || p.live == 0 {
-		p.started = true
-		select {
-		case <-p.allDone:
-		default:
-			close(p.allDone)
-		}
-	}
-	p.cond.Broadcast()
-	p.mu.Unlock()
-	p.cancel()
-	for _, l := range rest {
-		drain(l.class, l.v, false)
-	}
-	select {
-	case <-p.allDone:
-	case <-ctx.Done():
-		select {
-		case <-p.allDone:
-		default:
-			p.mu.Lock()
-			var stuck []left
-			for i := range p.slots {
-				if len(p.slots[i].items) > 0 {
-					p.slots[i].abandoned = true
-				}
-				for _, v := range p.slots[i].items {
-					stuck = append(stuck, left{p.slots[i].class, v})
-				}
-			}
-			p.mu.Unlock()
-			for _, l := range stuck {
-				drain(l.class, l.v, true)
-			}
-			err = ctx.Err()
-		}
-	}
-	p.mu.Lock()
-	p.notifyLocked()
-	p.mu.Unlock()
-	return err
 }
 
 // ClassLen is how many items wait in class (not counting those in flight).
