@@ -55,20 +55,15 @@
 package ravenecho5
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/internal/httpreq"
 )
 
 // ScopeKey is the key under which the middleware stores the request's
@@ -104,7 +99,7 @@ type options struct {
 	pii          bool
 	bodyMax      int
 	flushTimeout time.Duration
-	names        names
+	names        httpreq.Names
 }
 
 // WithClient reports to c instead of the default client
@@ -192,7 +187,7 @@ func StatusOf(err error) int {
 type state struct {
 	r    *http.Request
 	o    *options
-	body *bodyRecorder
+	body *httpreq.Body
 }
 
 func (o *options) handle(c *echo.Context, next echo.HandlerFunc) (err error) {
@@ -204,19 +199,19 @@ func (o *options) handle(c *echo.Context, next echo.HandlerFunc) (err error) {
 		ctx = raven.WithScope(r.Context())
 	}
 	scope := raven.ScopeFromContext(ctx)
-	if tc := raven.ContinueTrace(header(r.Header, "Sentry-Trace"), header(r.Header, "Traceparent")); tc != nil {
+	if tc := raven.ContinueTrace(httpreq.Header(r.Header, "Sentry-Trace"), httpreq.Header(r.Header, "Traceparent")); tc != nil {
 		scope.SetTrace(tc)
 	}
 	st := &state{o: o}
 	r = r.WithContext(ctx)
 	if o.bodyMax > 0 && r.Body != nil && r.Body != http.NoBody {
-		st.body = &bodyRecorder{rc: r.Body, max: o.bodyMax}
+		st.body = httpreq.NewBody(r.Body, o.bodyMax)
 		r.Body = st.body
 	}
 	st.r = r
 	c.SetRequest(r)
 	scope.SetRequestSource(st)
-	scope.SetTransaction(o.names.transaction(r.Method, c.Path()))
+	scope.SetTransaction(o.transaction(r.Method, c.Path()))
 	c.Set(ScopeKey, scope)
 	defer func() {
 		if v := recover(); v != nil {
@@ -253,131 +248,16 @@ func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) erro
 	return echo.NewHTTPError(http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)).Wrap(perr)
 }
 
-// header is h.Get(key) for a key already in canonical form.
-func header(h http.Header, key string) string {
-	if v := h[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
+// SentryRequest builds the event's request, at capture time only.
+func (st *state) SentryRequest() *raven.Request {
+	return httpreq.Request(st.r, st.o.pii, st.body)
 }
 
-// maxNames bounds how many transaction names a middleware keeps: routes
-// and methods are few, but a client can send any method.
-const maxNames = 1024
-
-// names keeps the transaction names built so far, "METHOD route" by
-// method and route, so that a request costs two map lookups and no
-// allocation. Readers load an immutable map; a new name copies it.
-type names struct {
-	mu sync.Mutex
-	m  atomic.Pointer[map[string]map[string]string]
-	n  int
-}
-
-// transaction names the request by its route template.
-func (ns *names) transaction(method, route string) string {
+// transaction names the request by its route template (UnmatchedRoute
+// when no route matched).
+func (o *options) transaction(method, route string) string {
 	if route == "" {
 		route = UnmatchedRoute
 	}
-	if m := ns.m.Load(); m != nil {
-		if name, ok := (*m)[method][route]; ok {
-			return name
-		}
-	}
-	name := method + " " + route
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	if ns.n >= maxNames {
-		return name
-	}
-	next := make(map[string]map[string]string, 8)
-	if m := ns.m.Load(); m != nil {
-		for k, v := range *m {
-			next[k] = v
-		}
-	}
-	routes := make(map[string]string, len(next[method])+1)
-	for k, v := range next[method] {
-		routes[k] = v
-	}
-	routes[route] = name
-	next[method] = routes
-	ns.m.Store(&next)
-	ns.n++
-	return name
-}
-
-// SentryRequest builds the event's request, at capture time only.
-func (st *state) SentryRequest() *raven.Request {
-	r := st.r
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	req := &raven.Request{
-		Method:      r.Method,
-		URL:         scheme + "://" + r.Host + r.URL.Path,
-		QueryString: r.URL.RawQuery, // scrubbed with the event
-		Headers:     make(map[string]string, len(r.Header)),
-	}
-	for k, v := range r.Header {
-		if k == "Cookie" {
-			continue
-		}
-		req.Headers[k] = strings.Join(v, ", ")
-	}
-	if st.o.pii {
-		if cs := r.Cookies(); len(cs) > 0 {
-			req.Cookies = make(map[string]string, len(cs))
-			for _, c := range cs {
-				req.Cookies[c.Name] = c.Value
-			}
-		}
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			req.Env = map[string]string{"REMOTE_ADDR": host}
-		}
-	}
-	if st.body != nil {
-		req.Data = st.body.String()
-	}
-	return req
-}
-
-// bodyRecorder keeps the first max bytes of a request body as the handler
-// reads it.
-type bodyRecorder struct {
-	rc        io.ReadCloser
-	max       int
-	mu        sync.Mutex
-	buf       bytes.Buffer
-	truncated bool
-}
-
-func (b *bodyRecorder) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.mu.Lock()
-		room := b.max - b.buf.Len()
-		if room > 0 {
-			b.buf.Write(p[:min(n, room)])
-		}
-		if n > room {
-			b.truncated = true
-		}
-		b.mu.Unlock()
-	}
-	return n, err
-}
-
-func (b *bodyRecorder) Close() error { return b.rc.Close() }
-
-// String is what was recorded, with a marker when the body was longer.
-func (b *bodyRecorder) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if b.truncated {
-		s += "…[truncated]"
-	}
-	return s
+	return o.names.Transaction(method, route)
 }

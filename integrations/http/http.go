@@ -13,17 +13,16 @@ package ravenhttp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/internal/httpreq"
 )
 
 // DefaultMaxBodyBytes bounds a request body recorded with WithRequestBody.
@@ -106,7 +105,7 @@ type state struct {
 	o      *options
 	status int
 	wrote  bool
-	body   *bodyRecorder
+	body   *httpreq.Body
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +121,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		scope.SetTrace(tc)
 	}
 	if h.o.bodyMax > 0 && r.Body != nil && r.Body != http.NoBody {
-		st.body = &bodyRecorder{rc: r.Body, max: h.o.bodyMax}
+		st.body = httpreq.NewBody(r.Body, h.o.bodyMax)
 		r2 := r.WithContext(ctx)
 		r2.Body = st.body
 		r = r2
@@ -177,38 +176,7 @@ func transaction(r *http.Request) string {
 
 // SentryRequest builds the event's request, at capture time only.
 func (st *state) SentryRequest() *raven.Request {
-	r := st.r
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	req := &raven.Request{
-		Method:      r.Method,
-		URL:         scheme + "://" + r.Host + r.URL.Path,
-		QueryString: r.URL.RawQuery, // scrubbed with the event
-		Headers:     make(map[string]string, len(r.Header)),
-	}
-	for k, v := range r.Header {
-		if k == "Cookie" {
-			continue
-		}
-		req.Headers[k] = strings.Join(v, ", ")
-	}
-	if st.o.pii {
-		if cs := r.Cookies(); len(cs) > 0 {
-			req.Cookies = make(map[string]string, len(cs))
-			for _, c := range cs {
-				req.Cookies[c.Name] = c.Value
-			}
-		}
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			req.Env = map[string]string{"REMOTE_ADDR": host}
-		}
-	}
-	if st.body != nil {
-		req.Data = st.body.String()
-	}
-	return req
+	return httpreq.Request(st.r, st.o.pii, st.body)
 }
 
 // Header returns the wrapped writer's header map.
@@ -264,42 +232,3 @@ func (st *state) ReadFrom(src io.Reader) (int64, error) {
 }
 
 type writerOnly struct{ io.Writer }
-
-// bodyRecorder keeps the first max bytes of a request body as the handler
-// reads it.
-type bodyRecorder struct {
-	rc        io.ReadCloser
-	max       int
-	mu        sync.Mutex
-	buf       bytes.Buffer
-	truncated bool
-}
-
-func (b *bodyRecorder) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.mu.Lock()
-		room := b.max - b.buf.Len()
-		if room > 0 {
-			b.buf.Write(p[:min(n, room)])
-		}
-		if n > room {
-			b.truncated = true
-		}
-		b.mu.Unlock()
-	}
-	return n, err
-}
-
-func (b *bodyRecorder) Close() error { return b.rc.Close() }
-
-// String is what was recorded, with a marker when the body was longer.
-func (b *bodyRecorder) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if b.truncated {
-		s += "…[truncated]"
-	}
-	return s
-}
