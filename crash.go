@@ -199,27 +199,11 @@ func (c *Client) closeExt() {
 
 // drainToOutbox stores a capture still queued at Close in the outbox: the
 // event is built, encoded and queued for the outbox's writer, which Close
-// waits for. Every outcome is counted here, unless Close abandoned the
-// capture first (p.settle).
+// waits for. Every outcome is counted, unless Close abandoned the capture
+// first (see prepare).
 func (c *Client) drainToOutbox(p *pending) {
-	ev, reason, err := c.buildEvent(p)
-	if ev == nil {
-		if p.settle() {
-			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
-		}
-		return
-	}
-	payload, err := encodeEvent(ev, MaxEventBytes)
-	if err != nil {
-		if p.settle() {
-			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
-		}
-		return
-	}
-	if !p.settle() {
-		return
-	}
-	if !c.ext.outbox.Store(c.eventEnvelope(ev.EventID, payload)) {
+	env := c.prepare(p, false)
+	if env != nil && !c.ext.outbox.Store(env) {
 		c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
 	}
 }

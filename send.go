@@ -45,33 +45,13 @@ func (c *Client) processPending(ctx context.Context, p *pending) (out pipeline.O
 			}
 		}
 	}()
-	ev, reason, err := c.buildEvent(p)
-	if ev == nil {
-		if p.settle() {
-			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
-		}
-		return out
-	}
-	if c.fpLimit != nil && !c.fpLimit.allow(ev) {
-		if p.settle() {
-			c.recordDrop(Drop{Reason: DropRateLimit, EventID: p.id, Count: 1, Err: errors.New("fingerprint rate limit")}, false)
-		}
-		return out
-	}
-	payload, err := encodeEvent(ev, MaxEventBytes)
-	if err != nil {
-		if p.settle() {
-			c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: err}, false)
-		}
-		return out
-	}
-	if !p.settle() {
-		return out // abandoned by Close while user code built it
+	env := c.prepare(p, true)
+	if env == nil {
+		return out // dropped (counted) or abandoned by Close
 	}
 	// From here the envelope accounts for the event: it is pending until
 	// the send or the outbox settles it, which Close does not abandon
 	// (sends honour the cancelled context).
-	env := c.eventEnvelope(ev.EventID, payload)
 	reports := c.reports.Take()
 	if len(reports) > 0 {
 		env.Items = append(env.Items, delivery.ReportItem(reports, time.Now()))
@@ -80,6 +60,35 @@ func (c *Client) processPending(ctx context.Context, p *pending) (out pipeline.O
 		return out // on disk; the outbox sends it
 	}
 	return c.deliver(ctx, env, reports)
+}
+
+// prepare builds and encodes p's event and settles p: it returns the
+// event's envelope, or nil when the event was dropped (counted here) or
+// Close abandoned the capture while user code built it (counted by
+// Close). limit applies the fingerprint rate limit. Every count is
+// preceded by p.settle(), so nothing is counted twice.
+func (c *Client) prepare(p *pending, limit bool) *Envelope {
+	drop := func(reason DropReason, err error) *Envelope {
+		if p.settle() {
+			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+		}
+		return nil
+	}
+	ev, reason, err := c.buildEvent(p)
+	if ev == nil {
+		return drop(reason, err)
+	}
+	if limit && c.fpLimit != nil && !c.fpLimit.allow(ev) {
+		return drop(DropRateLimit, errors.New("fingerprint rate limit"))
+	}
+	payload, err := encodeEvent(ev, MaxEventBytes)
+	if err != nil {
+		return drop(DropEventProcessor, err)
+	}
+	if !p.settle() {
+		return nil // abandoned by Close while user code built it
+	}
+	return c.eventEnvelope(ev.EventID, payload)
 }
 
 // eventEnvelope wraps an encoded event.
