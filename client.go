@@ -96,7 +96,7 @@ var defaultClient atomic.Pointer[Client]
 
 var disabledClient = func() *Client {
 	c := &Client{cfg: defaultConfig()}
-	c.cfg.logger = slog.New(discardHandler{})
+	c.cfg.logger = slog.New(slog.DiscardHandler)
 	c.root = newScope(c, c.cfg.maxBreadcrumbs)
 	return c
 }()

@@ -1,20 +1,21 @@
 package raven
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/ravenkit/raven/internal/crashmon"
 	"github.com/ravenkit/raven/internal/outbox"
+	"github.com/ravenkit/raven/internal/uservalue"
 )
 
 // EnvCrashMonitor is set to "1" in the environment of the crash monitor
 // process. CrashMonitor checks it; a program never sets it itself.
-const EnvCrashMonitor = "RAVEN_CRASH_MONITOR"
-
-// envCrashState names the state file of the crashing program.
-const envCrashState = "RAVEN_CRASH_STATE"
+const EnvCrashMonitor = crashmon.EnvMonitor
 
 // Defaults of crash reporting.
 const (
@@ -137,7 +138,9 @@ func CrashMonitor() {
 	if os.Getenv(EnvCrashMonitor) != "1" {
 		return
 	}
-	os.Exit(runCrashMonitor(os.Stdin, os.Getenv(envCrashState)))
+	os.Exit(crashmon.Run(os.Stdin, os.Getenv(crashmon.EnvState), func(st *crashmon.State, out []byte) error {
+		return reportCrash(st, out, DefaultCrashSendTimeout)
+	}))
 }
 
 // extConfig holds the options of crash reporting and the outbox.
@@ -149,7 +152,7 @@ type extConfig struct {
 // clientExt is the client's crash reporter and outbox, when enabled.
 type clientExt struct {
 	outbox *outbox.Outbox
-	crash  *crashReporter
+	crash  *crashmon.Reporter
 }
 
 // initExt sets up the outbox and crash reporting of a new enabled client.
@@ -167,7 +170,7 @@ func (c *Client) initExt() error {
 		c.transport = o
 		c.ext.outbox = o
 		o.CollectCrashFiles(MaxCrashOutputBytes, func(out, state []byte) {
-			ev := crashEvent(crashStateOf(state), out)
+			ev := crashmon.Event(crashmon.StateOf(state), out)
 			ev.SDK = c.static.sdk
 			if c.dsn != nil {
 				c.capture(nil, captureOpts{level: LevelFatal, event: ev})
@@ -178,7 +181,7 @@ func (c *Client) initExt() error {
 		if cc.toOutbox && c.ext.outbox == nil {
 			return errors.New("raven: CrashToOutbox needs WithOutbox")
 		}
-		r, err := startCrashReporter(c, *cc)
+		r, err := c.startCrashReporter(*cc)
 		if err != nil {
 			// crash reporting is best effort: the program runs on without it
 			c.cfg.logger.Warn("raven: crash reporting not started", slog.Any("error", err))
@@ -193,7 +196,7 @@ func (c *Client) initExt() error {
 // in place: a crash after Close is still reported.
 func (c *Client) closeExt() {
 	if r := c.ext.crash; r != nil {
-		r.stop()
+		r.Stop()
 	}
 }
 
@@ -206,4 +209,65 @@ func (c *Client) drainToOutbox(p *pending) {
 	if env != nil && !c.ext.outbox.Store(env) {
 		c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
 	}
+}
+
+// reportCrash sends the crash event of a program that died, or stores it in
+// the outbox when it cannot be sent.
+func reportCrash(st *crashmon.State, out []byte, timeout time.Duration) error {
+	ev := crashmon.Event(st, out)
+	opts := []Option{WithDSN(st.DSN), WithSampleRate(1), withoutEnv(), WithRelease(ev.Release), WithEnvironment(ev.Environment),
+		WithScrubKeys(st.ScrubKeys...), WithScrubPatterns(st.ScrubPatterns...), WithDefaultScrubPatterns(!st.NoDefaultScrubPatterns)}
+	if st.Outbox != "" {
+		opts = append(opts, WithOutbox(st.Outbox))
+	}
+	c, err := New(opts...)
+	if err != nil {
+		return err
+	}
+	if !c.Enabled() {
+		return errors.New("no DSN to report the crash to")
+	}
+	c.CaptureEvent(context.Background(), ev)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_ = c.Close(ctx)
+	s := c.Stats()
+	if s.Delivered == 0 && s.DroppedTotal() > 0 {
+		return fmt.Errorf("crash event %s not delivered: %v", ev.EventID, s.Dropped)
+	}
+	return nil
+}
+
+// startCrashReporter starts crashmon with the client's settings; the
+// scope it saves is the root scope, applied to an event, bounded and
+// scrubbed like an event (no user method runs: this runs under the lock
+// Close takes).
+func (c *Client) startCrashReporter(cc crashConfig) (*crashmon.Reporter, error) {
+	base := crashmon.State{PID: os.Getpid(), InAppInclude: c.cfg.inAppInclude, InAppExclude: c.cfg.inAppExclude,
+		ContextLines: c.cfg.contextLines, ScrubKeys: c.cfg.scrubKeys, ScrubPatterns: c.cfg.scrubPatternSrc,
+		NoDefaultScrubPatterns: c.cfg.noDefaultScrubPatterns}
+	if c.dsn != nil {
+		base.DSN = crashmon.DSNWithoutSecret(c.dsn)
+	}
+	cfg := crashmon.Config{ToOutbox: cc.toOutbox, ScopeInterval: cc.scopeInterval, Traceback: cc.traceback, Base: base, Logger: c.cfg.logger}
+	if c.ext.outbox != nil {
+		cfg.Base.Outbox = c.ext.outbox.Dir()
+		cfg.OutboxDir = cfg.Base.Outbox
+	}
+	cfg.Scope = func(last any) (any, *Event) {
+		d := c.root.snapshot()
+		if prev, ok := last.(*scopeData); ok && prev == d {
+			return d, nil
+		}
+		ev := &Event{Platform: "go", Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist,
+			ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
+		c.applyScope(ev, d, nil)
+		ev.Level = ""
+		if cuts := uservalue.PlainEvent(ev, false); cuts > 0 {
+			c.cfg.logger.Debug("raven: scope values cut to their bounds for the crash state", slog.Int("placeholders", cuts))
+		}
+		c.cfg.scrub.Event(ev)
+		return d, ev
+	}
+	return crashmon.Start(cfg)
 }

@@ -9,5 +9,5 @@ func CrashStatePath(c *Client) string {
 	if c.ext.crash == nil {
 		return ""
 	}
-	return c.ext.crash.statePath
+	return c.ext.crash.StatePath()
 }

@@ -144,7 +144,7 @@ func (c *config) resolve(opts []Option) error {
 		return fmt.Errorf("raven: queue size, queue bytes and senders must be positive")
 	}
 	if c.logger == nil {
-		c.logger = slog.New(discardHandler{})
+		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) 
 	}
 	defer t.Close(context.Background())
 	c := &Client{cfg: defaultConfig()}
-	c.cfg.logger = slog.New(discardHandler{})
+	c.cfg.logger = slog.New(slog.DiscardHandler)
 	var lastErr error
 	send := transportFunc(func(ctx context.Context, env *Envelope) error {
 		err := t.Send(ctx, []*Envelope{env})

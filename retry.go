@@ -1,8 +1,9 @@
 package raven
 
 import (
-	"math/rand/v2"
 	"time"
+
+	"github.com/ravenkit/raven/internal/httpsend"
 )
 
 // Backoff returns how long to wait before retry number attempt (1 for the
@@ -13,18 +14,7 @@ type Backoff func(attempt int) time.Duration
 // jitter in the upper half (so that many clients retrying at once spread
 // out).
 func ExponentialBackoff(base, max time.Duration) Backoff {
-	return func(attempt int) time.Duration {
-		d := base
-		for i := 1; i < attempt && d < max; i++ {
-			d *= 2
-		}
-		d = min(d, max)
-		if d <= 1 {
-			return d
-		}
-		half := d / 2
-		return half + time.Duration(rand.Int64N(int64(half)+1))
-	}
+	return httpsend.ExponentialBackoff(base, max)
 }
 
 // CheckRetry decides whether a failed attempt is tried again: status is
@@ -34,15 +24,13 @@ type CheckRetry func(status int, err error) bool
 
 // DefaultCheckRetry retries network errors and 5xx answers; 4xx answers
 // (413 and 429 included) are final.
-func DefaultCheckRetry(status int, err error) bool {
-	return err != nil || status >= 500
-}
+func DefaultCheckRetry(status int, err error) bool { return httpsend.DefaultCheckRetry(status, err) }
 
 // WithCheckRetry replaces DefaultCheckRetry.
 func WithCheckRetry(f CheckRetry) TransportOption {
 	return transportOptionFunc(func(c *httpConfig) {
 		if f != nil {
-			c.checkRetry = f
+			c.CheckRetry = f
 		}
 	})
 }

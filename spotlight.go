@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ravenkit/raven/internal/httpsend"
 )
 
 // DefaultSpotlightURL is where the Spotlight sidecar listens for envelopes.
@@ -53,7 +55,7 @@ type spotlight struct {
 // newSpotlight posts to the sidecar with a client that, like the HTTP
 // transport's, never follows a redirect.
 func newSpotlight(url string, inner Transport, log *slog.Logger) *spotlight {
-	return &spotlight{url: url, inner: inner, client: &http.Client{Timeout: spotlightTimeout, CheckRedirect: noRedirects}, log: log}
+	return &spotlight{url: url, inner: inner, client: &http.Client{Timeout: spotlightTimeout, CheckRedirect: httpsend.NoRedirects}, log: log}
 }
 
 // Send posts to the sidecar, then sends through the inner transport; its

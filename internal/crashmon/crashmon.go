@@ -1,9 +1,12 @@
-package raven
+// Package crashmon reports crashes that kill the process: it saves the
+// scope to a private state file while the program runs, points the
+// runtime's crash output at a monitor process (a second copy of the
+// program's binary reading a pipe) or at an outbox file, and turns the
+// crash output and the saved scope into a fatal event.
+package crashmon
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,14 +24,40 @@ import (
 	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/spool"
 	"github.com/ravenkit/raven/internal/stack"
-	"github.com/ravenkit/raven/internal/uservalue"
 )
 
-// crashState is what a program saves for its crash monitor. The file
+// EnvMonitor is set to "1" in the environment of the monitor process.
+const EnvMonitor = "RAVEN_CRASH_MONITOR"
+
+// EnvState names the state file of the crashing program.
+const EnvState = "RAVEN_CRASH_STATE"
+
+// Config configures a Reporter.
+type Config struct {
+	// ToOutbox writes the crash output to a file in OutboxDir instead of
+	// starting a monitor.
+	ToOutbox  bool
+	OutboxDir string
+	// ScopeInterval is how often the scope is saved when it changed.
+	ScopeInterval time.Duration
+	// Traceback is the level set with debug.SetTraceback when GOTRACEBACK
+	// is not set ("" leaves it alone).
+	Traceback string
+	// Base holds the state's fields other than the scope.
+	Base State
+	// Scope returns the scope's current version and, when it differs
+	// from last, the scope as an event, bounded and scrubbed; a nil event
+	// means unchanged.
+	Scope func(last any) (version any, ev *protocol.Event)
+	// Logger gets diagnostics.
+	Logger *slog.Logger
+}
+
+// State is what a program saves for its crash monitor. The file
 // outlives the process, so it holds nothing an event would not: the scope
 // is scrubbed like an event, and the DSN is written without its secret
 // (the envelope endpoint needs only the public key).
-type crashState struct {
+type State struct {
 	PID          int      `json:"pid"`
 	DSN          string   `json:"dsn"`
 	Outbox       string   `json:"outbox,omitempty"`
@@ -38,14 +67,14 @@ type crashState struct {
 	// The scrubbing options, so that the monitor scrubs the crash event
 	// (its exception value comes from the crash output) as the program
 	// would.
-	ScrubKeys              []string `json:"scrub_keys,omitempty"`
-	ScrubPatterns          []string `json:"scrub_patterns,omitempty"`
-	NoDefaultScrubPatterns bool     `json:"no_default_scrub_patterns,omitempty"`
-	Scope                  *Event   `json:"scope"`
+	ScrubKeys              []string        `json:"scrub_keys,omitempty"`
+	ScrubPatterns          []string        `json:"scrub_patterns,omitempty"`
+	NoDefaultScrubPatterns bool            `json:"no_default_scrub_patterns,omitempty"`
+	Scope                  *protocol.Event `json:"scope"`
 }
 
-// dsnWithoutSecret returns d as a DSN string without its secret key.
-func dsnWithoutSecret(d *DSN) string {
+// DSNWithoutSecret returns d as a DSN string without its secret key.
+func DSNWithoutSecret(d *protocol.DSN) string {
 	if d.SecretKey == "" {
 		return d.String()
 	}
@@ -57,39 +86,35 @@ func dsnWithoutSecret(d *DSN) string {
 	return u.String()
 }
 
-// crashReporter saves the scope for crash events.
+// Reporter saves the scope for crash events.
 //
 // Ownership: it runs no goroutine of its own; a timer (time.AfterFunc)
-// saves the scope and re-arms itself; stop disarms it.
-type crashReporter struct {
-	c         *Client
-	cfg       crashConfig
+// saves the scope and re-arms itself; Stop disarms it.
+type Reporter struct {
+	cfg       Config
 	statePath string
-	base      crashState
+	base      State
 
 	mu      sync.Mutex
-	last    *scopeData
+	last    any
 	timer   *time.Timer
 	stopped bool
 }
 
-func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
-	r := &crashReporter{c: c, cfg: cfg}
-	r.base = crashState{PID: os.Getpid(), InAppInclude: c.cfg.inAppInclude, InAppExclude: c.cfg.inAppExclude,
-		ContextLines: c.cfg.contextLines, ScrubKeys: c.cfg.scrubKeys, ScrubPatterns: c.cfg.scrubPatternSrc,
-		NoDefaultScrubPatterns: c.cfg.noDefaultScrubPatterns}
-	if c.dsn != nil {
-		r.base.DSN = dsnWithoutSecret(c.dsn)
+// Start saves the state file, points the runtime's crash output (see
+// runtime/debug.SetCrashOutput) at a monitor process or an outbox file, and
+// arms the timer that saves the scope again when it changes.
+func Start(cfg Config) (*Reporter, error) {
+	r := &Reporter{cfg: cfg, base: cfg.Base}
+	if r.cfg.Logger == nil {
+		r.cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.ext.outbox != nil {
-		r.base.Outbox = c.ext.outbox.Dir()
-	}
-	if cfg.traceback != "" && os.Getenv("GOTRACEBACK") == "" {
-		debug.SetTraceback(cfg.traceback)
+	if cfg.Traceback != "" && os.Getenv("GOTRACEBACK") == "" {
+		debug.SetTraceback(cfg.Traceback)
 	}
 	var out *os.File
-	if cfg.toOutbox {
-		dir := c.ext.outbox.Dir()
+	if cfg.ToOutbox {
+		dir := cfg.OutboxDir
 		name := fmt.Sprintf("crash-%d-%s", os.Getpid(), spool.RandomHex(4))
 		r.statePath = filepath.Join(dir, name+outbox.CrashStateExt)
 		if err := r.save(); err != nil {
@@ -105,11 +130,11 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 		_, _ = spool.LockFile(f)
 		out = f
 	} else {
-		dir, err := privateStateDir()
+		dir, err := PrivateStateDir()
 		if err != nil {
 			return nil, err
 		}
-		r.statePath = filepath.Join(dir, crashStateName)
+		r.statePath = filepath.Join(dir, StateName)
 		if err := r.save(); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -127,7 +152,7 @@ func startCrashReporter(c *Client, cfg crashConfig) (*crashReporter, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	r.timer = time.AfterFunc(cfg.scopeInterval, r.tick)
+	r.timer = time.AfterFunc(cfg.ScopeInterval, r.tick)
 	r.mu.Unlock()
 	return r, nil
 }
@@ -145,7 +170,7 @@ func startMonitor(statePath string) (*os.File, error) {
 	}
 	cmd := exec.Command(exe)
 	cmd.Args = []string{os.Args[0]}
-	cmd.Env = append(os.Environ(), EnvCrashMonitor+"=1", envCrashState+"="+statePath)
+	cmd.Env = append(os.Environ(), EnvMonitor+"=1", EnvState+"="+statePath)
 	cmd.Stdin = pr
 	cmd.Stderr = os.Stderr
 	detachMonitor(cmd)
@@ -160,79 +185,68 @@ func startMonitor(statePath string) (*os.File, error) {
 	return pw, nil
 }
 
-func (r *crashReporter) tick() {
+func (r *Reporter) tick() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return
 	}
 	if err := r.saveLocked(); err != nil {
-		r.c.cfg.logger.Debug("raven: saving scope for crash reports failed", slog.Any("error", err))
+		r.cfg.Logger.Debug("raven: saving scope for crash reports failed", slog.Any("error", err))
 	}
-	r.timer.Reset(r.cfg.scopeInterval)
+	r.timer.Reset(r.cfg.ScopeInterval)
 }
 
-func (r *crashReporter) save() error {
+func (r *Reporter) save() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.saveLocked()
 }
 
-// saveLocked writes the state file when the root scope changed since the
-// last save (a changed scope is a new snapshot pointer).
-func (r *crashReporter) saveLocked() error {
-	d := r.c.root.snapshot()
-	if d == r.last && r.last != nil {
+// saveLocked writes the state file when the scope changed since the last
+// save.
+func (r *Reporter) saveLocked() error {
+	version, ev := r.cfg.Scope(r.last)
+	if ev == nil {
 		return nil
 	}
-	c := r.c
-	ev := &Event{Platform: "go", Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist,
-		ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
-	c.applyScope(ev, d, nil)
-	ev.Level = ""
-	// Bounded, acyclic and scrubbed like an event; no user method runs
-	// (this runs under the lock Close takes).
-	if cuts := uservalue.PlainEvent(ev, false); cuts > 0 {
-		c.cfg.logger.Debug("raven: scope values cut to their bounds for the crash state", slog.Int("placeholders", cuts))
-	}
-	c.cfg.scrub.Event(ev)
 	st := r.base
 	st.Scope = ev
-	b, err := json.Marshal(&st)
+	data, err := json.Marshal(&st)
 	if err != nil {
 		return err
 	}
-	if err := writePrivateFile(r.statePath, b); err != nil {
+	if err := WritePrivateFile(r.statePath, data); err != nil {
 		return err
 	}
-	r.last = d
+	r.last = version
 	return nil
 }
 
-// crashStateName is the state file's name in its private directory.
-const crashStateName = "state.json"
+// StateName is the state file's name in its private directory.
+const StateName = "state.json"
 
-// privateStateDir creates the directory of the monitor's state file: a new
+// PrivateStateDir creates the directory of the monitor's state file: a new
 // directory under os.TempDir with a random name and mode 0700, so that no
 // other user can read the scope, nor plant a file or a symbolic link where
 // the state is written. It is checked after creation to be a directory,
 // not a symbolic link, owned by this process's user and closed to others.
-func privateStateDir() (string, error) {
+func PrivateStateDir() (string, error) {
 	dir, err := os.MkdirTemp("", "raven-crash-")
 	if err != nil {
 		return "", err
 	}
-	if err := checkPrivateDir(dir); err != nil {
+	if err := CheckPrivateDir(dir); err != nil {
 		os.RemoveAll(dir)
 		return "", err
 	}
 	return dir, nil
 }
 
-// checkPrivateDir returns an error unless dir is a directory (not a
+// CheckPrivateDir returns an error unless dir is a directory (not a
 // symbolic link) owned by this process's user with no permission for
 // group or others.
-func checkPrivateDir(dir string) error {
+func CheckPrivateDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
@@ -248,10 +262,10 @@ func checkPrivateDir(dir string) error {
 	return nil
 }
 
-// writePrivateFile replaces path's content with data through a temporary
+// WritePrivateFile replaces path's content with data through a temporary
 // file of mode 0600 in the same directory, so that a reader (the monitor)
 // never sees a partial file.
-func writePrivateFile(path string, data []byte) error {
+func WritePrivateFile(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".state-*.tmp")
 	if err != nil {
 		return err
@@ -273,15 +287,17 @@ func writePrivateFile(path string, data []byte) error {
 	return err
 }
 
-// removeState removes the monitor's state file and its private directory.
-func removeState(path string) {
+// RemoveState removes the monitor's state file and its private directory.
+func RemoveState(path string) {
 	os.Remove(path)
 	if dir := filepath.Dir(path); strings.HasPrefix(filepath.Base(dir), "raven-crash-") {
 		os.Remove(dir) // only when empty
 	}
 }
 
-func (r *crashReporter) stop() {
+// Stop saves the scope a last time and disarms the timer. The crash
+// output stays in place: a crash after Stop is still reported.
+func (r *Reporter) Stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
@@ -294,62 +310,63 @@ func (r *crashReporter) stop() {
 	}
 }
 
-// runCrashMonitor reads the crash output of the program from in until it
+// Run reads the crash output of the program from in until it
 // exits, and reports a crash when there is one. It returns the monitor's
 // exit code.
-func runCrashMonitor(in io.Reader, statePath string) int {
-	out, _ := io.ReadAll(io.LimitReader(in, MaxCrashOutputBytes))
+func Run(in io.Reader, statePath string, report func(st *State, out []byte) error) int {
+	out, _ := io.ReadAll(io.LimitReader(in, crashparse.MaxOutputBytes))
 	_, _ = io.Copy(io.Discard, in) // never block the dying program
 	if statePath == "" {
-		fmt.Fprintln(os.Stderr, "raven: crash monitor started without "+envCrashState)
+		fmt.Fprintln(os.Stderr, "raven: crash monitor started without "+EnvState)
 		return 2
 	}
-	defer removeState(statePath)
+	defer RemoveState(statePath)
 	if len(out) == 0 {
 		return 0 // the program exited without crashing
 	}
-	st, err := readCrashState(statePath)
+	st, err := ReadState(statePath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "raven: crash monitor:", err)
 		return 1
 	}
-	if err := reportCrash(st, out, DefaultCrashSendTimeout); err != nil {
+	if err := report(st, out); err != nil {
 		fmt.Fprintln(os.Stderr, "raven: crash monitor:", err)
 		return 1
 	}
 	return 0
 }
 
-func readCrashState(path string) (*crashState, error) {
+// ReadState reads the state file a program saved.
+func ReadState(path string) (*State, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var st crashState
+	var st State
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if st.Scope == nil {
-		st.Scope = &Event{}
+		st.Scope = &protocol.Event{}
 	}
 	return &st, nil
 }
 
-// crashEvent merges the parsed crash output with the saved scope.
-func crashEvent(st *crashState, out []byte) *Event {
-	fi := stack.NewSymbolizer(st.InAppInclude, st.InAppExclude, st.ContextLines, DefaultMaxFrames)
+// Event merges the parsed crash output with the saved scope.
+func Event(st *State, out []byte) *protocol.Event {
+	fi := stack.NewSymbolizer(st.InAppInclude, st.InAppExclude, st.ContextLines, stack.DefaultMaxFrames)
 	ev := st.Scope
-	ev.EventID = NewEventID()
+	ev.EventID = protocol.NewEventID()
 	ev.Timestamp = time.Now()
 	ev.Platform = "go"
-	ev.Level = LevelFatal
+	ev.Level = protocol.LevelFatal
 	if r := crashparse.Parse(out, true); r != nil {
 		crash := r.Event(fi, ev.Timestamp)
 		ev.Exception, ev.Threads = crash.Exception, crash.Threads
 	} else {
 		// Output the parser does not know: still report that the program died.
-		ev.Exception = &ExceptionList{Values: []Exception{{Type: "crash", Value: protocol.Clamp(crashparse.ValidUTF8(strings.TrimSpace(string(out))), crashparse.MaxValueBytes),
-			Mechanism: &Mechanism{Type: "fatal_error", Handled: new(false)}}}}
+		ev.Exception = &protocol.ExceptionList{Values: []protocol.Exception{{Type: "crash", Value: protocol.Clamp(crashparse.ValidUTF8(strings.TrimSpace(string(out))), crashparse.MaxValueBytes),
+			Mechanism: &protocol.Mechanism{Type: "fatal_error", Handled: new(false)}}}}
 	}
 	if ev.Extra == nil {
 		ev.Extra = map[string]any{}
@@ -360,43 +377,19 @@ func crashEvent(st *crashState, out []byte) *Event {
 	return ev
 }
 
-// reportCrash sends the crash event of a program that died, or stores it in
-// the outbox when it cannot be sent.
-func reportCrash(st *crashState, out []byte, timeout time.Duration) error {
-	ev := crashEvent(st, out)
-	opts := []Option{WithDSN(st.DSN), WithSampleRate(1), withoutEnv(), WithRelease(ev.Release), WithEnvironment(ev.Environment),
-		WithScrubKeys(st.ScrubKeys...), WithScrubPatterns(st.ScrubPatterns...), WithDefaultScrubPatterns(!st.NoDefaultScrubPatterns)}
-	if st.Outbox != "" {
-		opts = append(opts, WithOutbox(st.Outbox))
-	}
-	c, err := New(opts...)
-	if err != nil {
-		return err
-	}
-	if !c.Enabled() {
-		return errors.New("no DSN to report the crash to")
-	}
-	c.CaptureEvent(context.Background(), ev)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	_ = c.Close(ctx)
-	s := c.Stats()
-	if s.Delivered == 0 && s.DroppedTotal() > 0 {
-		return fmt.Errorf("crash event %s not delivered: %v", ev.EventID, s.Dropped)
-	}
-	return nil
-}
-
-// crashStateOf decodes the state a crashed program saved next to its
+// StateOf decodes the state a crashed program saved next to its
 // crash file; without one (nil or unreadable) the event has an empty
 // scope.
-func crashStateOf(data []byte) *crashState {
-	st := &crashState{Scope: &Event{}}
+func StateOf(data []byte) *State {
+	st := &State{Scope: &protocol.Event{}}
 	if data == nil || json.Unmarshal(data, st) != nil {
-		return &crashState{Scope: &Event{}}
+		return &State{Scope: &protocol.Event{}}
 	}
 	if st.Scope == nil {
-		st.Scope = &Event{}
+		st.Scope = &protocol.Event{}
 	}
 	return st
 }
+
+// StatePath is the file the scope is saved to.
+func (r *Reporter) StatePath() string { return r.statePath }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package raven
+package crashmon
 
 import (
 	"os"
@@ -40,7 +40,7 @@ func TestCheckPrivateDir(t *testing.T) {
 		{"missing", filepath.Join(base, "missing"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkPrivateDir(tc.dir)
+			err := CheckPrivateDir(tc.dir)
 			if tc.ok {
 				assert.NoError(t, err)
 			} else {
@@ -52,21 +52,21 @@ func TestCheckPrivateDir(t *testing.T) {
 
 // TestPrivateStateDir creates a fresh directory of mode 0700 each time.
 func TestPrivateStateDir(t *testing.T) {
-	a, err := privateStateDir()
+	a, err := PrivateStateDir()
 	require.NoError(t, err)
 	defer os.RemoveAll(a)
-	b, err := privateStateDir()
+	b, err := PrivateStateDir()
 	require.NoError(t, err)
 	defer os.RemoveAll(b)
 	assert.NotEqual(t, a, b)
 	fi, err := os.Lstat(a)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
-	require.NoError(t, writePrivateFile(filepath.Join(a, crashStateName), []byte("{}")))
-	fi, err = os.Stat(filepath.Join(a, crashStateName))
+	require.NoError(t, WritePrivateFile(filepath.Join(a, StateName), []byte("{}")))
+	fi, err = os.Stat(filepath.Join(a, StateName))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-	removeState(filepath.Join(a, crashStateName))
+	RemoveState(filepath.Join(a, StateName))
 	_, err = os.Stat(a)
 	assert.True(t, os.IsNotExist(err))
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package raven
+package crashmon
 
 import (
 	"os"

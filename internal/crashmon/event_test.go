@@ -1,11 +1,16 @@
-package raven
+package crashmon
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ravenkit/raven/internal/crashparse"
+	"github.com/ravenkit/raven/internal/protocol"
+	"github.com/ravenkit/raven/internal/stack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +19,7 @@ import (
 // panics, but for fatal errors the runtime prints "fatal error: MSG" to
 // stderr only. The monitor parses these files with headerless set.
 func TestParseSetCrashOutputFiles(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-*.txt"))
+	files, err := filepath.Glob(filepath.Join("..", "crashparse", "testdata", "crash", "setcrashoutput-*.txt"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	headerless := map[string]string{
@@ -27,9 +32,9 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			require.NoError(t, err)
-			st := &crashState{Scope: &Event{Tags: map[string]string{"k": "v"}, Release: "r1"}}
-			ev := crashEvent(st, data)
-			assert.Equal(t, LevelFatal, ev.Level)
+			st := &State{Scope: &protocol.Event{Tags: map[string]string{"k": "v"}, Release: "r1"}}
+			ev := Event(st, data)
+			assert.Equal(t, protocol.LevelFatal, ev.Level)
 			assert.Equal(t, "v", ev.Tags["k"])
 			assert.Equal(t, "r1", ev.Release)
 			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
@@ -40,10 +45,11 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 				assert.Equal(t, "fatal_error", exc.Mechanism.Type)
 			} else {
 				// a panic: the same event as from stderr
-				stderr, err := os.ReadFile(filepath.Join("internal", "crashparse", "testdata", "crash", mode+".txt"))
+				stderr, err := os.ReadFile(filepath.Join("..", "crashparse", "testdata", "crash", mode+".txt"))
 				require.NoError(t, err)
-				want, err := ParseCrash(stderr)
-				require.NoError(t, err)
+				r := crashparse.Parse(stderr, false)
+				require.NotNil(t, r)
+				want := r.Event(stack.NewSymbolizer(nil, nil, 0, stack.DefaultMaxFrames), time.Now())
 				w := want.Exception.Values[len(want.Exception.Values)-1]
 				assert.Equal(t, w.Type, exc.Type)
 				assert.Equal(t, w.Value, exc.Value)
@@ -55,17 +61,16 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 	}
 	// Without headerless (ParseCrash, raven run), a goroutine dump alone is
 	// not a crash: programs print stacks in their logs.
-	data, err := os.ReadFile(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-concurrent-map.txt"))
+	data, err := os.ReadFile(filepath.Join("..", "crashparse", "testdata", "crash", "setcrashoutput-concurrent-map.txt"))
 	require.NoError(t, err)
-	_, err = ParseCrash(data)
-	assert.ErrorIs(t, err, ErrNoCrash)
+	assert.Nil(t, crashparse.Parse(data, false))
 
 	// A headerless fatal error nothing identifies.
-	ev0 := crashEvent(&crashState{Scope: &Event{}}, []byte("\ngoroutine 7 [running]:\nmain.work()\n\t/app/main.go:3 +0x1\n"))
+	ev0 := Event(&State{Scope: &protocol.Event{}}, []byte("\ngoroutine 7 [running]:\nmain.work()\n\t/app/main.go:3 +0x1\n"))
 	assert.True(t, strings.HasPrefix(ev0.Exception.Values[0].Value, "unknown fatal error"), ev0.Exception.Values[0].Value)
 
 	// Output the parser does not know still gives a fatal event.
-	ev := crashEvent(&crashState{Scope: &Event{}}, []byte("something odd\n"))
+	ev := Event(&State{Scope: &protocol.Event{}}, []byte("something odd\n"))
 	assert.Equal(t, "crash", ev.Exception.Values[0].Type)
 	assert.Equal(t, "something odd", ev.Exception.Values[0].Value)
 }
@@ -73,7 +78,7 @@ func TestParseSetCrashOutputFiles(t *testing.T) {
 // FuzzCrashMonitorOutput fuzzes what the monitor parses: the crash output
 // file, where output without a header counts.
 func FuzzCrashMonitorOutput(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("internal", "crashparse", "testdata", "crash", "setcrashoutput-*.txt"))
+	files, _ := filepath.Glob(filepath.Join("..", "crashparse", "testdata", "crash", "setcrashoutput-*.txt"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -83,15 +88,15 @@ func FuzzCrashMonitorOutput(f *testing.F) {
 	}
 	f.Add([]byte("runtime stack:\nruntime.newstack()\n\ngoroutine 1 [running]:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ev := crashEvent(&crashState{Scope: &Event{}}, data)
-		if ev.Exception == nil || len(ev.Exception.Values) == 0 || ev.Level != LevelFatal {
+		ev := Event(&State{Scope: &protocol.Event{}}, data)
+		if ev.Exception == nil || len(ev.Exception.Values) == 0 || ev.Level != protocol.LevelFatal {
 			t.Fatalf("no exception: %+v", ev)
 		}
-		if ev.Threads != nil && len(ev.Threads.Values) > MaxCrashThreads {
+		if ev.Threads != nil && len(ev.Threads.Values) > crashparse.MaxThreads {
 			t.Fatalf("%d threads", len(ev.Threads.Values))
 		}
-		if _, err := encodeEvent(ev, MaxEventBytes); err != nil {
-			t.Fatal(err)
+		if b, err := ev.MarshalJSON(); err != nil || !json.Valid(b) {
+			t.Fatalf("encoding: %v", err)
 		}
 	})
 }
