@@ -62,7 +62,7 @@ func (c *Client) buildEvent(p *pending) (ev *Event, reason DropReason, err error
 		ev.Modules = c.static.modules
 	}
 	ev.Contexts = mergeContexts(c.static.contexts, ev.Contexts)
-	c.applyScope(ev, p.scope, p.request)
+	p.scope.Apply(ev, c.cfg.tags, p.request)
 
 	switch {
 	case p.err != nil:
@@ -193,66 +193,6 @@ func (c *Client) ignored(ev *Event) bool {
 		}
 	}
 	return false
-}
-
-func (c *Client) applyScope(ev *Event, d *scopeData, req *Request) {
-	if len(c.cfg.tags) > 0 || (d != nil && len(d.tags) > 0) {
-		tags := make(map[string]string, len(c.cfg.tags)+len(ev.Tags))
-		maps.Copy(tags, c.cfg.tags)
-		if d != nil {
-			maps.Copy(tags, d.tags)
-		}
-		maps.Copy(tags, ev.Tags)
-		ev.Tags = tags
-	}
-	if d == nil {
-		return
-	}
-	if len(d.extra) > 0 {
-		extra := maps.Clone(d.extra)
-		maps.Copy(extra, ev.Extra)
-		ev.Extra = extra
-	}
-	for k, v := range d.contexts {
-		if _, ok := ev.Contexts[k]; !ok {
-			ev.Contexts[k] = v
-		}
-	}
-	if d.trace != nil && ev.Contexts["trace"] == nil {
-		tc := map[string]any{"trace_id": d.trace.TraceID, "span_id": d.trace.SpanID, "type": "trace"}
-		if d.trace.ParentSpanID != "" {
-			tc["parent_span_id"] = d.trace.ParentSpanID
-		}
-		if d.trace.Sampled != nil {
-			tc["sampled"] = *d.trace.Sampled
-		}
-		ev.Contexts["trace"] = tc
-	}
-	if ev.User == nil && d.user != nil {
-		u := *d.user
-		ev.User = &u
-	}
-	if ev.Request == nil {
-		ev.Request = d.request
-	}
-	if ev.Request == nil {
-		ev.Request = req
-	}
-	if ev.Fingerprint == nil {
-		ev.Fingerprint = d.fingerprint
-	}
-	if d.level != "" {
-		ev.Level = d.level
-	}
-	if ev.Transaction == "" {
-		ev.Transaction = d.transaction
-	}
-	if crumbs := d.breadcrumbs(); len(crumbs) > 0 {
-		if ev.Breadcrumbs == nil {
-			ev.Breadcrumbs = &BreadcrumbList{}
-		}
-		ev.Breadcrumbs.Values = append(crumbs, ev.Breadcrumbs.Values...)
-	}
 }
 
 func mergeContexts(static, own map[string]map[string]any) map[string]map[string]any {

@@ -74,8 +74,8 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	if s != nil {
 		p.scope = s.snapshot()
-		if p.scope.reqSrc != nil && p.scope.request == nil {
-			p.request = safeRequest(p.scope.reqSrc)
+		if p.scope.ReqSrc != nil && p.scope.Request == nil {
+			p.request = safeRequest(p.scope.ReqSrc)
 		}
 	}
 	switch c.pipe.Enqueue(classError, p, p.estimate()) {

@@ -3,68 +3,25 @@ package raven
 import (
 	"context"
 	"maps"
-	"slices"
-	"sync"
 	"time"
+
+	"github.com/ravenkit/raven/internal/scope"
 )
 
 // DefaultMaxBreadcrumbs is how many breadcrumbs a scope keeps; older ones
 // are overwritten.
 const DefaultMaxBreadcrumbs = 100
 
-// scopeData is an immutable-once-shared view of a scope. A snapshot hands
-// the current data to an event; the next mutation copies the part it
-// changes (copy-on-write), so taking a snapshot costs one pointer.
-type scopeData struct {
-	tags        map[string]string
-	extra       map[string]any
-	contexts    map[string]map[string]any
-	user        *User
-	request     *Request
-	fingerprint []string
-	level       Level
-	transaction string
-	crumbs      []Breadcrumb // ring of at most max entries
-	head        int          // index of the oldest crumb when the ring is full
-	trace       *TraceContext
-	reqSrc      RequestSource
-}
-
 // RequestSource builds the Request of an event when one is captured.
 // Integrations set one per request with Scope.SetRequestSource so that
-// requests that report nothing pay nothing for recording themselves.
-type RequestSource interface {
-	// SentryRequest is called on the capturing goroutine, at capture time.
-	SentryRequest() *Request
-}
+// requests that report nothing pay nothing for recording themselves. Its
+// method, SentryRequest, is called on the capturing goroutine, at capture
+// time.
+type RequestSource = scope.RequestSource
 
-// breadcrumbs returns the breadcrumbs oldest first.
-func (d *scopeData) breadcrumbs() []Breadcrumb {
-	if len(d.crumbs) == 0 {
-		return nil
-	}
-	out := make([]Breadcrumb, 0, len(d.crumbs))
-	out = append(out, d.crumbs[d.head:]...)
-	return append(out, d.crumbs[:d.head]...)
-}
-
-// TraceContext links an event to a distributed trace.
-type TraceContext struct {
-	TraceID      string
-	SpanID       string
-	ParentSpanID string
-	Sampled      *bool
-}
-
-// ownership bits: which fields of Scope.d this scope may mutate in place.
-const (
-	ownTags = 1 << iota
-	ownExtra
-	ownContexts
-	ownFingerprint
-	ownCrumbs
-	ownStruct
-)
+// TraceContext links an event to a distributed trace (TraceID, SpanID,
+// ParentSpanID, Sampled).
+type TraceContext = scope.Trace
 
 // Scope holds the data attached to events captured with it: tags, extra,
 // user, request, contexts, fingerprint, level, transaction and a ring of
@@ -72,28 +29,20 @@ const (
 // task with WithScope so that data never leaks between them.
 type Scope struct {
 	client *Client
-	mu     sync.Mutex
-	d      *scopeData
-	owned  uint8
-	max    int
-	own    scopeData // storage for d in forked scopes, saving an allocation
+	st     scope.Store
 }
 
 func newScope(c *Client, max int) *Scope {
-	return &Scope{client: c, d: &scopeData{}, owned: 0xff, max: max}
+	s := &Scope{client: c}
+	s.st.Init(max)
+	return s
 }
 
 // Client returns the client events captured with this scope go to.
 func (s *Scope) Client() *Client { return s.client }
 
 // snapshot returns the scope's current data; it must not be mutated.
-func (s *Scope) snapshot() *scopeData {
-	s.mu.Lock()
-	d := s.d
-	s.owned = 0
-	s.mu.Unlock()
-	return d
-}
+func (s *Scope) snapshot() *scope.Data { return s.st.Snapshot() }
 
 // scopeContext is a context carrying a scope, allocated together with it:
 // forking a scope per request costs one allocation.
@@ -111,99 +60,40 @@ func (c *scopeContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// edit locks the scope and makes the field set in bit writable.
-func (s *Scope) edit(bit uint8) *scopeData {
-	s.mu.Lock()
-	if s.owned&ownStruct == 0 {
-		cp := *s.d
-		s.d = &cp
-		s.owned |= ownStruct
-	}
-	if s.owned&bit == 0 {
-		d := s.d
-		switch bit {
-		case ownTags:
-			d.tags = maps.Clone(d.tags)
-		case ownExtra:
-			d.extra = maps.Clone(d.extra)
-		case ownContexts:
-			d.contexts = maps.Clone(d.contexts)
-		case ownFingerprint:
-			d.fingerprint = slices.Clone(d.fingerprint)
-		case ownCrumbs:
-			d.crumbs = append(make([]Breadcrumb, 0, s.max), d.breadcrumbs()...)
-			d.head = 0
-		}
-		s.owned |= bit
-	}
-	return s.d
-}
-
 // SetTag sets a tag; tags index events for search.
 func (s *Scope) SetTag(key, value string) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.SetTag(key, value)
 	}
-	d := s.edit(ownTags)
-	if d.tags == nil {
-		d.tags = make(map[string]string)
-	}
-	d.tags[key] = value
-	s.mu.Unlock()
 }
 
 // SetTags sets several tags.
 func (s *Scope) SetTags(tags map[string]string) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.SetTags(tags)
 	}
-	d := s.edit(ownTags)
-	if d.tags == nil {
-		d.tags = make(map[string]string, len(tags))
-	}
-	maps.Copy(d.tags, tags)
-	s.mu.Unlock()
 }
 
 // RemoveTag removes a tag.
 func (s *Scope) RemoveTag(key string) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.RemoveTag(key)
 	}
-	d := s.edit(ownTags)
-	delete(d.tags, key)
-	s.mu.Unlock()
 }
 
 // SetExtra sets arbitrary extra data.
 func (s *Scope) SetExtra(key string, value any) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.SetExtras(map[string]any{key: value})
 	}
-	d := s.edit(ownExtra)
-	if d.extra == nil {
-		d.extra = make(map[string]any)
-	}
-	d.extra[key] = value
-	s.mu.Unlock()
 }
 
 // SetContext sets a named context (for example "app" or "order"). A nil
 // value removes it.
 func (s *Scope) SetContext(name string, value map[string]any) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.SetContexts(map[string]map[string]any{name: value})
 	}
-	d := s.edit(ownContexts)
-	if value == nil {
-		delete(d.contexts, name)
-	} else {
-		if d.contexts == nil {
-			d.contexts = make(map[string]map[string]any)
-		}
-		d.contexts[name] = maps.Clone(value)
-	}
-	s.mu.Unlock()
 }
 
 // SetUser sets the user affected by events; nil clears it.
@@ -217,62 +107,45 @@ func (s *Scope) SetUser(u *User) {
 		c.Data = maps.Clone(u.Data)
 		cp = &c
 	}
-	d := s.edit(0)
-	d.user = cp
-	s.mu.Unlock()
+	s.st.Set(func(d *scope.Data) { d.User = cp })
 }
 
 // SetRequest sets the HTTP request being handled; nil clears it. The
 // request is stored as given and must not be modified afterwards.
 func (s *Scope) SetRequest(r *Request) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.Set(func(d *scope.Data) { d.Request = r })
 	}
-	d := s.edit(0)
-	d.request = r
-	s.mu.Unlock()
 }
 
 // SetRequestSource defers building the request until an event is
 // captured with the scope; a request set with SetRequest wins.
 func (s *Scope) SetRequestSource(src RequestSource) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.Set(func(d *scope.Data) { d.ReqSrc = src })
 	}
-	d := s.edit(0)
-	d.reqSrc = src
-	s.mu.Unlock()
 }
 
 // SetFingerprint overrides how events are grouped into issues.
 func (s *Scope) SetFingerprint(fp []string) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.SetFingerprint(fp)
 	}
-	d := s.edit(ownFingerprint)
-	d.fingerprint = slices.Clone(fp)
-	s.mu.Unlock()
 }
 
 // SetLevel overrides the level of events captured with the scope; the
 // empty level keeps each event's own.
 func (s *Scope) SetLevel(l Level) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.Set(func(d *scope.Data) { d.Level = l })
 	}
-	d := s.edit(0)
-	d.level = l
-	s.mu.Unlock()
 }
 
 // SetTransaction names the operation in progress (a route, a job).
 func (s *Scope) SetTransaction(name string) {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.Set(func(d *scope.Data) { d.Transaction = name })
 	}
-	d := s.edit(0)
-	d.transaction = name
-	s.mu.Unlock()
 }
 
 // SetTrace links events to a distributed trace; nil unlinks.
@@ -285,16 +158,14 @@ func (s *Scope) SetTrace(tc *TraceContext) {
 		c := *tc
 		cp = &c
 	}
-	d := s.edit(0)
-	d.trace = cp
-	s.mu.Unlock()
+	s.st.Set(func(d *scope.Data) { d.Trace = cp })
 }
 
 // AddBreadcrumb records a breadcrumb, after the client's BeforeBreadcrumb
 // hook (which may change it or return nil to drop it). A zero timestamp is
 // set to now.
 func (s *Scope) AddBreadcrumb(b Breadcrumb) {
-	if s == nil || s.max <= 0 {
+	if s == nil || s.st.MaxBreadcrumbs() <= 0 {
 		return
 	}
 	if b.Timestamp.IsZero() {
@@ -307,25 +178,14 @@ func (s *Scope) AddBreadcrumb(b Breadcrumb) {
 		}
 		b = *nb
 	}
-	d := s.edit(ownCrumbs)
-	if len(d.crumbs) < s.max {
-		d.crumbs = append(d.crumbs, b)
-	} else {
-		d.crumbs[d.head] = b
-		d.head = (d.head + 1) % len(d.crumbs)
-	}
-	s.mu.Unlock()
+	s.st.AddBreadcrumb(b)
 }
 
 // ClearBreadcrumbs removes every breadcrumb.
 func (s *Scope) ClearBreadcrumbs() {
-	if s == nil {
-		return
+	if s != nil {
+		s.st.ClearBreadcrumbs()
 	}
-	d := s.edit(ownCrumbs)
-	d.crumbs = d.crumbs[:0]
-	d.head = 0
-	s.mu.Unlock()
 }
 
 // Breadcrumbs returns a copy of the breadcrumbs, oldest first.
@@ -333,7 +193,7 @@ func (s *Scope) Breadcrumbs() []Breadcrumb {
 	if s == nil {
 		return nil
 	}
-	return s.snapshot().breadcrumbs()
+	return s.snapshot().Breadcrumbs()
 }
 
 // Tags returns a copy of the tags.
@@ -341,7 +201,7 @@ func (s *Scope) Tags() map[string]string {
 	if s == nil {
 		return nil
 	}
-	return maps.Clone(s.snapshot().tags)
+	return maps.Clone(s.snapshot().Tags)
 }
 
 // User returns a copy of the user, or nil.
@@ -349,7 +209,7 @@ func (s *Scope) User() *User {
 	if s == nil {
 		return nil
 	}
-	if u := s.snapshot().user; u != nil {
+	if u := s.snapshot().User; u != nil {
 		c := *u
 		return &c
 	}
@@ -382,11 +242,8 @@ func (c *Client) WithScope(ctx context.Context) context.Context {
 // forkInto returns ctx carrying a child of parent.
 func forkInto(ctx context.Context, parent *Scope) context.Context {
 	sc := &scopeContext{Context: ctx}
-	sc.scope.client, sc.scope.max = parent.client, parent.max
-	// the child owns its struct (a copy of the parent's snapshot) but none
-	// of the maps and slices it shares with the parent
-	sc.scope.own = *parent.snapshot()
-	sc.scope.d, sc.scope.owned = &sc.scope.own, ownStruct
+	sc.scope.client = parent.client
+	sc.scope.st.Fork(&parent.st)
 	return sc
 }
 

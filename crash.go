@@ -10,6 +10,7 @@ import (
 
 	"github.com/ravenkit/raven/internal/crashmon"
 	"github.com/ravenkit/raven/internal/outbox"
+	"github.com/ravenkit/raven/internal/scope"
 	"github.com/ravenkit/raven/internal/uservalue"
 )
 
@@ -256,12 +257,12 @@ func (c *Client) startCrashReporter(cc crashConfig) (*crashmon.Reporter, error) 
 	}
 	cfg.Scope = func(last any) (any, *Event) {
 		d := c.root.snapshot()
-		if prev, ok := last.(*scopeData); ok && prev == d {
+		if prev, ok := last.(*scope.Data); ok && prev == d {
 			return d, nil
 		}
 		ev := &Event{Platform: "go", Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist,
 			ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
-		c.applyScope(ev, d, nil)
+		d.Apply(ev, c.cfg.tags, nil)
 		ev.Level = ""
 		if cuts := uservalue.PlainEvent(ev, false); cuts > 0 {
 			c.cfg.logger.Debug("raven: scope values cut to their bounds for the crash state", slog.Int("placeholders", cuts))

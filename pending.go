@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven/internal/pipeline"
+	"github.com/ravenkit/raven/internal/scope"
 	"github.com/ravenkit/raven/internal/stack"
 )
 
@@ -24,7 +25,7 @@ type pending struct {
 	mechanism string
 	pcs       []uintptr // capture-site or panic stack, innermost first
 	pcsBuf    [stack.InitialPCs]uintptr
-	scope     *scopeData
+	scope     *scope.Data
 	request   *Request // built from the scope's RequestSource at capture
 	event     *Event   // CaptureEvent
 	// site is 1 + the flood-control slot the capture holds, 0 for none.

@@ -17,24 +17,27 @@ import (
 func captureWhileSampling(t *testing.T, c *raven.Client, n int) {
 	t.Helper()
 	stop := make(chan struct{})
-	sampled := make(chan int)
+	started, sampled := make(chan struct{}), make(chan int)
 	go func() {
 		reads := 0
 		for {
+			st := c.Stats()
+			if st.Pending < 0 || st.Stored < 0 {
+				t.Errorf("negative gauge: %+v", st)
+			}
+			checkBalance(t, st)
+			if reads++; reads == 1 {
+				close(started) // the captures start once the sampler runs
+			}
 			select {
 			case <-stop:
 				sampled <- reads
 				return
 			default:
 			}
-			st := c.Stats()
-			if st.Pending < 0 || st.Stored < 0 {
-				t.Errorf("negative gauge: %+v", st)
-			}
-			checkBalance(t, st)
-			reads++
 		}
 	}()
+	<-started
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
@@ -47,7 +50,7 @@ func captureWhileSampling(t *testing.T, c *raven.Client, n int) {
 	}
 	wg.Wait()
 	close(stop)
-	assert.Positive(t, <-sampled)
+	assert.Greater(t, <-sampled, 1, "Stats read again after the captures started")
 }
 
 // Every event the client took charge of is delivered, dropped, pending or
