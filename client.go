@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ravenkit/raven/internal/httpsend"
+	"github.com/ravenkit/raven/internal/ratelimit"
+
 	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/pipeline"
 	"github.com/ravenkit/raven/internal/stack"
@@ -32,7 +35,7 @@ type Client struct {
 	closeDone chan struct{} // closed when the first Close returns
 	closeErr  error
 	ext       clientExt // outbox and crash reporter (outbox.go, crash.go)
-	fpLimit   *fingerprintLimiter
+	fpLimit   *ratelimit.Fingerprints
 }
 
 // New creates a client. With no DSN (neither WithDSN nor SENTRY_DSN) the
@@ -64,10 +67,10 @@ func New(opts ...Option) (*Client, error) {
 		c.transport = t
 	}
 	if c.cfg.spotlight != "" {
-		c.transport = newSpotlight(c.cfg.spotlight, c.transport, c.cfg.logger)
+		c.transport = httpsend.NewSpotlight(c.cfg.spotlight, c.transport, c.cfg.logger)
 	}
 	if c.cfg.fpLimit > 0 {
-		c.fpLimit = newFingerprintLimiter(c.cfg.fpLimit, c.cfg.fpBurst)
+		c.fpLimit = ratelimit.NewFingerprints(c.cfg.fpLimit, c.cfg.fpBurst)
 	}
 	c.frames = stack.NewSymbolizer(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
 	c.static = newStaticInfo(c.cfg.serverName)

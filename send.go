@@ -78,7 +78,7 @@ func (c *Client) prepare(p *pending, limit bool) *Envelope {
 	if ev == nil {
 		return drop(reason, err)
 	}
-	if limit && c.fpLimit != nil && !c.fpLimit.allow(ev) {
+	if limit && c.fpLimit != nil && !c.fpLimit.Allow(ev) {
 		return drop(DropRateLimit, errors.New("fingerprint rate limit"))
 	}
 	payload, err := encodeEvent(ev, MaxEventBytes)

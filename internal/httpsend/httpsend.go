@@ -72,6 +72,11 @@ type Config struct {
 	IdleConns int
 }
 
+// Sender posts envelopes; it is safe for concurrent use. It never follows
+// a redirect (the envelope endpoint does not move, and following would
+// post the envelope, credentials included, wherever the answer points). When a
+// request was written in full but no answer came, the retries leave out
+// the envelope's client reports and the DropError says MaybeReceived.
 type Sender struct {
 	url      string
 	auth     string

@@ -16,6 +16,12 @@ const (
 	ItemEvent        = "event"
 	ItemClientReport = "client_report"
 	ItemAttachment   = "attachment"
+	ItemLog          = "log"
+	ItemCheckIn      = "check_in"
+	ItemSession      = "session"
+	ItemTransaction  = "transaction"
+	ItemSpan         = "span"
+	ItemFeedback     = "feedback"
 )
 
 // EnvelopeHeader is the first line of an envelope.
@@ -80,9 +86,9 @@ func itemCategory(typ string) string {
 		return "error"
 	case ItemClientReport:
 		return "internal"
-	case "check_in":
+	case ItemCheckIn:
 		return "monitor"
-	case "log":
+	case ItemLog:
 		return "log_item"
 	case "session", "sessions":
 		return "session"
