@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/pipeline"
 	"github.com/ravenkit/raven/internal/stack"
@@ -64,18 +65,18 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 		return id
 	}
 	p := pendingPool.Get().(*pending)
-	*p = pending{id: id, ts: time.Now(), level: o.level, err: o.err, msg: o.msg, panicVal: o.panicVal,
-		panicked: o.panicked, handled: !o.panicked, mechanism: o.mechanism, event: o.event, site: site + 1}
+	*p = pending{Capture: builder.Capture{ID: id, TS: time.Now(), Level: o.level, Err: o.err, Msg: o.msg, PanicVal: o.panicVal,
+		Panicked: o.panicked, Handled: !o.panicked, Mechanism: o.mechanism, Event: o.event}, site: site + 1}
 	needStack := o.panicked ||
 		(o.err != nil && !errchain.HasOwnStack(o.err)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
 	if needStack {
-		p.pcs = stack.CapturePCs(o.skip+2, p.pcsBuf[:])
+		p.PCs = stack.CapturePCs(o.skip+2, p.pcsBuf[:])
 	}
 	if s != nil {
-		p.scope = s.snapshot()
-		if p.scope.ReqSrc != nil && p.scope.Request == nil {
-			p.request = safeRequest(p.scope.ReqSrc)
+		p.Scope = s.snapshot()
+		if p.Scope.ReqSrc != nil && p.Scope.Request == nil {
+			p.Request = safeRequest(p.Scope.ReqSrc)
 		}
 	}
 	switch c.pipe.Enqueue(classError, p, p.estimate()) {

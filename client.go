@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/httpsend"
 	"github.com/ravenkit/raven/internal/ratelimit"
 
@@ -26,8 +27,7 @@ type Client struct {
 	pipe      *pipeline.Pipeline[*pending] // nil for a disabled client
 	sites     siteCounts                   // flood control (flood.go)
 	root      *Scope
-	frames    *stack.Symbolizer
-	static    staticInfo
+	build     builder.Builder
 	counters  counters
 	reports   delivery.Reports
 	closed    atomic.Bool
@@ -72,8 +72,12 @@ func New(opts ...Option) (*Client, error) {
 	if c.cfg.fpLimit > 0 {
 		c.fpLimit = ratelimit.NewFingerprints(c.cfg.fpLimit, c.cfg.fpBurst)
 	}
-	c.frames = stack.NewSymbolizer(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames)
-	c.static = newStaticInfo(c.cfg.serverName)
+	c.build = builder.Builder{Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist, Tags: c.cfg.tags,
+		Static: builder.NewStatic(c.cfg.serverName, &SDKInfo{Name: SDKName, Version: SDKVersion,
+			Packages: []SDKPackage{{Name: "go:" + stack.SDKModule, Version: SDKVersion}}}),
+		Frames:        stack.NewSymbolizer(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames),
+		MaxErrorDepth: c.cfg.maxErrorDepth, Scrub: c.cfg.scrub, IgnoreErrors: c.cfg.ignoreErrors,
+		Processors: c.cfg.processors, BeforeSend: c.cfg.beforeSend, Logger: c.cfg.logger}
 	pipe, err := c.newPipe()
 	if err != nil {
 		return nil, err
@@ -253,7 +257,7 @@ func (c *Client) Close(ctx context.Context) error {
 // capture it handed over as in flight, so p stays valid.
 func (c *Client) abandon(p *pending) {
 	if p.settle() {
-		c.recordDrop(Drop{Reason: DropClosed, EventID: p.id, Count: 1, Err: errors.New("raven: Close returned while user code still built the event")}, true)
+		c.recordDrop(Drop{Reason: DropClosed, EventID: p.ID, Count: 1, Err: errors.New("raven: Close returned while user code still built the event")}, true)
 	}
 }
 
@@ -268,7 +272,7 @@ func (c *Client) drainLeft(ctx context.Context, left []*pending) error {
 	if c.ext.outbox == nil {
 		for _, p := range left {
 			if p.settle() {
-				c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
+				c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.ID, Count: 1, Err: errors.New("client closed before delivery")}, false)
 			}
 			releasePending(p)
 		}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/scope"
 )
 
@@ -172,7 +173,7 @@ func (s *Scope) AddBreadcrumb(b Breadcrumb) {
 		b.Timestamp = time.Now()
 	}
 	if s.client != nil && s.client.cfg.beforeBreadcrumb != nil {
-		nb := s.client.runBeforeBreadcrumb(&b)
+		nb := builder.RunBeforeBreadcrumb(s.client.cfg.logger, s.client.cfg.beforeBreadcrumb, &b)
 		if nb == nil {
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/crashmon"
 	"github.com/ravenkit/raven/internal/outbox"
 	"github.com/ravenkit/raven/internal/scope"
@@ -172,7 +173,7 @@ func (c *Client) initExt() error {
 		c.ext.outbox = o
 		o.CollectCrashFiles(MaxCrashOutputBytes, func(out, state []byte) {
 			ev := crashmon.Event(crashmon.StateOf(state), out)
-			ev.SDK = c.static.sdk
+			ev.SDK = c.build.Static.SDK
 			if c.dsn != nil {
 				c.capture(nil, captureOpts{level: LevelFatal, event: ev})
 			}
@@ -208,7 +209,7 @@ func (c *Client) closeExt() {
 func (c *Client) drainToOutbox(p *pending) {
 	env := c.prepare(p, false)
 	if env != nil && !c.ext.outbox.Store(env) {
-		c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.id, Count: 1, Err: errors.New("client closed before delivery")}, false)
+		c.recordDrop(Drop{Reason: DropNetworkError, EventID: p.ID, Count: 1, Err: errors.New("client closed before delivery")}, false)
 	}
 }
 
@@ -261,7 +262,7 @@ func (c *Client) startCrashReporter(cc crashConfig) (*crashmon.Reporter, error) 
 			return d, nil
 		}
 		ev := &Event{Platform: "go", Release: c.cfg.release, Environment: c.cfg.environment, Dist: c.cfg.dist,
-			ServerName: c.static.serverName, SDK: c.static.sdk, Contexts: mergeContexts(c.static.contexts, nil)}
+			ServerName: c.build.Static.ServerName, SDK: c.build.Static.SDK, Contexts: builder.MergeContexts(c.build.Static.Contexts, nil)}
 		d.Apply(ev, c.cfg.tags, nil)
 		ev.Level = ""
 		if cuts := uservalue.PlainEvent(ev, false); cuts > 0 {

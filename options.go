@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/scrub"
 	"github.com/ravenkit/raven/internal/stack"
@@ -125,7 +126,7 @@ func (c *config) resolve(opts []Option) error {
 		}
 	}
 	if c.release == "" {
-		c.release = vcsRevision()
+		c.release = builder.VCSRevision()
 	}
 	if c.sampleRate < 0 || c.sampleRate > 1 || c.sampleRate != c.sampleRate {
 		return fmt.Errorf("raven: sample rate %v is not in [0, 1]", c.sampleRate)

@@ -4,30 +4,17 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/pipeline"
-	"github.com/ravenkit/raven/internal/scope"
 	"github.com/ravenkit/raven/internal/stack"
 )
 
 // pending is a captured event not yet built: what the caller's goroutine
 // recorded. The sender goroutines turn it into an Event.
 type pending struct {
-	id        EventID
-	ts        time.Time
-	level     Level
-	err       error
-	msg       string
-	panicVal  any
-	panicked  bool
-	handled   bool
-	mechanism string
-	pcs       []uintptr // capture-site or panic stack, innermost first
-	pcsBuf    [stack.InitialPCs]uintptr
-	scope     *scope.Data
-	request   *Request // built from the scope's RequestSource at capture
-	event     *Event   // CaptureEvent
+	builder.Capture
+	pcsBuf [stack.InitialPCs]uintptr
 	// site is 1 + the flood-control slot the capture holds, 0 for none.
 	site int
 	// settled is set by whoever accounts for the capture first: the
@@ -55,9 +42,9 @@ func releasePending(p *pending) {
 }
 
 func (p *pending) estimate() int {
-	n := pendingBaseBytes + len(p.msg)
-	if p.pcs != nil {
-		n += 8 * len(p.pcs)
+	n := pendingBaseBytes + len(p.Msg)
+	if p.PCs != nil {
+		n += 8 * len(p.PCs)
 	}
 	return n
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/pipeline"
 )
@@ -17,7 +18,7 @@ func (c *Client) sendClientReport(ctx context.Context) {
 	if len(m) == 0 {
 		return
 	}
-	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.static.sdk}}
+	env := &Envelope{Header: EnvelopeHeader{SentAt: time.Now(), SDK: c.build.Static.SDK}}
 	env.Items = append(env.Items, delivery.ReportItem(m, time.Now()))
 	if err := c.send(ctx, env); err != nil {
 		c.cfg.logger.Debug("raven: client report not delivered", slog.Any("error", err))
@@ -41,7 +42,7 @@ func (c *Client) processPending(ctx context.Context, p *pending) (out pipeline.O
 		if r := recover(); r != nil {
 			c.cfg.logger.Error("raven: sending event panicked", slog.Any("panic", r))
 			if p.settle() {
-				c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.id, Count: 1, Err: fmt.Errorf("panic: %v", r)}, false)
+				c.recordDrop(Drop{Reason: DropEventProcessor, EventID: p.ID, Count: 1, Err: fmt.Errorf("panic: %v", r)}, false)
 			}
 		}
 	}()
@@ -70,18 +71,18 @@ func (c *Client) processPending(ctx context.Context, p *pending) (out pipeline.O
 func (c *Client) prepare(p *pending, limit bool) *Envelope {
 	drop := func(reason DropReason, err error) *Envelope {
 		if p.settle() {
-			c.recordDrop(Drop{Reason: reason, EventID: p.id, Count: 1, Err: err}, false)
+			c.recordDrop(Drop{Reason: reason, EventID: p.ID, Count: 1, Err: err}, false)
 		}
 		return nil
 	}
-	ev, reason, err := c.buildEvent(p)
+	ev, reason, err := c.build.Build(&p.Capture)
 	if ev == nil {
 		return drop(reason, err)
 	}
 	if limit && c.fpLimit != nil && !c.fpLimit.Allow(ev) {
 		return drop(DropRateLimit, errors.New("fingerprint rate limit"))
 	}
-	payload, err := encodeEvent(ev, MaxEventBytes)
+	payload, err := builder.Encode(ev, MaxEventBytes)
 	if err != nil {
 		return drop(DropEventProcessor, err)
 	}
@@ -93,7 +94,7 @@ func (c *Client) prepare(p *pending, limit bool) *Envelope {
 
 // eventEnvelope wraps an encoded event.
 func (c *Client) eventEnvelope(id EventID, payload []byte) *Envelope {
-	env := &Envelope{Header: EnvelopeHeader{EventID: id, SentAt: time.Now(), SDK: c.static.sdk}}
+	env := &Envelope{Header: EnvelopeHeader{EventID: id, SentAt: time.Now(), SDK: c.build.Static.SDK}}
 	if c.dsn != nil {
 		env.Header.DSN = c.dsn.String()
 	}

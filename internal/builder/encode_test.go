@@ -1,10 +1,11 @@
-package raven
+package builder
 
 import (
 	"encoding/json"
 	"math"
 	"testing"
 
+	"github.com/ravenkit/raven/internal/protocol"
 	"github.com/ravenkit/raven/internal/schematest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,16 +13,16 @@ import (
 
 // TestEncodeEventSanitizesValuesJSONCannotHold checks that a value JSON
 // cannot hold, put in the event after its values were made plain (by a
-// hook), makes encodeEvent make them plain again rather than lose the
+// hook), makes Encode make them plain again rather than lose the
 // event.
 func TestEncodeEventSanitizesValuesJSONCannotHold(t *testing.T) {
-	ev := &Event{EventID: NewEventID(), Platform: "go", Level: LevelError,
+	ev := &protocol.Event{EventID: protocol.NewEventID(), Platform: "go", Level: protocol.LevelError,
 		Extra:       map[string]any{"nan": math.NaN(), "ok": "v"},
-		Breadcrumbs: &BreadcrumbList{Values: []Breadcrumb{{Message: "b", Data: map[string]any{"ch": make(chan int)}}}},
+		Breadcrumbs: &protocol.BreadcrumbList{Values: []protocol.Breadcrumb{{Message: "b", Data: map[string]any{"ch": make(chan int)}}}},
 	}
 	_, err := ev.MarshalJSON()
 	require.Error(t, err, "the values cannot be encoded as they are")
-	b, err := encodeEvent(ev, MaxEventBytes)
+	b, err := Encode(ev, protocol.MaxEventBytes)
 	require.NoError(t, err)
 	var got struct {
 		Extra       map[string]any `json:"extra"`
