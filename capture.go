@@ -56,8 +56,14 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
 		return id
 	}
-	site := c.floodSite(o.skip, o.err)
-	if site >= 0 && !c.sites.take(site, c.cfg.queueSize/floodShare) {
+	site, flooding := -1, false
+	if c.pipe.Waiting(classError) > c.cfg.queueSize/2 {
+		// flood control (internal/pipeline/sites.go)
+		a, b := pipeline.SiteOf(o.skip, o.err)
+		site = c.sites.Take(a, b, c.cfg.queueSize/pipeline.SiteShare)
+		flooding = site < 0
+	}
+	if flooding {
 		// This call site holds its share of a queue more than half full:
 		// the rest stays for other sites (a quiet site's error is not
 		// lost in another's flood).
@@ -81,11 +87,11 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	switch c.pipe.Enqueue(classError, p, p.estimate()) {
 	case pipeline.Full:
-		c.sites.give(site)
+		c.sites.Give(site)
 		releasePending(p)
 		c.recordDrop(Drop{Reason: DropQueueOverflow, EventID: id, Count: 1}, false)
 	case pipeline.Closed:
-		c.sites.give(site)
+		c.sites.Give(site)
 		releasePending(p)
 		c.recordDrop(Drop{Reason: DropClosed, EventID: id, Count: 1}, true)
 		return ""

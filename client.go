@@ -25,7 +25,7 @@ type Client struct {
 	dsn       *DSN // nil for a disabled client
 	transport Transport
 	pipe      *pipeline.Pipeline[*pending] // nil for a disabled client
-	sites     siteCounts                   // flood control (flood.go)
+	sites     pipeline.Sites               // flood control (internal/pipeline/sites.go)
 	root      *Scope
 	build     builder.Builder
 	counters  counters

@@ -75,7 +75,7 @@ func (c *Client) newPipe() (*pipeline.Pipeline[*pending], error) {
 		Handle: func(ctx context.Context, _ int, items []*pending) pipeline.Outcome {
 			out := pipeline.Neutral
 			for _, p := range items {
-				c.sites.give(p.site - 1)
+				c.sites.Give(p.site - 1)
 				out = worse(out, c.processPending(ctx, p))
 			}
 			return out
