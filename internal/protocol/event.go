@@ -442,10 +442,3 @@ func Clamp(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
-
-// MaxValueBytes bounds an exception value or a message.
-const MaxValueBytes = 8192
-
-// MaxEventBytes is the largest event payload sent; larger events are
-// trimmed to fit (Relay rejects events over 1 MiB).
-const MaxEventBytes = 1 << 20
