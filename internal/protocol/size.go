@@ -31,6 +31,12 @@ func escapedLen(s string) (out, in int) {
 	return size, size
 }
 
+// safe8 reports whether none of the eight bytes of w needs escaping.
+func safe8(w string) bool {
+	return jsonSafe[w[0]]&jsonSafe[w[1]]&jsonSafe[w[2]]&jsonSafe[w[3]]&
+		jsonSafe[w[4]]&jsonSafe[w[5]]&jsonSafe[w[6]]&jsonSafe[w[7]] != 0
+}
+
 // JSONStringSize returns the length of s encoded as a JSON string, quotes
 // included, as the event encoder writes it.
 func JSONStringSize(s string) int {
@@ -38,9 +44,7 @@ func JSONStringSize(s string) int {
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
 			// eight bytes at a time while none needs escaping
-			w := s[i : i+8]
-			if jsonSafe[w[0]]&jsonSafe[w[1]]&jsonSafe[w[2]]&jsonSafe[w[3]]&
-				jsonSafe[w[4]]&jsonSafe[w[5]]&jsonSafe[w[6]]&jsonSafe[w[7]] != 0 {
+			if safe8(s[i : i+8]) {
 				n += 8
 				i += 8
 				continue
@@ -66,9 +70,7 @@ func FitPrefix(s string, max int) int {
 	i := 0
 	for i < len(s) && left > 0 {
 		if i+8 <= len(s) && left >= 8 {
-			w := s[i : i+8]
-			if jsonSafe[w[0]]&jsonSafe[w[1]]&jsonSafe[w[2]]&jsonSafe[w[3]]&
-				jsonSafe[w[4]]&jsonSafe[w[5]]&jsonSafe[w[6]]&jsonSafe[w[7]] != 0 {
+			if safe8(s[i : i+8]) {
 				left -= 8
 				i += 8
 				continue

@@ -160,35 +160,43 @@ func (t *trimmer) shrinkValue(v any, size, target, depth int) any {
 	case string:
 		return cutString(x, target)
 	case map[string]any:
-		if depth < maxDepth {
-			out := maps.Clone(x)
-			items := make([]item, 0, len(x))
+		out := maps.Clone(x)
+		if depth < maxDepth && t.shrinkMembers(size-target, depth, func(add func(any, func(any))) {
 			for k, e := range x {
-				es := t.valueSize(e, depth+1)
-				items = append(items, item{size: es, floor: valueFloor(e, es), shrink: func(c int) {
-					out[k] = t.shrinkValue(e, es, c, depth+1)
-				}})
+				add(e, func(v any) { out[k] = v })
 			}
-			if fill(items, size-target) >= size-target {
-				return out
-			}
+		}) {
+			return out
 		}
 		return wholeMarker(size)
 	case []any:
-		if depth < maxDepth {
-			out := slices.Clone(x)
-			items := make([]item, 0, len(x))
+		out := slices.Clone(x)
+		if depth < maxDepth && t.shrinkMembers(size-target, depth, func(add func(any, func(any))) {
 			for i, e := range x {
-				es := t.valueSize(e, depth+1)
-				items = append(items, item{size: es, floor: valueFloor(e, es), shrink: func(c int) {
-					out[i] = t.shrinkValue(e, es, c, depth+1)
-				}})
+				add(e, func(v any) { out[i] = v })
 			}
-			if fill(items, size-target) >= size-target {
-				return out
-			}
+		}) {
+			return out
 		}
 		return wholeMarker(size)
 	}
 	return v // a number, a boolean or null: nothing to cut
+}
+
+// shrinkMembers saves need bytes from the members of a container at depth,
+// the largest first; members lists each member's value and a setter for
+// its shortened value. It reports whether need could be saved.
+func (t *trimmer) shrinkMembers(need, depth int, members func(add func(e any, set func(any)))) bool {
+	var items []item
+	members(func(e any, set func(any)) {
+		es := t.valueSize(e, depth+1)
+		items = append(items, item{size: es, floor: valueFloor(e, es), shrink: func(c int) {
+			set(t.shrinkValue(e, es, c, depth+1))
+		}})
+	})
+	spare := 0
+	for _, it := range items {
+		spare += it.size - it.floor
+	}
+	return spare >= need && fill(items, need) >= need
 }
