@@ -21,10 +21,11 @@ package protocol
 // trimmed to fit (Relay rejects event items over 1 MiB).
 const MaxEventBytes = 1 << 20
 
-// MaxMessageBytes bounds the message of an event when it is captured. The
-// message is not cut to Relay's 8,192 characters (the server does that,
-// and says so); only what could never fit an event is cut here, and the
-// size budget does the rest.
+// MaxMessageBytes bounds the message of an event when it is captured
+// (CutString). The message is not cut to Relay's 8,192 characters (the
+// server does that, and says so); only what could never fit an event is
+// cut here, so that the scrubber never reads more, and the size budget
+// does the rest.
 const MaxMessageBytes = MaxEventBytes
 
 // MaxValueBytes bounds an exception value and each string of a user value

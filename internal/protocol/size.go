@@ -1,6 +1,10 @@
 package protocol
 
-import "unicode/utf8"
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
 // What the size budget (internal/trim) needs to measure and shorten an
 // event without encoding it again for every step: the encoded size of a
@@ -100,3 +104,55 @@ func (f *Frame) AppendJSON(buf []byte) []byte { return f.appendJSON(buf) }
 
 // AppendJSON appends the breadcrumb's JSON encoding to buf.
 func (b *Breadcrumb) AppendJSON(buf []byte) ([]byte, error) { return b.appendJSON(buf) }
+
+const (
+	cutPrefix = "...["
+	cutSuffix = " bytes cut]"
+)
+
+// CutMarker returns the marker that ends a string cut short by n bytes:
+// "...[1,234,567 bytes cut]".
+func CutMarker(n int) string {
+	digits := strconv.Itoa(n)
+	b := make([]byte, 0, len(cutPrefix)+len(digits)*4/3+len(cutSuffix))
+	b = append(b, cutPrefix...)
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, digits[i])
+	}
+	return string(append(b, cutSuffix...))
+}
+
+// SplitCutMarker returns s without the CutMarker it ends with and the
+// bytes that marker says were cut; s and 0 when it ends with none.
+func SplitCutMarker(s string) (string, int) {
+	if !strings.HasSuffix(s, cutSuffix) {
+		return s, 0
+	}
+	i := strings.LastIndex(s, cutPrefix)
+	if i < 0 {
+		return s, 0
+	}
+	digits := strings.ReplaceAll(s[i+len(cutPrefix):len(s)-len(cutSuffix)], ",", "")
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 0 || CutMarker(n) != s[i:] {
+		return s, 0
+	}
+	return s[:i], n
+}
+
+// CutString returns s when it is at most max bytes long, else its first
+// max bytes (cut at a rune boundary) followed by a CutMarker saying how
+// many bytes were cut. Invalid UTF-8 is replaced.
+func CutString(s string, max int) string {
+	if len(s) <= max {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) && n > max-utf8.UTFMax {
+		n--
+	}
+	return strings.ToValidUTF8(s[:n], "\uFFFD") + CutMarker(len(s)-n)
+}

@@ -59,3 +59,20 @@ func FuzzJSONStringSize(f *testing.F) {
 		checkPrefix(t, s, max, FitPrefix(s, max))
 	})
 }
+
+func TestCutString(t *testing.T) {
+	assert.Equal(t, "short", CutString("short", 10))
+	assert.Equal(t, "a\uFFFDb", CutString("a\xffb", 10))
+	assert.Equal(t, "abc...[3 bytes cut]", CutString("abcdef", 3))
+	assert.Equal(t, "é...[4 bytes cut]", CutString("ééé", 3), "cut at a rune boundary")
+	assert.Equal(t, "...[1,234,567 bytes cut]", CutMarker(1234567))
+
+	s, n := SplitCutMarker(CutString(strings.Repeat("x", 5000), 1000))
+	assert.Equal(t, strings.Repeat("x", 1000), s)
+	assert.Equal(t, 4000, n)
+	for _, plain := range []string{"", "abc", "... bytes cut]", "x...[12 bytes cut]y", "x...[1,2 bytes cut]", "x...[-1 bytes cut]"} {
+		s, n := SplitCutMarker(plain)
+		assert.Equal(t, plain, s)
+		assert.Zero(t, n)
+	}
+}

@@ -281,6 +281,8 @@ func TestCutMarker(t *testing.T) {
 	assert.Equal(t, "[100,000 bytes cut]", wholeMarker(100_000))
 	assert.Equal(t, "abc...[3 bytes cut]", cutString("abcdef", 2+len("abc...[3 bytes cut]")))
 	assert.Equal(t, "...[6 bytes cut]", cutString("abcdef", 0), "below the floor: the marker alone")
+	assert.Equal(t, "ab...[10 bytes cut]", cutString(protocol.CutString("abcdefghijkl", 6), 2+len("ab...[10 bytes cut]")),
+		"a string cut at capture: one marker counting both cuts")
 }
 
 // BenchmarkToFit trims events of about 2 MiB to 1 MiB.

@@ -3,7 +3,7 @@ package trim
 import (
 	"maps"
 	"slices"
-	"strconv"
+	"strings"
 
 	"github.com/ravenkit/raven/internal/protocol"
 )
@@ -17,29 +17,11 @@ const maxDepth = 64
 // protocol wants an object (a context, user data, breadcrumb data).
 const cutKey = "[cut]"
 
-// appendCount appends n with thousands separators: 1,234,567.
-func appendCount(buf []byte, n int) []byte {
-	s := strconv.Itoa(n)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, s[i])
-	}
-	return buf
-}
-
 // cutMarker is what ends a string shortened by n bytes.
-func cutMarker(n int) string {
-	b := append(make([]byte, 0, 32), "...["...)
-	return string(append(appendCount(b, n), " bytes cut]"...))
-}
+func cutMarker(n int) string { return protocol.CutMarker(n) }
 
 // wholeMarker replaces a container of n encoded bytes.
-func wholeMarker(n int) string {
-	b := append(make([]byte, 0, 32), '[')
-	return string(append(appendCount(b, n), " bytes cut]"...))
-}
+func wholeMarker(n int) string { return strings.TrimPrefix(protocol.CutMarker(n), "...") }
 
 // stringFloor is the smallest encoded size s can be cut to: the marker
 // alone.
@@ -49,11 +31,13 @@ func stringFloor(s string, size int) int {
 
 // cutString returns s cut to encode in at most target bytes, its
 // beginning kept and a marker saying how many bytes were cut appended
-// (the marker alone when target is below the floor).
+// (the marker alone when target is below the floor). A string cut before
+// (at capture) has its marker replaced by one counting both cuts.
 func cutString(s string, target int) string {
-	mark := len(cutMarker(len(s)))
+	s, before := protocol.SplitCutMarker(s)
+	mark := len(cutMarker(len(s) + before))
 	n := protocol.FitPrefix(s, target-mark)
-	return s[:n] + cutMarker(len(s)-n)
+	return s[:n] + cutMarker(len(s)-n+before)
 }
 
 // stringItem is a string part: set receives the shortened string.
