@@ -14,8 +14,8 @@ package protocol
 // characters. The message interface's page says SDKs should not enforce
 // that limit themselves
 // (https://develop.sentry.dev/sdk/data-model/event-payloads/message/): a
-// message goes whole and only the event's size budget (internal/trim)
-// shortens it.
+// message is kept up to the size of a whole event (MaxMessageBytes), and
+// only the event's size budget (internal/trim) shortens it further.
 
 // MaxEventBytes is the largest event payload sent; larger events are
 // trimmed to fit (Relay rejects event items over 1 MiB).
@@ -29,6 +29,6 @@ const MaxEventBytes = 1 << 20
 const MaxMessageBytes = MaxEventBytes
 
 // MaxValueBytes bounds an exception value and each string of a user value
-// (extra, contexts, breadcrumb data, ...): 8 KiB, at least the 8,192
-// characters Relay keeps of an exception value when they are ASCII.
+// (extra, contexts, breadcrumb data, ...): 8 KiB, the 8,192 characters
+// Relay keeps of an exception value when they are ASCII.
 const MaxValueBytes = 8192
