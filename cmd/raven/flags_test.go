@@ -42,6 +42,13 @@ func TestFlagsAfterArguments(t *testing.T) {
 	assert.Equal(t, 1, code, "after -- a directory named --timeout: %s", stderr)
 }
 
+func TestRunLeavesTheCommandsFlagsAlone(t *testing.T) {
+	t.Setenv("SENTRY_DSN", "")
+	code, stdout, stderr := runIn("run", "sh", "-c", `echo "$0 $1"`, "--help", "--dsn")
+	assert.Equal(t, 0, code, stderr)
+	assert.Equal(t, "--help --dsn\n", stdout, "flags after COMMAND are the command's")
+}
+
 // flagRE finds a flag in a synopsis or a help line.
 var flagRE = regexp.MustCompile(`(?:^|[\s\[])(--?[a-z][a-z-]*)`)
 
