@@ -33,8 +33,10 @@ func TestOversizedEventsAreTrimmedNotRejected(t *testing.T) {
 			return nil
 		}, func(t *testing.T, ev *raven.Event) {
 			require.NotNil(t, ev.Breadcrumbs)
-			assert.Less(t, len(ev.Breadcrumbs.Values), 100, "oldest breadcrumbs go first")
-			assert.NotEmpty(t, ev.Breadcrumbs.Values, "the newest stay")
+			require.Len(t, ev.Breadcrumbs.Values, 100, "every breadcrumb stays, shortened")
+			for _, b := range ev.Breadcrumbs.Values {
+				assert.Contains(t, b.Message, " bytes cut]")
+			}
 		}},
 		{"huge extra", func(c *raven.Client) *raven.Event {
 			c.Scope().SetExtra("blob", strings.Repeat("x", 3<<20))

@@ -162,7 +162,56 @@ func TestSendEventServerDown(t *testing.T) {
 	l.Close()
 	code, _, stderr := cli(t, nil, "send-event", "-m", "x", "--dsn", "http://k@"+addr+"/1", "--timeout", "5s")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "not delivered")
+	assert.Contains(t, stderr, "not delivered (network_error): ")
+	assert.Contains(t, stderr, "connection refused")
+	assert.NotContains(t, stderr, "map[", "no Go map")
+	assert.Equal(t, 1, strings.Count(stderr, "network_error"), "said once: %s", stderr)
+}
+
+func TestSendEventFlags(t *testing.T) {
+	r := raventest.NewServer(t)
+	code, stdout, stderr := cli(t, []string{"SENTRY_RELEASE=from-env"}, "send-event", "--message", "deploy done",
+		"--release", "shop@1.2.3", "--environment", "staging", "--tag", "host=db1", "--tag", "team=ops", "--level", "warning",
+		"--dsn", r.DSN())
+	require.Equal(t, 0, code, stderr)
+	evs := events(t, r)
+	require.Len(t, evs, 1)
+	ev := evs[0]
+	assert.Equal(t, strings.TrimSpace(stdout), string(ev.EventID))
+	assert.Equal(t, "deploy done", ev.Message.Formatted)
+	assert.Equal(t, "shop@1.2.3", ev.Release, "the flag wins over SENTRY_RELEASE")
+	assert.Equal(t, "staging", ev.Environment)
+	assert.Equal(t, raven.LevelWarning, ev.Level)
+	assert.Equal(t, map[string]string{"host": "db1", "team": "ops"}, ev.Tags)
+}
+
+func TestRunCommandThatCannotStart(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "script")
+	require.NoError(t, os.WriteFile(notExec, []byte("#!/bin/sh\necho hi\n"), 0o644))
+	tests := []struct {
+		name, prog string
+		code       int
+		why        string
+	}{
+		{"missing", "/nonexistent", 127, "no such file or directory"},
+		{"not in PATH", "no-such-program-anywhere", 127, "executable file not found in $PATH"},
+		{"not executable", notExec, 126, "permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := raventest.NewServer(t)
+			code, _, stderr := cli(t, nil, "run", "--dsn", r.DSN(), "--release", "job@1", "--", tt.prog, "arg")
+			assert.Equal(t, tt.code, code)
+			want := tt.prog + " could not start: " + tt.why
+			assert.Equal(t, "raven run: "+want+"\n", stderr)
+			evs := events(t, r)
+			require.Len(t, evs, 1, "the failure to start is reported")
+			assert.Equal(t, want, evs[0].Message.Formatted)
+			assert.Equal(t, "job@1", evs[0].Release)
+			assert.EqualValues(t, tt.code, evs[0].Extra["exit_status"])
+			assert.Equal(t, tt.prog+" arg", evs[0].Extra["command"])
+		})
+	}
 }
 
 func TestOutboxFlush(t *testing.T) {

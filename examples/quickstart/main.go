@@ -20,12 +20,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"time"
 
 	pkgerrors "github.com/pkg/errors"
 	"github.com/ravenkit/raven"
 	ravenhttp "github.com/ravenkit/raven/integrations/http"
+	"github.com/ravenkit/raven/internal/eventprint"
 	"github.com/ravenkit/raven/raventest"
 )
 
@@ -120,55 +120,13 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		return err
 	}
 	for _, ev := range events {
-		printEvent(out, ev)
+		eventprint.Fprint(out, ev)
 	}
 	if len(events) != len(ids) {
 		return errors.New("the receiver did not get every event")
 	}
 	fmt.Fprintf(out, "%d events captured, %d received.\n", len(ids), len(events))
 	return nil
-}
-
-func printEvent(out io.Writer, ev *raven.Event) {
-	fmt.Fprintf(out, "── event %s  level=%s\n", ev.EventID, ev.Level)
-	if ev.Message != nil {
-		fmt.Fprintf(out, "   message: %s\n", ev.Message.Formatted)
-	}
-	if ev.Exception != nil {
-		vals := ev.Exception.Values
-		for i := len(vals) - 1; i >= 0; i-- {
-			e := vals[i]
-			fmt.Fprintf(out, "   %s: %s\n", e.Type, e.Value)
-			if e.Stacktrace == nil {
-				continue
-			}
-			for j := len(e.Stacktrace.Frames) - 1; j >= 0; j-- {
-				f := e.Stacktrace.Frames[j]
-				if !f.InApp {
-					continue
-				}
-				fmt.Fprintf(out, "      at %s (%s:%d)\n", f.Function, f.Filename, f.Lineno)
-				if f.ContextLine != "" {
-					fmt.Fprintf(out, "         > %s\n", strings.TrimSpace(f.ContextLine))
-				}
-			}
-		}
-	}
-	if ev.Breadcrumbs != nil {
-		for _, b := range ev.Breadcrumbs.Values {
-			fmt.Fprintf(out, "   breadcrumb [%s] %s\n", b.Category, b.Message)
-		}
-	}
-	if len(ev.Tags) > 0 {
-		fmt.Fprintf(out, "   tags: %v\n", ev.Tags)
-	}
-	if ev.User != nil {
-		fmt.Fprintf(out, "   user: %s\n", ev.User.ID)
-	}
-	if ev.Request != nil {
-		fmt.Fprintf(out, "   request: %s %s (transaction %q)\n", ev.Request.Method, ev.Request.URL, ev.Transaction)
-	}
-	fmt.Fprintln(out)
 }
 
 // sessionCache returns the request's session cache, or nil: the handler

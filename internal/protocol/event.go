@@ -252,9 +252,7 @@ func appendJSONString(buf []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
 			// eight bytes at a time while none needs escaping
-			w := s[i : i+8]
-			if jsonSafe[w[0]]&jsonSafe[w[1]]&jsonSafe[w[2]]&jsonSafe[w[3]]&
-				jsonSafe[w[4]]&jsonSafe[w[5]]&jsonSafe[w[6]]&jsonSafe[w[7]] != 0 {
+			if safe8(s[i : i+8]) {
 				i += 8
 				continue
 			}
@@ -442,10 +440,3 @@ func Clamp(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
-
-// MaxValueBytes bounds an exception value or a message.
-const MaxValueBytes = 8192
-
-// MaxEventBytes is the largest event payload sent; larger events are
-// trimmed to fit (Relay rejects events over 1 MiB).
-const MaxEventBytes = 1 << 20

@@ -250,15 +250,31 @@ func (w *Walker) stringMap(m map[string]any, depth int) any {
 	defer w.pop()
 	out := make(map[string]any, min(len(m), MaxBreadth+1))
 	kept := 0
-	for k, v := range m {
-		if kept == MaxBreadth {
-			out[PlaceholderTruncated] = w.cut(fmt.Sprintf("%d more keys", len(m)-kept))
-			break
+	// Scalars first, then containers: a huge member that uses up the
+	// walk's budget then costs only itself, whatever the map's order.
+	for _, scalars := range [2]bool{true, false} {
+		for k, v := range m {
+			if isScalar(v) != scalars {
+				continue
+			}
+			if kept == MaxBreadth {
+				out[PlaceholderTruncated] = w.cut(fmt.Sprintf("%d more keys", len(m)-kept))
+				return out
+			}
+			out[w.str(k)] = w.Value(v, depth+1)
+			kept++
 		}
-		out[w.str(k)] = w.Value(v, depth+1)
-		kept++
 	}
 	return out
+}
+
+// isScalar reports whether v is a string, a number, a boolean or nil.
+func isScalar(v any) bool {
+	switch v.(type) {
+	case nil, string, bool, int, int64, float64, json.Number:
+		return true
+	}
+	return false
 }
 
 func (w *Walker) onPath(p uintptr, t reflect.Type, n int) bool {

@@ -220,6 +220,18 @@ func TestPlainValue(t *testing.T) {
 		assert.LessOrEqual(t, total, protocol.MaxEventBytes+len(PlaceholderSize)*cut)
 		assert.Greater(t, cut, 300)
 	})
+	t.Run("byte budget spent on scalars first", func(t *testing.T) {
+		big := make([]any, 200)
+		for i := range big {
+			big[i] = strings.Repeat("x", protocol.MaxValueBytes)
+		}
+		for range 20 { // map order varies
+			got := PlainValue(map[string]any{"big": big, "id": "A-1", "n": int64(7)}).(map[string]any)
+			assert.Equal(t, "A-1", got["id"], "the huge member costs only itself")
+			assert.Equal(t, int64(7), got["n"])
+			assert.Contains(t, got["big"], PlaceholderSize)
+		}
+	})
 	t.Run("without methods", func(t *testing.T) {
 		w := NewWalker(false)
 		got := w.Value(map[string]any{"m": objMarshaler{"t"}, "e": errors.New("x"), "t": time.Unix(0, 0).UTC()}, 0)
