@@ -62,7 +62,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 	"github.com/ravenkit/raven"
-	"github.com/ravenkit/raven/internal/httpmw"
+	"github.com/ravenkit/raven/integrations/internal/httpmw"
 )
 
 // UnmatchedRoute stands for the route in the transaction of a request that

@@ -3,8 +3,9 @@
 // forking the request's scope, continuing its trace, recording its body
 // when asked, naming its transaction, and reporting a recovered panic.
 //
-// It sits above package raven (it is imported by integrations only, never
-// by raven), so it may use raven's API.
+// It sits above package raven (integrations import it, raven does not), so
+// it uses raven's API; under integrations/, its frames count as the SDK's
+// in stack traces, as the integrations' own do.
 package httpmw
 
 import (
