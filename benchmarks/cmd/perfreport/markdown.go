@@ -93,14 +93,18 @@ func (r *Report) Markdown() string {
 			cols = append(cols, "ns/op vs sentry-go", "allocs vs sentry-go")
 		}
 		p("| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
-		sentry := rows["sentry-go"]
+		sentry, _ := reference(rows)
 		base := rows["baseline"]
 		for _, sdk := range sdkOrder {
 			m, ok := rows[sdk]
 			if !ok {
 				continue
 			}
-			cells := []string{sdk, num(m["ns/op"]), num(m["B/op"]), num(m["allocs/op"])}
+			label := sdk
+			if l, ok := sdkLabels[sdk]; ok {
+				label = l
+			}
+			cells := []string{label, num(m["ns/op"]), num(m["B/op"]), num(m["allocs/op"])}
 			for _, u := range sc.extra {
 				if v, ok := m[u]; ok {
 					cells = append(cells, num(v))

@@ -85,6 +85,8 @@ func (b *Bench) Median() map[string]map[string]map[string]float64 {
 			sdk = "baseline"
 		case "sentry":
 			sdk = "sentry-go"
+		case "sentry-manual":
+			sdk = manualRow
 		}
 		if out[scen] == nil {
 			out[scen] = map[string]map[string]float64{}
