@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/getsentry/sentry-go"
 	sentryecho "github.com/getsentry/sentry-go/echo"
 	"github.com/labstack/echo/v4"
 	"github.com/ravenkit/raven"
@@ -37,11 +36,7 @@ func BenchmarkEcho(b *testing.B) {
 		}
 	})
 	b.Run("sentry-go", func(b *testing.B) {
-		tr := &sentryMem{}
-		if err := sentry.Init(sentry.ClientOptions{Dsn: memDSN, Transport: tr, Release: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-		defer sentry.Init(sentry.ClientOptions{}) //nolint:errcheck // back to a disabled hub
+		tr := initSentry(b)
 		serve(b, server(sentryecho.New(sentryecho.Options{})), http.StatusOK, nil, nil)
 		if n := tr.events.Load(); n != 0 {
 			b.Errorf("sentry-go: %d events for requests that failed nothing", n)

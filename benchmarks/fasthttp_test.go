@@ -44,13 +44,19 @@ func serveFast(b *testing.B, h fasthttp.RequestHandler, wantStatus int) {
 // sentry-go's fasthttp integration is not compared: the module proxy
 // serves github.com/getsentry/sentry-go/fasthttp only at v0.43.0, whose
 // checksum the checksum database does not serve, so it cannot be verified.
-// BenchmarkFiber compares sentry-go's Fiber integration, which does the
-// same per-request work on the same fasthttp request.
+// sentry-go-manual is sentry-go's documented manual setup instead
+// (sentryFastHTTP, see sentrymanual_test.go); BenchmarkFiber compares
+// sentry-go's Fiber integration, which does more per request on the same
+// fasthttp request.
 func BenchmarkFastHTTP(b *testing.B) {
 	ok := func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusOK) }
 	b.Run("baseline", func(b *testing.B) { serveFast(b, ok, fasthttp.StatusOK) })
 	b.Run("raven", func(b *testing.B) {
 		c, _ := newRaven(b, raven.WithDSN(memDSN), raven.WithTransport(&ravenMem{}))
 		serveFast(b, ravenfasthttp.New(ravenfasthttp.WithClient(c))(ok), fasthttp.StatusOK)
+	})
+	b.Run("sentry-go-manual", func(b *testing.B) {
+		initSentry(b)
+		serveFast(b, sentryFastHTTP(ok), fasthttp.StatusOK)
 	})
 }

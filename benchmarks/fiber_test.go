@@ -3,7 +3,6 @@ package benchmarks
 import (
 	"testing"
 
-	"github.com/getsentry/sentry-go"
 	sentryfiber "github.com/getsentry/sentry-go/fiber"
 	"github.com/gofiber/fiber/v2"
 	"github.com/ravenkit/raven"
@@ -37,11 +36,7 @@ func BenchmarkFiber(b *testing.B) {
 		serveFast(b, fiberApp(ravenfiber.New(ravenfiber.WithClient(c)), ok).Handler(), fiber.StatusOK)
 	})
 	b.Run("sentry-go", func(b *testing.B) {
-		tr := &sentryMem{}
-		if err := sentry.Init(sentry.ClientOptions{Dsn: memDSN, Transport: tr, Release: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-		defer sentry.Init(sentry.ClientOptions{}) //nolint:errcheck // back to a disabled hub
+		initSentry(b)
 		serveFast(b, fiberApp(sentryfiber.New(sentryfiber.Options{}), ok).Handler(), fiber.StatusOK)
 	})
 }

@@ -16,8 +16,8 @@ import (
 
 // sentry-go has a gRPC integration in its repository
 // (github.com/getsentry/sentry-go/grpc), but the module proxy serves no
-// version of that module, so these benchmarks compare raven's
-// interceptors with no interceptor only.
+// version of that module: sentry-go-manual is sentry-go's documented
+// manual setup instead (sentryUnaryInterceptor, see sentrymanual_test.go).
 
 // okHealth is a trivial unary handler: it answers a prebuilt response.
 type okHealth struct{ hv1.UnimplementedHealthServer }
@@ -90,6 +90,10 @@ func BenchmarkGRPCUnary(b *testing.B) {
 			grpc.UnaryInterceptor(ravengrpc.UnaryServerInterceptor(ravengrpc.WithClient(c)))},
 			grpc.WithUnaryInterceptor(ravengrpc.UnaryClientInterceptor(ravengrpc.WithClient(c)))))
 	})
+	b.Run("sentry-go-manual", func(b *testing.B) {
+		initSentry(b)
+		run(b, serveGRPC(b, []grpc.ServerOption{grpc.UnaryInterceptor(sentryUnaryInterceptor)}))
+	})
 }
 
 // BenchmarkGRPCUnaryInterceptor calls the server interceptor directly, with
@@ -117,8 +121,7 @@ func BenchmarkGRPCUnaryInterceptor(b *testing.B) {
 		}
 		cpu.report(b)
 	})
-	b.Run("raven", func(b *testing.B) {
-		in := ravengrpc.UnaryServerInterceptor(ravengrpc.WithClient(c))
+	intercept := func(b *testing.B, in grpc.UnaryServerInterceptor) {
 		b.ReportAllocs()
 		cpu := startCPU()
 		for b.Loop() {
@@ -127,5 +130,10 @@ func BenchmarkGRPCUnaryInterceptor(b *testing.B) {
 			}
 		}
 		cpu.report(b)
+	}
+	b.Run("raven", func(b *testing.B) { intercept(b, ravengrpc.UnaryServerInterceptor(ravengrpc.WithClient(c))) })
+	b.Run("sentry-go-manual", func(b *testing.B) {
+		initSentry(b)
+		intercept(b, sentryUnaryInterceptor)
 	})
 }

@@ -87,11 +87,7 @@ func benchMiddleware(b *testing.B, panics bool) {
 		}
 	})
 	b.Run("sentry-go", func(b *testing.B) {
-		tr := &sentryMem{}
-		if err := sentry.Init(sentry.ClientOptions{Dsn: memDSN, Transport: tr, Release: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-		defer sentry.Init(sentry.ClientOptions{}) //nolint:errcheck // back to a disabled hub
+		tr := initSentry(b)
 		h := sentryhttp.New(sentryhttp.Options{}).Handle(handler)
 		want := status
 		if panics {

@@ -4,24 +4,34 @@ import (
 	"io"
 	"testing"
 
+	"github.com/getsentry/sentry-go"
 	ravenzap "github.com/ravenkit/raven/integrations/zap"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
 // BenchmarkZap: one zap entry per operation, through a JSON core writing
-// to io.Discard. sentry-go has no zap integration (no module
-// github.com/getsentry/sentry-go/zap is served), so raven is compared with
-// the bare logger only.
+// to io.Discard. No module github.com/getsentry/sentry-go/zap is served, so
+// sentry-manual is sentry-go's documented manual setup (sentryZapCore, see
+// sentrymanual_test.go) teed beside the JSON core, on a hub whose scope
+// holds what raven's does.
 func BenchmarkZap(b *testing.B) {
-	benchLogger(b, []string{"bare", "raven"}, func(b *testing.B, sdk string, rec logRecord) logSetup {
+	benchLogger(b, []string{"bare", "raven", "sentry-manual"}, func(b *testing.B, sdk string, rec logRecord) logSetup {
 		core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.DebugLevel)
 		var s logSetup
 		logger := zap.New(core)
-		if sdk == "raven" {
+		switch sdk {
+		case "raven":
 			c, ctx, rs := ravenForLogs(b, rec)
 			s = rs
 			logger = zap.New(zapcore.NewTee(core, ravenzap.NewCore(ravenzap.WithClient(c)))).With(ravenzap.Context(ctx))
+		case "sentry-manual":
+			tr := &sentryMem{}
+			_, hub := newSentry(b, sentry.ClientOptions{Dsn: memDSN, Transport: tr})
+			logger = zap.New(zapcore.NewTee(core, &sentryZapCore{hub: hub}))
+			if rec == recordEvent {
+				s.events = func() int64 { return tr.events.Load() }
+			}
 		}
 		switch rec {
 		case recordBelow:

@@ -9,9 +9,9 @@
 // # The request's scope
 //
 // Each request gets its own scope, forked from the client's root scope. The
-// middleware stores it twice: in the echo.Context under ScopeKey (read it
-// with Scope(c)) and in the context of the request, which it replaces
-// (c.SetRequest) with a copy carrying that scope. So inside handlers
+// middleware stores it in the context of the request, which it replaces
+// (c.SetRequest) with a copy carrying that scope (read it with Scope(c)).
+// So inside handlers
 //
 //	ravenecho.Scope(c).SetTag("tenant", id)
 //	raven.CaptureExceptionContext(c.Request().Context(), err)
@@ -59,27 +59,22 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ravenkit/raven"
-	"github.com/ravenkit/raven/internal/httpreq"
+	"github.com/ravenkit/raven/integrations/internal/httpmw"
 )
-
-// ScopeKey is the key under which the middleware stores the request's
-// *raven.Scope in the echo.Context (c.Get(ScopeKey)).
-const ScopeKey = "github.com/ravenkit/raven/integrations/echo.scope"
 
 // UnmatchedRoute stands for the route in the transaction of a request that
 // matched no route: "GET <unmatched>".
-const UnmatchedRoute = "<unmatched>"
+const UnmatchedRoute = httpmw.UnmatchedRoute
 
 // DefaultMaxBodyBytes bounds a request body recorded with WithRequestBody.
-const DefaultMaxBodyBytes = 16 << 10
+const DefaultMaxBodyBytes = httpmw.DefaultMaxBodyBytes
 
 // DefaultRepanicFlushTimeout bounds how long WithRepanic waits for the
 // panic's event before panicking again.
-const DefaultRepanicFlushTimeout = 2 * time.Second
+const DefaultRepanicFlushTimeout = httpmw.DefaultRepanicFlushTimeout
 
 // DefaultReportStatus is which returned errors are reported unless
 // WithReportStatus says otherwise: those standing for a 5xx status.
@@ -93,19 +88,14 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	client       *raven.Client
-	report       func(status int) bool
-	repanic      bool
-	pii          bool
-	bodyMax      int
-	flushTimeout time.Duration
-	names        httpreq.Names
+	httpmw.Config
+	report func(status int) bool
 }
 
 // WithClient reports to c instead of the default client
 // (raven.CurrentClient() at the time of each request). A nil c keeps the
 // default.
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
 
 // WithReportStatus reports a returned error when report returns true for
 // the status it stands for (see the package doc): for example
@@ -123,28 +113,21 @@ func WithReportStatus(report func(status int) bool) Option {
 // WithRepanic panics again after reporting a panic (after waiting up to
 // DefaultRepanicFlushTimeout for delivery), for an outer recovery that
 // must see the panic itself.
-func WithRepanic() Option { return optionFunc(func(o *options) { o.repanic = true }) }
+func WithRepanic() Option { return optionFunc(func(o *options) { o.Repanic = true }) }
 
 // WithSendDefaultPII records the client IP address and cookies (scrubbed of
 // sensitive names), which are left out by default.
-func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.pii = true }) }
+func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.PII = true }) }
 
 // WithRequestBody records up to max bytes of request bodies (max <= 0:
 // DefaultMaxBodyBytes); longer bodies are truncated with a marker. The
 // handlers still read the whole body, and what was read is kept only
 // until the request ends.
-func WithRequestBody(max int) Option {
-	return optionFunc(func(o *options) {
-		if max <= 0 {
-			max = DefaultMaxBodyBytes
-		}
-		o.bodyMax = max
-	})
-}
+func WithRequestBody(max int) Option { return optionFunc(func(o *options) { o.SetBodyMax(max) }) }
 
 // New returns the middleware. Register it with e.Use.
 func New(opts ...Option) echo.MiddlewareFunc {
-	o := &options{report: DefaultReportStatus, flushTimeout: DefaultRepanicFlushTimeout}
+	o := &options{Config: httpmw.New(), report: DefaultReportStatus}
 	for _, opt := range opts {
 		opt.apply(o)
 	}
@@ -153,15 +136,14 @@ func New(opts ...Option) echo.MiddlewareFunc {
 	}
 }
 
-// Scope returns the scope the middleware gave the request, or the scope
-// the request's context carries (the default client's root scope when the
+// Scope returns the scope the middleware gave the request: the scope the
+// request's context carries (the default client's root scope when the
 // middleware did not run). It never returns nil.
 func Scope(c echo.Context) *raven.Scope {
-	if s, ok := c.Get(ScopeKey).(*raven.Scope); ok && s != nil {
-		return s
-	}
-	if r := c.Request(); r != nil {
-		return raven.ScopeFromContext(r.Context())
+	if c != nil {
+		if r := c.Request(); r != nil {
+			return raven.ScopeFromContext(r.Context())
+		}
 	}
 	return raven.ScopeFromContext(context.Background())
 }
@@ -180,37 +162,10 @@ func StatusOf(err error) int {
 	return he.Code
 }
 
-// state is what the middleware keeps per request: the source of the
-// event's request.
-type state struct {
-	r    *http.Request
-	o    *options
-	body *httpreq.Body
-}
-
 func (o *options) handle(c echo.Context, next echo.HandlerFunc) (err error) {
-	r := c.Request()
-	var ctx context.Context
-	if o.client != nil {
-		ctx = o.client.WithScope(r.Context())
-	} else {
-		ctx = raven.WithScope(r.Context())
-	}
-	scope := raven.ScopeFromContext(ctx)
-	if tc := raven.ContinueTrace(httpreq.Header(r.Header, "Sentry-Trace"), httpreq.Header(r.Header, "Traceparent")); tc != nil {
-		scope.SetTrace(tc)
-	}
-	st := &state{o: o}
-	r = r.WithContext(ctx)
-	if o.bodyMax > 0 && r.Body != nil && r.Body != http.NoBody {
-		st.body = httpreq.NewBody(r.Body, o.bodyMax)
-		r.Body = st.body
-	}
-	st.r = r
+	r, scope := o.Start(c.Request(), c.Path())
 	c.SetRequest(r)
-	scope.SetRequestSource(st)
-	scope.SetTransaction(o.transaction(r.Method, c.Path()))
-	c.Set(ScopeKey, scope)
+	ctx := r.Context()
 	defer func() {
 		if v := recover(); v != nil {
 			err = o.recovered(ctx, scope, v)
@@ -226,17 +181,7 @@ func (o *options) handle(c echo.Context, next echo.HandlerFunc) (err error) {
 // recovered reports a panic's value; it runs in the deferred function that
 // recovered it, so the panic's stack is still there to record.
 func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) error {
-	if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is panicked as is
-		panic(v)
-	}
-	client := scope.Client()
-	client.CapturePanic(ctx, v)
-	if o.repanic {
-		fctx, cancel := context.WithTimeout(context.Background(), o.flushTimeout)
-		_ = client.Flush(fctx)
-		cancel()
-		panic(v)
-	}
+	o.Panicked(ctx, scope.Client(), v)
 	perr, ok := v.(error)
 	if ok {
 		perr = fmt.Errorf("panic: %w", perr)
@@ -244,18 +189,4 @@ func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) erro
 		perr = fmt.Errorf("panic: %v", v)
 	}
 	return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(perr)
-}
-
-// SentryRequest builds the event's request, at capture time only.
-func (st *state) SentryRequest() *raven.Request {
-	return httpreq.Request(st.r, st.o.pii, st.body)
-}
-
-// transaction names the request by its route template (UnmatchedRoute
-// when no route matched).
-func (o *options) transaction(method, route string) string {
-	if route == "" {
-		route = UnmatchedRoute
-	}
-	return o.names.Transaction(method, route)
 }

@@ -51,10 +51,10 @@ package ravenlogrus
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/logreport"
 	"github.com/sirupsen/logrus"
 )
 
@@ -66,7 +66,7 @@ const (
 	DefaultEventLevel = logrus.ErrorLevel
 	// DefaultFlushTimeout bounds how long an entry at fatal or panic
 	// level waits for its event to be delivered.
-	DefaultFlushTimeout = 2 * time.Second
+	DefaultFlushTimeout = logreport.DefaultFlushTimeout
 )
 
 // Option configures a Hook.
@@ -77,16 +77,14 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	client          *raven.Client
+	logreport.Config
 	breadcrumbLevel logrus.Level
 	eventLevel      logrus.Level
-	tagKeys         []string
-	flushTimeout    time.Duration
 }
 
 // WithClient reports to c instead of the client of the scope on the
 // entry's context (or the default client).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel). A level at or above the event level
@@ -104,14 +102,14 @@ func WithEventLevel(l logrus.Level) Option {
 // WithTagKeys makes the fields with these keys tags of events; other
 // fields become extra.
 func WithTagKeys(keys ...string) Option {
-	return optionFunc(func(o *options) { o.tagKeys = append(o.tagKeys, keys...) })
+	return optionFunc(func(o *options) { o.TagKeys = append(o.TagKeys, keys...) })
 }
 
 // WithFlushTimeout sets how long an entry at fatal or panic level
 // waits for its event to be delivered (default DefaultFlushTimeout);
 // d <= 0 does not wait.
 func WithFlushTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.flushTimeout = d })
+	return optionFunc(func(o *options) { o.FlushTimeout = d })
 }
 
 // Hook is a logrus.Hook that records breadcrumbs and reports events. It is
@@ -125,8 +123,8 @@ var _ logrus.Hook = (*Hook)(nil)
 
 // NewHook returns a hook configured by opts; add it with Logger.AddHook.
 func NewHook(opts ...Option) *Hook {
-	h := &Hook{o: options{breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel,
-		flushTimeout: DefaultFlushTimeout}}
+	h := &Hook{o: options{Config: logreport.New(), breadcrumbLevel: DefaultBreadcrumbLevel,
+		eventLevel: DefaultEventLevel}}
 	for _, opt := range opts {
 		opt.apply(&h.o)
 	}
@@ -154,7 +152,7 @@ func (h *Hook) Fire(e *logrus.Entry) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	scope := h.scope(ctx)
+	scope := h.o.Scope(ctx)
 	if e.Level > h.o.eventLevel { // less severe than the event level
 		if e.Level > h.o.breadcrumbLevel {
 			return nil
@@ -166,51 +164,20 @@ func (h *Hook) Fire(e *logrus.Entry) error {
 				data[k] = value(v)
 			}
 		}
-		scope.AddBreadcrumb(raven.Breadcrumb{Type: "default", Category: "log", Message: e.Message,
-			Level: level(e.Level), Timestamp: e.Time, Data: data})
+		logreport.Breadcrumb(scope, level(e.Level), e.Message, e.Time, data)
 		return nil
 	}
-	// an event: a child scope carries this entry's fields only
-	client := scope.Client()
-	ectx := client.WithScope(raven.ContextWithScope(ctx, scope))
-	es := raven.ScopeFromContext(ectx)
-	es.SetLevel(level(e.Level))
-	var err error
+	// an event: the error under logrus.ErrorKey is the exception, the
+	// other fields ride on a child scope
+	err, _ := e.Data[logrus.ErrorKey].(error)
+	ev := h.o.Event(ctx, scope, level(e.Level))
 	for k, v := range e.Data {
-		if k == logrus.ErrorKey {
-			if ev, ok := v.(error); ok && ev != nil {
-				err = ev
-				continue
-			}
-		}
-		if slices.Contains(h.o.tagKeys, k) {
-			es.SetTag(k, tagValue(v))
-		} else {
-			es.SetExtra(k, value(v))
+		if k != logrus.ErrorKey || err == nil {
+			ev.Field(k, value(v), tagValue)
 		}
 	}
-	if err != nil {
-		es.SetExtra("log.message", e.Message)
-		client.CaptureExceptionContext(ectx, err)
-	} else {
-		client.CaptureMessageContext(ectx, e.Message)
-	}
-	if e.Level <= logrus.FatalLevel && h.o.flushTimeout > 0 {
-		fctx, cancel := context.WithTimeout(context.Background(), h.o.flushTimeout)
-		_ = client.Flush(fctx)
-		cancel()
-	}
+	ev.Send(e.Message, err, e.Level <= logrus.FatalLevel)
 	return nil
-}
-
-// scope picks the scope of the entry's context, or the configured client's
-// root scope when the context belongs to another client.
-func (h *Hook) scope(ctx context.Context) *raven.Scope {
-	s := raven.ScopeFromContext(ctx)
-	if h.o.client != nil && s.Client() != h.o.client {
-		return h.o.client.Scope()
-	}
-	return s
 }
 
 // value turns a field value into one the event can hold: scalars as they
@@ -227,11 +194,12 @@ func value(v any) any {
 	return fmt.Sprint(v) // errors and Stringers too, with fmt's panic guard
 }
 
+// tagValue is a field's value (as value gives it) as a tag's text.
 func tagValue(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return fmt.Sprint(value(v))
+	return fmt.Sprint(v)
 }
 
 func level(l logrus.Level) raven.Level {

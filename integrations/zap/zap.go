@@ -62,6 +62,7 @@ import (
 	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/logreport"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -74,7 +75,7 @@ const (
 	DefaultEventLevel = zapcore.ErrorLevel
 	// DefaultFlushTimeout bounds how long Sync, and an entry above error
 	// level, wait for events to be delivered.
-	DefaultFlushTimeout = 2 * time.Second
+	DefaultFlushTimeout = logreport.DefaultFlushTimeout
 )
 
 // contextKey is the key of the Context field; the field is recognised by
@@ -96,16 +97,14 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	client          *raven.Client
+	logreport.Config
 	breadcrumbLevel zapcore.Level
 	eventLevel      zapcore.Level
-	tagKeys         []string
-	flushTimeout    time.Duration
 }
 
 // WithClient reports to c instead of the client of the scope on the
 // entry's context (or the default client).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel). A level at or above the event level
@@ -123,14 +122,14 @@ func WithEventLevel(l zapcore.Level) Option {
 // WithTagKeys makes the fields with these keys (after namespace prefixes,
 // e.g. "req.method") tags of events; other fields become extra.
 func WithTagKeys(keys ...string) Option {
-	return optionFunc(func(o *options) { o.tagKeys = append(o.tagKeys, keys...) })
+	return optionFunc(func(o *options) { o.TagKeys = append(o.TagKeys, keys...) })
 }
 
 // WithFlushTimeout sets how long Sync, and an entry above error level,
 // wait for events to be delivered (default DefaultFlushTimeout); d <= 0
 // does not wait.
 func WithFlushTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.flushTimeout = d })
+	return optionFunc(func(o *options) { o.FlushTimeout = d })
 }
 
 // field is a field read when it was logged: its key with the namespace
@@ -161,8 +160,7 @@ type core struct {
 // Combine it with the cores that write the log with zapcore.NewTee, or
 // add it to a logger with zap.WrapCore.
 func NewCore(opts ...Option) zapcore.Core {
-	o := &options{breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel,
-		flushTimeout: DefaultFlushTimeout}
+	o := &options{Config: logreport.New(), breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel}
 	for _, opt := range opts {
 		opt.apply(o)
 	}
@@ -206,7 +204,7 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	scope := c.scope(ctx)
+	scope := c.o.Scope(ctx)
 	if ent.Level < c.o.eventLevel {
 		var data map[string]any
 		if len(fields) > 0 {
@@ -215,39 +213,28 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 				data[fields[i].key] = fields[i].value()
 			}
 		}
-		scope.AddBreadcrumb(raven.Breadcrumb{Type: "default", Category: "log", Message: ent.Message,
-			Level: level(ent.Level), Timestamp: ent.Time, Data: data})
+		logreport.Breadcrumb(scope, level(ent.Level), ent.Message, ent.Time, data)
 		return nil
 	}
-	// an event: a child scope carries this entry's fields only
-	client := scope.Client()
-	ectx := client.WithScope(raven.ContextWithScope(ctx, scope))
-	es := raven.ScopeFromContext(ectx)
-	es.SetLevel(level(ent.Level))
+	// an event: the first error field (the one named "error" before
+	// others) is the exception, the other fields ride on a child scope
 	errAt := -1
 	for i, f := range fields {
 		if f.err != nil && (errAt < 0 || f.key == "error" && fields[errAt].key != "error") {
 			errAt = i
 		}
 	}
-	for i, f := range fields {
-		switch {
-		case i == errAt:
-		case slices.Contains(c.o.tagKeys, f.key):
-			es.SetTag(f.key, tagValue(f.value()))
-		default:
-			es.SetExtra(f.key, f.value())
+	var err error
+	if errAt >= 0 {
+		err = fields[errAt].err
+	}
+	ev := c.o.Event(ctx, scope, level(ent.Level))
+	for i := range fields {
+		if i != errAt {
+			ev.Field(fields[i].key, fields[i].value(), tagValue)
 		}
 	}
-	if errAt >= 0 {
-		es.SetExtra("log.message", ent.Message)
-		client.CaptureExceptionContext(ectx, fields[errAt].err)
-	} else {
-		client.CaptureMessageContext(ectx, ent.Message)
-	}
-	if ent.Level > zapcore.ErrorLevel {
-		c.flush(client)
-	}
+	ev.Send(ent.Message, err, ent.Level > zapcore.ErrorLevel)
 	return nil
 }
 
@@ -255,31 +242,8 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 // client (or the default client) to be delivered. It returns nil: a
 // delivery failure is no log output failure.
 func (c *core) Sync() error {
-	client := c.o.client
-	if client == nil {
-		client = raven.CurrentClient()
-	}
-	c.flush(client)
+	c.o.Flush(nil)
 	return nil
-}
-
-func (c *core) flush(client *raven.Client) {
-	if c.o.flushTimeout <= 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.o.flushTimeout)
-	_ = client.Flush(ctx)
-	cancel()
-}
-
-// scope picks the scope of the entry's context, or the configured client's
-// root scope when the context belongs to another client.
-func (c *core) scope(ctx context.Context) *raven.Scope {
-	s := raven.ScopeFromContext(ctx)
-	if c.o.client != nil && s.Client() != c.o.client {
-		return c.o.client.Scope()
-	}
-	return s
 }
 
 // appendFields reads fs into dst: the last Context field's context becomes

@@ -45,8 +45,8 @@ func findToken(p []byte) (i, j int, id uint64, ok bool) {
 // out the level and time fields; integers that fit become int64, other
 // numbers stay json.Number. It reads the
 // top level itself and hands only nested objects and arrays to
-// encoding/json.
-func decode(line []byte) (msg string, fields map[string]any, ok bool) {
+// encoding/json. Keys and the message come from in (nil: copied).
+func decode(line []byte, in *interner) (msg string, fields map[string]any, ok bool) {
 	i := skipSpace(line, 0)
 	if i >= len(line) || line[i] != '{' {
 		return "", nil, false
@@ -85,7 +85,9 @@ func decode(line []byte) (msg string, fields map[string]any, ok bool) {
 		switch string(kraw) {
 		case zerolog.LevelFieldName, zerolog.TimestampFieldName:
 		case zerolog.MessageFieldName:
-			if s, sok := unquote(line[vs:ve]); sok {
+			if q := line[vs:ve]; len(q) >= 2 && q[0] == '"' && bytes.IndexByte(q, '\\') < 0 && utf8.Valid(q) {
+				msg = in.get(q[1 : len(q)-1])
+			} else if s, sok := unquote(q); sok {
 				msg = s
 			}
 		default:
@@ -96,7 +98,7 @@ func decode(line []byte) (msg string, fields map[string]any, ok bool) {
 			if fields == nil {
 				fields = make(map[string]any, 4)
 			}
-			key = string(kraw)
+			key = in.get(kraw)
 			fields[key] = v
 		}
 		i = skipSpace(line, ve)

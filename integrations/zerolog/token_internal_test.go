@@ -51,7 +51,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, line := range lines {
 		t.Run(line, func(t *testing.T) {
-			msg, fields, ok := decode([]byte(line))
+			msg, fields, ok := decode([]byte(line), nil)
 			require.True(t, ok)
 			var want map[string]any
 			dec := json.NewDecoder(strings.NewReader(line))
@@ -70,7 +70,7 @@ func TestDecode(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{``, `[]`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":"x`, `{"a":{"b":1}`, `{"a":1 "b":2}`, `{"a":x}`} {
-		_, _, ok := decode([]byte(bad))
+		_, _, ok := decode([]byte(bad), nil)
 		assert.False(t, ok, bad)
 	}
 }
@@ -79,7 +79,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`{"level":"info","a":{"b":[1,"x"]},"message":"m"}`)
 	f.Add(`{"esc\"key":"v\\al\"ue"}`)
 	f.Fuzz(func(t *testing.T, line string) {
-		msg, fields, ok := decode([]byte(line))
+		msg, fields, ok := decode([]byte(line), nil)
 		if !ok {
 			return
 		}

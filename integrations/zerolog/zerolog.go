@@ -81,12 +81,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/logreport"
 	"github.com/rs/zerolog"
 )
 
@@ -98,15 +98,16 @@ const (
 	DefaultEventLevel = zerolog.ErrorLevel
 	// DefaultFlushTimeout bounds how long Close, and a record at fatal or
 	// panic level, wait for events to be delivered.
-	DefaultFlushTimeout = 2 * time.Second
+	DefaultFlushTimeout = logreport.DefaultFlushTimeout
 )
 
 const (
 	// tokenKey names the field the hook adds and the Writer removes.
 	tokenKey = "_raven"
-	// slotCount bounds the records filed by the hook and not yet written;
-	// a record whose slot was reused meanwhile goes to the root scope.
-	slotCount = 4096
+	// slotCount bounds the records filed by the hook and not yet written
+	// (records being logged at once); a record whose slot was reused
+	// meanwhile goes to the root scope.
+	slotCount = 1024
 )
 
 // Option configures a Writer.
@@ -117,16 +118,14 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	client          *raven.Client
+	logreport.Config
 	breadcrumbLevel zerolog.Level
 	eventLevel      zerolog.Level
-	tagKeys         []string
-	flushTimeout    time.Duration
 }
 
 // WithClient reports to c instead of the client of the scope on the
 // record's context (or the default client).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel). A level at or above the event level
@@ -144,14 +143,14 @@ func WithEventLevel(l zerolog.Level) Option {
 // WithTagKeys makes the fields with these keys tags of events; other
 // fields become extra.
 func WithTagKeys(keys ...string) Option {
-	return optionFunc(func(o *options) { o.tagKeys = append(o.tagKeys, keys...) })
+	return optionFunc(func(o *options) { o.TagKeys = append(o.TagKeys, keys...) })
 }
 
 // WithFlushTimeout sets how long Close, and a record at fatal or panic
 // level, wait for events to be delivered (default DefaultFlushTimeout);
 // d <= 0 does not wait.
 func WithFlushTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.flushTimeout = d })
+	return optionFunc(func(o *options) { o.FlushTimeout = d })
 }
 
 // pending is what the hook knows of a record and the Writer does not.
@@ -160,6 +159,13 @@ type pending struct {
 	ctx   context.Context
 	scope *raven.Scope
 	err   error
+}
+
+// slot holds the pending of one record from the hook to the Writer; slots
+// are reused in turn, so filing a record allocates nothing.
+type slot struct {
+	mu sync.Mutex
+	p  pending
 }
 
 // Writer is a zerolog.LevelWriter that passes every record on to the
@@ -171,8 +177,9 @@ type Writer struct {
 	o     options
 	min   zerolog.Level
 	seq   atomic.Uint64
-	slots [slotCount]atomic.Pointer[pending]
+	slots [slotCount]slot
 	bufs  sync.Pool
+	names interner
 }
 
 var (
@@ -186,8 +193,8 @@ var (
 //
 //	logger := zerolog.New(w).Hook(w)
 func NewWriter(next io.Writer, opts ...Option) *Writer {
-	w := &Writer{o: options{breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel,
-		flushTimeout: DefaultFlushTimeout}}
+	w := &Writer{o: options{Config: logreport.New(), breadcrumbLevel: DefaultBreadcrumbLevel,
+		eventLevel: DefaultEventLevel}}
 	for _, opt := range opts {
 		opt.apply(&w.o)
 	}
@@ -216,12 +223,15 @@ func (w *Writer) Run(e *zerolog.Event, l zerolog.Level, _ string) {
 	}
 	ctx := e.GetCtx()
 	err, _ := ctx.Value(errKey{}).(error)
-	scope := w.scope(ctx)
-	if err == nil && scope == w.scope(context.Background()) {
+	scope := w.o.Scope(ctx)
+	if err == nil && scope == w.o.Scope(context.Background()) {
 		return
 	}
 	id := w.seq.Add(1)
-	w.slots[id%slotCount].Store(&pending{id: id, ctx: ctx, scope: scope, err: err})
+	sl := &w.slots[id%slotCount]
+	sl.mu.Lock()
+	sl.p = pending{id: id, ctx: ctx, scope: scope, err: err}
+	sl.mu.Unlock()
 	e.Uint64(tokenKey, id)
 }
 
@@ -247,6 +257,7 @@ func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 	}
 	line := p
 	var pend *pending
+	var filed pending
 	var bp *[]byte
 	if i, j, id, ok := findToken(p); ok {
 		bp, _ = w.bufs.Get().(*[]byte)
@@ -255,9 +266,13 @@ func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 		}
 		line = append(append((*bp)[:0], p[:i]...), p[j:]...)
 		*bp = line
-		if q := w.slots[id%slotCount].Load(); q != nil && q.id == id && w.slots[id%slotCount].CompareAndSwap(q, nil) {
-			pend = q
+		sl := &w.slots[id%slotCount]
+		sl.mu.Lock()
+		if sl.p.id == id {
+			filed, pend = sl.p, &filed
+			sl.p = pending{}
 		}
+		sl.mu.Unlock()
 	}
 	_, err := w.next.WriteLevel(l, line)
 	w.report(l, line, pend)
@@ -275,28 +290,15 @@ func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 // writer if it is an io.Closer, as zerolog closes its writer before
 // exiting on a fatal record (which is when zerolog calls this Close).
 func (w *Writer) Close() error {
-	client := w.o.client
-	if client == nil {
-		client = raven.CurrentClient()
-	}
-	w.flush(client)
+	w.o.Flush(nil)
 	if c, ok := w.next.(io.Closer); ok { // zerolog.LevelWriterAdapter closes what it adapts
 		return c.Close()
 	}
 	return nil
 }
 
-func (w *Writer) flush(client *raven.Client) {
-	if w.o.flushTimeout <= 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.o.flushTimeout)
-	_ = client.Flush(ctx)
-	cancel()
-}
-
 func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
-	msg, fields, ok := decode(line)
+	msg, fields, ok := decode(line, &w.names)
 	if !ok {
 		return
 	}
@@ -304,18 +306,14 @@ func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
 	if pend != nil {
 		ctx, scope = pend.ctx, pend.scope
 	} else {
-		scope = w.scope(ctx)
+		scope = w.o.Scope(ctx)
 	}
 	if l < w.o.eventLevel {
-		scope.AddBreadcrumb(raven.Breadcrumb{Type: "default", Category: "log", Message: msg,
-			Level: level(l), Data: fields})
+		logreport.Breadcrumb(scope, level(l), msg, time.Time{}, fields)
 		return
 	}
-	// an event: a child scope carries this record's fields only
-	client := scope.Client()
-	ectx := client.WithScope(raven.ContextWithScope(ctx, scope))
-	es := raven.ScopeFromContext(ectx)
-	es.SetLevel(level(l))
+	// an event: the error field is the exception, the other fields ride
+	// on a child scope
 	var err error
 	if v, has := fields[zerolog.ErrorFieldName]; has {
 		delete(fields, zerolog.ErrorFieldName)
@@ -324,34 +322,15 @@ func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
 	if pend != nil && pend.err != nil {
 		err = pend.err // the value Err kept, whatever ErrorMarshalFunc wrote
 	}
+	ev := w.o.Event(ctx, scope, level(l))
 	for k, v := range fields {
-		if slices.Contains(w.o.tagKeys, k) {
-			es.SetTag(k, text(v))
-		} else {
-			es.SetExtra(k, v)
-		}
+		ev.Field(k, v, text)
 	}
-	if err != nil {
-		es.SetExtra("log.message", msg)
-		client.CaptureExceptionContext(ectx, err)
-	} else {
-		client.CaptureMessageContext(ectx, msg)
-	}
-	if l >= zerolog.FatalLevel {
-		w.flush(client)
-	}
+	ev.Send(msg, err, l >= zerolog.FatalLevel)
 }
 
-// scope picks the scope of the record's context, or the configured
-// client's root scope when the context belongs to another client.
-func (w *Writer) scope(ctx context.Context) *raven.Scope {
-	s := raven.ScopeFromContext(ctx)
-	if w.o.client != nil && s.Client() != w.o.client {
-		return w.o.client.Scope()
-	}
-	return s
-}
-
+// text is a field's value as a tag's text: strings as they are, other
+// values as JSON.
 func text(v any) string {
 	switch x := v.(type) {
 	case string:

@@ -161,3 +161,24 @@ BenchmarkMiddleware/ravenhttp-2 	  300000	      1203 ns/op	     592 B/op	       
 		assert.Contains(t, md, want)
 	}
 }
+
+func TestMarkdownManualSetup(t *testing.T) {
+	const in = `BenchmarkFastHTTP/baseline-2 100 10 ns/op 0 B/op 0 allocs/op
+BenchmarkFastHTTP/raven-2 100 210 ns/op 64 B/op 1 allocs/op
+BenchmarkFastHTTP/sentry-go-manual-2 100 1010 ns/op 768 B/op 11 allocs/op
+BenchmarkZap/event/bare-2 100 100 ns/op 0 B/op 0 allocs/op
+BenchmarkZap/event/raven-2 100 600 ns/op 0 B/op 0 allocs/op
+BenchmarkZap/event/sentry-manual-2 100 2100 ns/op 0 B/op 0 allocs/op
+`
+	b, err := ParseBench(strings.NewReader(in))
+	require.NoError(t, err)
+	md := (&Report{Bench: b, Med: b.Median(), Date: time.Unix(0, 0), RawBench: in}).Markdown()
+	for _, want := range []string{
+		"| sentry-go (documented manual setup) | 1,010 | 768 | 11.0 | 1,000 | 1.00x |",
+		"| raven | 210 | 64.0 | 1.00 | 200 | 0.20x |",
+		"| Integration FastHTTP: raven's added cost ≤ 1/5 of sentry-go's documented manual setup's | 200 vs 1,000 ns added (0.20x) | met |",
+		"| Integration Zap/event: raven's added cost ≤ 1/5 of sentry-go's documented manual setup's | 500 vs 2,000 ns added (0.25x) | **missed** |",
+	} {
+		assert.Contains(t, md, want)
+	}
+}
