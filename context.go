@@ -173,7 +173,8 @@ func (s *Scope) AddBreadcrumb(b Breadcrumb) {
 		b.Timestamp = time.Now()
 	}
 	if s.client != nil && s.client.cfg.beforeBreadcrumb != nil {
-		nb := builder.RunBeforeBreadcrumb(s.client.cfg.logger, s.client.cfg.beforeBreadcrumb, &b)
+		cp := b // a copy, so that b does not escape when no hook is set
+		nb := builder.RunBeforeBreadcrumb(s.client.cfg.logger, s.client.cfg.beforeBreadcrumb, &cp)
 		if nb == nil {
 			return
 		}

@@ -121,7 +121,7 @@ func (b *Builder) Build(p *Capture) (ev *protocol.Event, reason delivery.DropRea
 		}
 		ev.Exception = &protocol.ExceptionList{Values: []protocol.Exception{exc}}
 	case p.Event == nil:
-		ev.Message = &protocol.LogEntry{Formatted: protocol.Clamp(p.Msg, protocol.MaxValueBytes)}
+		ev.Message = &protocol.LogEntry{Formatted: protocol.CutString(p.Msg, protocol.MaxMessageBytes)}
 		if p.PCs != nil {
 			ev.Threads = &protocol.ThreadList{Values: []protocol.Thread{{ID: 0, Current: true, Crashed: false, Stacktrace: b.stack(p.PCs, false)}}}
 		}
