@@ -10,6 +10,7 @@ import (
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/pipeline"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/telemetry"
 )
 
 // captureOpts describe one capture.
@@ -36,7 +37,7 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 			id = ""
 		}
 	}()
-	c.counters.captured.Add(1)
+	c.counters.Captured(telemetry.Error)
 	if c.closed.Load() {
 		c.recordDrop(Drop{Reason: DropClosed, Count: 1}, true)
 		return ""

@@ -28,7 +28,7 @@ type Client struct {
 	sites     pipeline.Sites               // flood control (internal/pipeline/sites.go)
 	root      *Scope
 	build     builder.Builder
-	counters  counters
+	counters  delivery.Counters
 	reports   delivery.Reports
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -36,6 +36,7 @@ type Client struct {
 	closeErr  error
 	ext       clientExt // outbox and crash reporter (outbox.go, crash.go)
 	fpLimit   *ratelimit.Fingerprints
+	http      *HTTPTransport // the default transport, when it is one (its rate limits)
 }
 
 // New creates a client. With no DSN (neither WithDSN nor SENTRY_DSN) the
@@ -43,6 +44,7 @@ type Client struct {
 // nothing. An invalid DSN or option is an error.
 func New(opts ...Option) (*Client, error) {
 	c := &Client{cfg: defaultConfig()}
+	c.counters.OnDrop = c.recordDrop
 	if err := c.cfg.resolve(opts); err != nil {
 		return nil, err
 	}
@@ -64,7 +66,7 @@ func New(opts ...Option) (*Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.transport = t
+		c.transport, c.http = t, t
 	}
 	if c.cfg.spotlight != "" {
 		c.transport = httpsend.NewSpotlight(c.cfg.spotlight, c.transport, c.cfg.logger)
@@ -224,7 +226,16 @@ func (c *Client) Close(ctx context.Context) error {
 	endCtx, cancelEnd := context.WithDeadline(base, end)
 	defer cancelEnd()
 	var left []*pending
-	serr := c.pipe.Close(stopCtx, func(_ int, p *pending, inFlight bool) {
+	serr := c.pipe.Close(stopCtx, func(class int, p *pending, inFlight bool) {
+		if class != classError { // items of other kinds are not stored
+			if inFlight {
+				c.abandonItem(p, DropClosed)
+			} else {
+				c.abandonItem(p, DropNetworkError)
+				releasePending(p)
+			}
+			return
+		}
 		if inFlight {
 			c.abandon(p) // user code still holds it
 		} else {

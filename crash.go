@@ -164,7 +164,7 @@ func (c *Client) initExt() error {
 		CrashMonitor() // safety net: this process is a monitor
 	}
 	if oc := c.cfg.ext.outbox; oc != nil {
-		o, err := outbox.New(*oc, c.transport, (*ledger)(c), c.cfg.logger, c.dsn, c.maxSenders())
+		o, err := outbox.New(*oc, c.transport, &c.counters, c.cfg.logger, c.dsn, c.maxSenders())
 		if err != nil {
 			return err
 		}

@@ -1,5 +1,7 @@
 package raven
 
+import "github.com/ravenkit/raven/internal/telemetry"
+
 // BaseSenders exposes baseSenders to the external tests.
 const BaseSenders = baseSenders
 
@@ -10,4 +12,15 @@ func CrashStatePath(c *Client) string {
 		return ""
 	}
 	return c.ext.crash.StatePath()
+}
+
+// EnqueueItem hands an encoded item of the kind whose data category is
+// category to c's pipeline, as the producers of kinds other than events
+// do.
+func EnqueueItem(c *Client, category string, payload []byte) bool {
+	k, ok := telemetry.ByCategory(category)
+	if !ok {
+		panic("no kind for " + category)
+	}
+	return c.enqueueItem(k, telemetry.Item{Payload: payload})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ravenkit/raven/internal/errchain"
 	"github.com/ravenkit/raven/internal/scrub"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/telemetry"
 	"github.com/ravenkit/raven/internal/uservalue"
 	"golang.org/x/time/rate"
 )
@@ -77,6 +78,8 @@ type config struct {
 	transport                                   Transport
 	logger                                      *slog.Logger
 	queueSize, queueBytes, senders              int
+	limits                                      [telemetry.NumKinds]telemetry.Limit // of other kinds (WithQueueLimit)
+	limitErr                                    error
 	blockTimeout                                time.Duration
 	onDrop                                      func(Drop)
 	httpOpts                                    []TransportOption
@@ -93,7 +96,7 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{
+	c := config{
 		sampleRate:     DefaultSampleRate,
 		maxBreadcrumbs: DefaultMaxBreadcrumbs,
 		contextLines:   DefaultContextLines,
@@ -103,6 +106,10 @@ func defaultConfig() config {
 		queueBytes:     DefaultQueueBytes,
 		senders:        DefaultSenders,
 	}
+	for k, s := range telemetry.Specs {
+		c.limits[k] = s.Limit
+	}
+	return c
 }
 
 func (c *config) resolve(opts []Option) error {
@@ -143,6 +150,15 @@ func (c *config) resolve(opts []Option) error {
 	}
 	if c.queueSize <= 0 || c.queueBytes <= 0 || c.senders <= 0 {
 		return fmt.Errorf("raven: queue size, queue bytes and senders must be positive")
+	}
+	if c.limitErr != nil {
+		return c.limitErr
+	}
+	c.limits[telemetry.Error] = QueueLimit{Items: c.queueSize, Bytes: c.queueBytes}
+	for k, l := range c.limits {
+		if l.Items <= 0 || l.Bytes <= 0 {
+			return fmt.Errorf("raven: the %s queue's bounds must be positive", telemetry.Specs[k].Category)
+		}
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

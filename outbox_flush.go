@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/ravenkit/raven/internal/outbox"
@@ -55,31 +54,14 @@ func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) 
 		return res, err
 	}
 	defer t.Close(context.Background())
-	c := &Client{cfg: defaultConfig()}
-	c.cfg.logger = slog.New(slog.DiscardHandler)
-	var lastErr error
-	send := transportFunc(func(ctx context.Context, env *Envelope) error {
-		err := t.Send(ctx, []*Envelope{env})
-		if err != nil {
-			lastErr = err
-		}
-		return err
-	})
-	o, err := outbox.New(outbox.Config{Dir: dir, MaxFiles: DefaultOutboxMaxFiles, MaxBytes: DefaultOutboxMaxBytes},
-		send, (*ledger)(c), c.cfg.logger, d, 1)
+	r, err := outbox.FlushDir(ctx, outbox.Config{Dir: dir, MaxFiles: DefaultOutboxMaxFiles, MaxBytes: DefaultOutboxMaxBytes}, d, t)
 	if err != nil {
 		return res, err
 	}
-	r := o.FlushOnce(ctx)
-	st := c.Stats()
-	res.Delivered = int(st.Delivered)
-	res.Dropped = int(st.DroppedTotal())
-	res.Busy = r.Busy
-	res.SetAside = r.SetAside
-	res.Left = o.Left()
+	res = OutboxResult{Delivered: r.Delivered, Dropped: r.Dropped, Left: r.Left, Busy: r.Busy, SetAside: r.SetAside}
 	switch {
-	case r.Failed && lastErr != nil:
-		return res, lastErr
+	case r.Failed && r.LastErr != nil:
+		return res, r.LastErr
 	case r.Failed:
 		return res, fmt.Errorf("raven: outbox: %d envelopes not delivered", res.Left)
 	case ctx.Err() != nil:
@@ -90,18 +72,3 @@ func FlushOutbox(ctx context.Context, dir, dsn string, opts ...TransportOption) 
 	}
 	return res, nil
 }
-
-// transportFunc sends one envelope at a time.
-type transportFunc func(ctx context.Context, env *Envelope) error
-
-func (f transportFunc) Send(ctx context.Context, envs []*Envelope) error {
-	var errs []error
-	for _, env := range envs {
-		if err := f(ctx, env); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-func (transportFunc) Flush(context.Context) error { return nil }
-func (transportFunc) Close(context.Context) error { return nil }

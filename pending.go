@@ -8,6 +8,7 @@ import (
 	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/pipeline"
 	"github.com/ravenkit/raven/internal/stack"
+	"github.com/ravenkit/raven/internal/telemetry"
 )
 
 // pending is a captured event not yet built: what the caller's goroutine
@@ -15,6 +16,10 @@ import (
 type pending struct {
 	builder.Capture
 	pcsBuf [stack.InitialPCs]uintptr
+	// kind and item: an encoded item of a kind other than events
+	// (telemetry.go).
+	kind telemetry.Kind
+	item telemetry.Item
 	// site is 1 + the flood-control slot the capture holds, 0 for none.
 	site int
 	// settled is set by whoever accounts for the capture first: the
@@ -54,25 +59,24 @@ func (p *pending) estimate() int {
 // idle client costs next to nothing.
 const baseSenders = 2
 
-// Classes of the client's pipeline (internal/pipeline), one per kind of
-// telemetry; errors go first. Only errors exist so far: check-ins,
-// sessions, logs, spans, attachments and feedback get their classes, with
-// their own bounds, as they are added.
-const classError = 0
+// classError is the pipeline class of events; every kind of telemetry has
+// a class (internal/telemetry), its index the kind.
+const classError = int(telemetry.Error)
 
 // newPipe makes the pipeline between capture and delivery: bounded by the
 // client's queue options, drained by up to cfg.senders senders (baseSenders
 // stay between bursts), each capture handled by processPending.
 func (c *Client) newPipe() (*pipeline.Pipeline[*pending], error) {
 	return pipeline.New(pipeline.Config[*pending]{
-		Classes: []pipeline.Class{
-			classError: {Name: "error", Priority: 0, MaxItems: c.cfg.queueSize, MaxBytes: c.cfg.queueBytes},
-		},
+		Classes:      telemetry.Classes(c.cfg.limits),
 		MinSenders:   min(baseSenders, c.cfg.senders),
 		StartSenders: c.cfg.senders,
 		MaxSenders:   c.maxSenders(),
 		Block:        c.cfg.blockTimeout,
-		Handle: func(ctx context.Context, _ int, items []*pending) pipeline.Outcome {
+		Handle: func(ctx context.Context, class int, items []*pending) pipeline.Outcome {
+			if class != classError {
+				return c.sendItems(ctx, telemetry.Kind(class), items)
+			}
 			out := pipeline.Neutral
 			for _, p := range items {
 				c.sites.Give(p.site - 1)

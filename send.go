@@ -118,7 +118,11 @@ func (c *Client) send(ctx context.Context, env *Envelope) (err error) {
 func (c *Client) deliver(ctx context.Context, env *Envelope, reports map[delivery.ReportKey]int) pipeline.Outcome {
 	err := c.send(ctx, env)
 	if err == nil {
-		c.counters.delivered.Add(uint64(env.EventCount()))
+		for i := range env.Items {
+			if it := &env.Items[i]; it.Events > 0 {
+				c.counters.DeliveredItems(it.Category(), it.Events)
+			}
+		}
 		return pipeline.Healthy
 	}
 	var de *DropError
