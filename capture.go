@@ -2,6 +2,7 @@ package raven
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -23,6 +24,7 @@ type captureOpts struct {
 	event     *Event
 	mechanism string
 	skip      int
+	ctx       context.Context
 }
 
 // capture runs on the caller's goroutine: sampling, PC capture, scope
@@ -73,7 +75,7 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	p := pendingPool.Get().(*pending)
 	*p = pending{Capture: builder.Capture{ID: id, TS: time.Now(), Level: o.level, Err: o.err, Msg: o.msg, PanicVal: o.panicVal,
-		Panicked: o.panicked, Handled: !o.panicked, Mechanism: o.mechanism, Event: o.event}, site: site + 1}
+		Panicked: o.panicked, Handled: !o.panicked, Mechanism: o.mechanism, Event: o.event, Ctx: o.ctx}, site: site + 1}
 	needStack := o.panicked ||
 		(o.err != nil && !errchain.HasOwnStack(o.err)) ||
 		(o.err == nil && o.event == nil && c.cfg.attachStacktrace)
@@ -82,8 +84,16 @@ func (c *Client) capture(s *Scope, o captureOpts) (id EventID) {
 	}
 	if s != nil {
 		p.Scope = s.snapshot()
-		if p.Scope.ReqSrc != nil && p.Scope.Request == nil {
-			p.Request = safeRequest(p.Scope.ReqSrc)
+		if src := p.Scope.ReqSrc; src != nil {
+			if p.Scope.Request == nil {
+				p.Request = builder.SafeRequest(src)
+			}
+			if builder.FromSource(&p.Capture, src) {
+				c.sites.Give(site)
+				releasePending(p)
+				c.recordDrop(Drop{Reason: DropEventProcessor, EventID: id, Count: 1, Err: errors.New("raven: the client went away")}, false)
+				return ""
+			}
 		}
 	}
 	switch c.pipe.Enqueue(classError, p, p.estimate()) {
@@ -111,7 +121,7 @@ func (c *Client) CaptureExceptionContext(ctx context.Context, err error) EventID
 	if err == nil || c == nil || c.pipe == nil {
 		return ""
 	}
-	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 0})
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelError, err: err, mechanism: "generic", skip: 0, ctx: ctx})
 }
 
 // CaptureMessage reports a message with the client's root scope.
@@ -125,7 +135,7 @@ func (c *Client) CaptureMessageContext(ctx context.Context, msg string) EventID 
 	if c == nil || c.pipe == nil {
 		return ""
 	}
-	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelInfo, msg: msg, skip: 0})
+	return c.capture(c.scopeFor(ctx), captureOpts{level: LevelInfo, msg: msg, skip: 0, ctx: ctx})
 }
 
 // CaptureEvent sends a fully built event, merged with the scope ctx
@@ -134,7 +144,7 @@ func (c *Client) CaptureEvent(ctx context.Context, e *Event) EventID {
 	if c == nil || c.pipe == nil || e == nil {
 		return ""
 	}
-	return c.capture(c.scopeFor(ctx), captureOpts{level: e.Level, event: e, skip: 0})
+	return c.capture(c.scopeFor(ctx), captureOpts{level: e.Level, event: e, skip: 0, ctx: ctx})
 }
 
 // CapturePanic reports a recovered panic value with the scope ctx carries.
@@ -144,11 +154,11 @@ func (c *Client) CapturePanic(ctx context.Context, v any) EventID {
 	if v == nil || c == nil || c.pipe == nil {
 		return ""
 	}
-	return c.capturePanic(c.scopeFor(ctx), v, 1)
+	return c.capturePanic(ctx, c.scopeFor(ctx), v, 1)
 }
 
-func (c *Client) capturePanic(s *Scope, v any, skip int) EventID {
-	o := captureOpts{level: LevelFatal, panicVal: v, panicked: true, mechanism: "panic", skip: skip + 1}
+func (c *Client) capturePanic(ctx context.Context, s *Scope, v any, skip int) EventID {
+	o := captureOpts{level: LevelFatal, panicVal: v, panicked: true, mechanism: "panic", skip: skip + 1, ctx: ctx}
 	if err, ok := v.(error); ok {
 		o.err = err
 	}
@@ -170,14 +180,14 @@ func (c *Client) scopeFor(ctx context.Context) *Scope {
 // it as `defer client.Recover()`.
 func (c *Client) Recover() {
 	if v := recover(); v != nil {
-		c.capturePanic(c.root, v, 1)
+		c.capturePanic(nil, c.root, v, 1)
 	}
 }
 
 // RecoverContext is Recover with the scope ctx carries.
 func (c *Client) RecoverContext(ctx context.Context) {
 	if v := recover(); v != nil {
-		c.capturePanic(c.scopeFor(ctx), v, 1)
+		c.capturePanic(ctx, c.scopeFor(ctx), v, 1)
 	}
 }
 
@@ -185,21 +195,10 @@ func (c *Client) RecoverContext(ctx context.Context) {
 // for it to be delivered, then panics again with the same value.
 func (c *Client) RecoverRepanic(ctx context.Context) {
 	if v := recover(); v != nil {
-		c.capturePanic(c.scopeFor(ctx), v, 1)
+		c.capturePanic(ctx, c.scopeFor(ctx), v, 1)
 		fctx, cancel := context.WithTimeout(context.Background(), DefaultRepanicFlushTimeout)
 		_ = c.Flush(fctx)
 		cancel()
 		panic(v)
 	}
-}
-
-// safeRequest asks an integration's RequestSource for the request,
-// tolerating a panic.
-func safeRequest(src RequestSource) (r *Request) {
-	defer func() {
-		if recover() != nil {
-			r = nil
-		}
-	}()
-	return src.SentryRequest()
 }

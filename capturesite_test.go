@@ -50,7 +50,7 @@ func TestCaptureSiteIsInnermostFrame(t *testing.T) {
 			got := make(chan *raven.Event, 1)
 			c, err := raven.New(raven.WithDSN("https://k@o.example.com/1"), raven.WithTransport(discard{}),
 				raven.WithAttachStacktrace(true),
-				raven.WithBeforeSend(func(e *raven.Event) *raven.Event { got <- e; return e }))
+				raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event { got <- e; return e }))
 			require.NoError(t, err)
 			raven.SetDefault(c)
 			defer raven.SetDefault(nil)

@@ -79,7 +79,7 @@ func New(opts ...Option) (*Client, error) {
 			Packages: []SDKPackage{{Name: "go:" + stack.SDKModule, Version: SDKVersion}}}),
 		Frames:        stack.NewSymbolizer(c.cfg.inAppInclude, c.cfg.inAppExclude, c.cfg.contextLines, c.cfg.maxFrames),
 		MaxErrorDepth: c.cfg.maxErrorDepth, Scrub: c.cfg.scrub, IgnoreErrors: c.cfg.ignoreErrors,
-		Processors: c.cfg.processors, BeforeSend: c.cfg.beforeSend, Logger: c.cfg.logger}
+		Processors: c.cfg.processors, BeforeSend: c.cfg.beforeSend, IgnoreIs: c.cfg.ignoreIs, Logger: c.cfg.logger}
 	pipe, err := c.newPipe()
 	if err != nil {
 		return nil, err

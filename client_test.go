@@ -352,7 +352,7 @@ func TestHooksDropAndCount(t *testing.T) {
 			}
 			return e
 		}),
-		raven.WithBeforeSend(func(e *raven.Event) *raven.Event {
+		raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event {
 			if e.Message != nil {
 				switch e.Message.Formatted {
 				case "drop":
@@ -583,7 +583,7 @@ func TestTransportErrorsCounted(t *testing.T) {
 }
 
 func TestClientReportsCarriedOnNextEnvelope(t *testing.T) {
-	c, rec := newClient(t, raven.WithBeforeSend(func(e *raven.Event) *raven.Event {
+	c, rec := newClient(t, raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event {
 		if e.Message.Formatted == "drop" {
 			return nil
 		}

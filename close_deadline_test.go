@@ -111,7 +111,7 @@ func TestCloseReturnsByDeadlineWhileUserCodeBlocks(t *testing.T) {
 		capture func(c *raven.Client, g *gate)
 	}{
 		{"BeforeSend", func(g *gate) []raven.Option {
-			return []raven.Option{raven.WithBeforeSend(func(e *raven.Event) *raven.Event { g.wait(); return e })}
+			return []raven.Option{raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event { g.wait(); return e })}
 		}, nil},
 		{"EventProcessor", func(g *gate) []raven.Option {
 			return []raven.Option{raven.WithEventProcessor(func(e *raven.Event) *raven.Event { g.wait(); return e })}
@@ -189,7 +189,7 @@ func TestCloseWithOutboxReturnsByDeadlineWhileHookBlocks(t *testing.T) {
 			g := newGate(t)
 			var first atomic.Bool
 			c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithOutbox(t.TempDir()), raven.WithSenders(1),
-				raven.WithBeforeSend(func(e *raven.Event) *raven.Event {
+				raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event {
 					if first.CompareAndSwap(false, true) || tc.blockDrain {
 						g.wait()
 					}
@@ -272,7 +272,7 @@ func TestFlushReturnsByDeadline(t *testing.T) {
 		srv := raventest.NewServer(t)
 		g := newGate(t)
 		c, err := raven.New(raven.WithDSN(srv.DSN()),
-			raven.WithBeforeSend(func(e *raven.Event) *raven.Event { g.wait(); return e }))
+			raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event { g.wait(); return e }))
 		require.NoError(t, err)
 		c.CaptureMessage("held")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -307,7 +307,7 @@ func TestConcurrentCloseHonoursEachDeadline(t *testing.T) {
 	srv := raventest.NewServer(t)
 	g := newGate(t)
 	c, err := raven.New(raven.WithDSN(srv.DSN()),
-		raven.WithBeforeSend(func(e *raven.Event) *raven.Event { g.wait(); return e }))
+		raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event { g.wait(); return e }))
 	require.NoError(t, err)
 	c.CaptureMessage("held")
 	for g.entered.Load() == 0 {
@@ -336,7 +336,7 @@ func TestCloseWithEndedContextStopsPromptly(t *testing.T) {
 	srv := raventest.NewServer(t)
 	g := newGate(t)
 	c, err := raven.New(raven.WithDSN(srv.DSN()),
-		raven.WithBeforeSend(func(e *raven.Event) *raven.Event { g.wait(); return e }))
+		raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event { g.wait(); return e }))
 	require.NoError(t, err)
 	c.CaptureMessage("held")
 	for g.entered.Load() == 0 {

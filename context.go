@@ -17,7 +17,11 @@ const DefaultMaxBreadcrumbs = 100
 // Integrations set one per request with Scope.SetRequestSource so that
 // requests that report nothing pay nothing for recording themselves. Its
 // method, SentryRequest, is called on the capturing goroutine, at capture
-// time.
+// time, and so are these, when a source has them: SentryTransaction()
+// string, the route template, for events whose scope names no
+// transaction; SentryHTTPRequest() *http.Request, for EventHint.Request;
+// SentryClientGone() bool, true when the client went away, which makes a
+// capture of context.Canceled a no-op (counted as event_processor).
 type RequestSource = scope.RequestSource
 
 // TraceContext links an event to a distributed trace (TraceID, SpanID,
@@ -86,6 +90,55 @@ func (s *Scope) RemoveTag(key string) {
 func (s *Scope) SetExtra(key string, value any) {
 	if s != nil {
 		s.st.SetExtras(map[string]any{key: value})
+	}
+}
+
+// SetExtras sets several extra values.
+func (s *Scope) SetExtras(extra map[string]any) {
+	if s != nil {
+		s.st.SetExtras(extra)
+	}
+}
+
+// RemoveExtra removes an extra value.
+func (s *Scope) RemoveExtra(key string) {
+	if s != nil {
+		s.st.RemoveExtra(key)
+	}
+}
+
+// SetContexts sets several named contexts; a nil value removes its
+// context.
+func (s *Scope) SetContexts(contexts map[string]map[string]any) {
+	if s != nil {
+		s.st.SetContexts(contexts)
+	}
+}
+
+// RemoveContext removes a named context.
+func (s *Scope) RemoveContext(name string) {
+	if s != nil {
+		s.st.RemoveContext(name)
+	}
+}
+
+// Clear removes everything the scope holds: tags, extra, contexts, user,
+// request, fingerprint, level, transaction, trace, breadcrumbs and event
+// processors. Its parent and children are not affected.
+func (s *Scope) Clear() {
+	if s != nil {
+		s.st.Clear()
+	}
+}
+
+// AddEventProcessor adds a function that sees every event captured with
+// this scope (and scopes forked from it afterwards), with its hint, before
+// the client's processors and BeforeSend; it may change the event or
+// return nil to drop it (counted as event_processor). It runs on a sender
+// goroutine; a panic in it is recovered and drops the event.
+func (s *Scope) AddEventProcessor(f func(*Event, *EventHint) *Event) {
+	if s != nil && f != nil {
+		s.st.AddProcessor(f)
 	}
 }
 

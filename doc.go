@@ -87,26 +87,14 @@ dropped, or until its context ends (it then returns ctx.Err()). Close
 flushes, stops every goroutine the client started and turns later captures
 into no-ops. Both are safe to call twice and concurrently.
 
-# Dropped events
+# Dropped events, transports, tests
 
-Client.Stats returns how many events were captured, delivered and dropped,
-by reason (queue overflow, rate limits, network and server errors,
-sampling, hooks). WithOnDrop is told of each drop, and the counts reach the
+Client.Stats counts every event captured, delivered, dropped (by reason)
+or stored; WithOnDrop is told of each drop, and the counts reach the
 server as client reports. WithOutbox writes every event to disk before
-sending it, so what is not delivered survives a crash or a restart and is
-sent when the server is back or at the next start; Stats counts such events
-as Stored, and a later process counts those it loads as Restored.
-
-# Writing a transport
-
-A Transport receives envelopes from the senders and returns nil once they
-are delivered. To report why envelopes were discarded, return a *DropError
-(several may be joined with errors.Join). HTTPTransport is the default.
-
-# Testing
-
-Package raventest runs a Sentry-compatible receiver on 127.0.0.1 with fault
-knobs (failures, rate limits, latency, hanging) and offers an in-memory
-Transport, so tests can assert on what an application reports.
+sending it, so that what is not delivered survives a crash or a restart.
+A Transport (HTTPTransport by default) returns a *DropError to say why
+envelopes were discarded. Package raventest runs a Sentry-compatible
+receiver on 127.0.0.1 with fault knobs, for tests.
 */
 package raven

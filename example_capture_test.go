@@ -45,7 +45,7 @@ func ExampleCaptureMessage() {
 func ExampleWithBeforeSend() {
 	tr := raventest.NewTransport()
 	client, _ := raven.New(raven.WithDSN("https://key@sentry.example.com/1"), raven.WithTransport(tr),
-		raven.WithBeforeSend(func(ev *raven.Event) *raven.Event {
+		raven.WithBeforeSend(func(ev *raven.Event, _ *raven.EventHint) *raven.Event {
 			if ev.Exception != nil && ev.Exception.Values[0].Value == context.Canceled.Error() {
 				return nil // not worth an alert
 			}

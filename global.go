@@ -50,7 +50,7 @@ func CapturePanic(ctx context.Context, v any) EventID {
 		return ""
 	}
 	s := ScopeFromContext(ctx)
-	return s.client.capturePanic(s, v, 1)
+	return s.client.capturePanic(ctx, s, v, 1)
 }
 
 // Recover recovers a panic and reports it with the default client; the
@@ -58,7 +58,7 @@ func CapturePanic(ctx context.Context, v any) EventID {
 func Recover() {
 	if v := recover(); v != nil {
 		c := CurrentClient()
-		c.capturePanic(c.root, v, 1)
+		c.capturePanic(nil, c.root, v, 1)
 	}
 }
 
@@ -66,7 +66,7 @@ func Recover() {
 func RecoverContext(ctx context.Context) {
 	if v := recover(); v != nil {
 		s := ScopeFromContext(ctx)
-		s.client.capturePanic(s, v, 1)
+		s.client.capturePanic(ctx, s, v, 1)
 	}
 }
 
@@ -76,7 +76,7 @@ func RecoverContext(ctx context.Context) {
 func RecoverRepanic(ctx context.Context) {
 	if v := recover(); v != nil {
 		s := ScopeFromContext(ctx)
-		s.client.capturePanic(s, v, 1)
+		s.client.capturePanic(ctx, s, v, 1)
 		fctx, cancel := context.WithTimeout(context.Background(), DefaultRepanicFlushTimeout)
 		_ = s.client.Flush(fctx)
 		cancel()

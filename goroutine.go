@@ -24,7 +24,7 @@ func Go(ctx context.Context, f func(ctx context.Context), opts ...GoOption) {
 		defer func() {
 			if v := recover(); v != nil {
 				s := ScopeFromContext(ctx)
-				s.client.capturePanic(s, v, 1)
+				s.client.capturePanic(ctx, s, v, 1)
 				if cfg.repanic {
 					fctx, cancel := context.WithTimeout(context.Background(), DefaultRepanicFlushTimeout)
 					_ = s.client.Flush(fctx)

@@ -21,7 +21,7 @@ func TestHookWritesDoNotReachSharedMaps(t *testing.T) {
 	var mu sync.Mutex
 	var seenOS []any
 	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithSenders(4),
-		raven.WithBeforeSend(func(ev *raven.Event) *raven.Event {
+		raven.WithBeforeSend(func(ev *raven.Event, _ *raven.EventHint) *raven.Event {
 			mu.Lock()
 			seenOS = append(seenOS, ev.Contexts["os"]["hooked"])
 			mu.Unlock()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/errchain"
+	"github.com/ravenkit/raven/internal/scope"
 	"github.com/ravenkit/raven/internal/scrub"
 	"github.com/ravenkit/raven/internal/stack"
 	"github.com/ravenkit/raven/internal/telemetry"
@@ -65,7 +66,8 @@ type config struct {
 	sendersSet                                  bool // WithSenders: no adaptation
 	ignoreErrors                                []*regexp.Regexp
 	ignoreErrorsSrc                             []string
-	beforeSend                                  func(*Event) *Event
+	beforeSend                                  func(*Event, *EventHint) *Event
+	ignoreIs                                    []error
 	beforeBreadcrumb                            func(*Breadcrumb) *Breadcrumb
 	processors                                  []func(*Event) *Event
 	maxBreadcrumbs                              int
@@ -204,12 +206,30 @@ func WithIgnoreErrors(patterns ...string) Option {
 	return optionFunc(func(c *config) { c.ignoreErrorsSrc = append(c.ignoreErrorsSrc, patterns...) })
 }
 
-// WithBeforeSend sets a hook that sees every event before it is sent and
-// may change it or return nil to drop it. It runs on a sender goroutine; a
-// panic in it is recovered and the event dropped and counted.
-func WithBeforeSend(f func(*Event) *Event) Option {
+// WithBeforeSend sets a hook that sees every event before it is sent, with
+// a hint holding the captured error (for errors.Is and errors.As), the
+// recovered panic value and the request, and may change the event or
+// return nil to drop it (before_send). It runs on a sender goroutine,
+// after the event processors; a panic in it is recovered and the event
+// dropped and counted.
+func WithBeforeSend(f func(*Event, *EventHint) *Event) Option {
 	return optionFunc(func(c *config) { c.beforeSend = f })
 }
+
+// WithIgnoreErrorsIs drops events whose error is any of targets, as
+// errors.Is tells through the whole chain (counted as event_processor):
+// WithIgnoreErrorsIs(context.Canceled) is the usual one. The walk is
+// bounded like the capture's, so a hostile error graph cannot hang it.
+func WithIgnoreErrorsIs(targets ...error) Option {
+	return optionFunc(func(c *config) { c.ignoreIs = append(c.ignoreIs, targets...) })
+}
+
+// EventHint is what BeforeSend and scope event processors get besides the
+// event: Err, the captured error; Panic, the recovered value; Request, the
+// *http.Request being handled when an integration recorded it; Context,
+// the context the capture was made with (context.Background() for the
+// forms that take none, nil for Recover).
+type EventHint = scope.Hint
 
 // WithEventProcessor adds a function that sees every event before
 // BeforeSend and may change it or return nil to drop it (counted as

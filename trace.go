@@ -1,11 +1,6 @@
 package raven
 
-import (
-	"encoding/hex"
-	"math/rand/v2"
-	"strconv"
-	"strings"
-)
+import "github.com/ravenkit/raven/internal/scope"
 
 // ContinueTrace reads the trace an incoming request belongs to from its
 // `sentry-trace` header (traceid-spanid[-sampled]) or, when that is absent
@@ -20,54 +15,5 @@ import (
 // Header formats: develop.sentry.dev/sdk/telemetry/traces/#header-sentry-trace
 // and www.w3.org/TR/trace-context/#traceparent-header.
 func ContinueTrace(sentryTrace, traceparent string) *TraceContext {
-	if v := strings.TrimSpace(sentryTrace); v != "" {
-		parts := strings.Split(v, "-")
-		if len(parts) >= 2 && len(parts) <= 3 && isLowerHex(parts[0], 32) && isLowerHex(parts[1], 16) {
-			tc := &TraceContext{TraceID: parts[0], ParentSpanID: parts[1], SpanID: newSpanID()}
-			if len(parts) == 3 {
-				sampled := parts[2] == "1"
-				tc.Sampled = &sampled
-			}
-			return tc
-		}
-	}
-	if v := strings.TrimSpace(traceparent); v != "" {
-		parts := strings.Split(v, "-")
-		if len(parts) == 4 && isLowerHex(parts[0], 2) && parts[0] != "ff" && isLowerHex(parts[1], 32) &&
-			isLowerHex(parts[2], 16) && isLowerHex(parts[3], 2) &&
-			strings.Trim(parts[1], "0") != "" && strings.Trim(parts[2], "0") != "" {
-			flags, _ := strconv.ParseUint(parts[3], 16, 8)
-			sampled := flags&1 == 1 // the sampled flag
-			return &TraceContext{TraceID: parts[1], ParentSpanID: parts[2], SpanID: newSpanID(), Sampled: &sampled}
-		}
-	}
-	return nil
-}
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// newSpanID returns 16 lowercase hex digits, never all zeros.
-func newSpanID() string {
-	var b [8]byte
-	for {
-		v := rand.Uint64()
-		if v == 0 {
-			continue
-		}
-		for i := range b {
-			b[i] = byte(v >> (8 * i))
-		}
-		return hex.EncodeToString(b[:])
-	}
+	return scope.ContinueTrace(sentryTrace, traceparent)
 }

@@ -158,3 +158,10 @@ func (t *HTTPTransport) Close(ctx context.Context) error { return t.s.Close(ctx)
 // DefaultRetryAfter is how long a category stays blocked after a 429
 // answer that names no delay (or an unusable one).
 const DefaultRetryAfter = ratelimit.DefaultRetryAfter
+
+// WithHTTPTransportOptions configures the HTTP transport New builds for
+// the DSN (gzip, proxy, CA certificates, timeouts, retries). It has no
+// effect with WithTransport.
+func WithHTTPTransportOptions(opts ...TransportOption) Option {
+	return optionFunc(func(c *config) { c.httpOpts = append(c.httpOpts, opts...) })
+}

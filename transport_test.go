@@ -217,7 +217,7 @@ func TestHTTPTransport413(t *testing.T) {
 
 func TestClientReportsReachTheServer(t *testing.T) {
 	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithBeforeSend(func(e *raven.Event) *raven.Event {
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithBeforeSend(func(e *raven.Event, _ *raven.EventHint) *raven.Event {
 		if e.Message != nil && e.Message.Formatted == "drop" {
 			return nil
 		}

@@ -129,7 +129,7 @@ func TestHostileValuesOnEveryPath(t *testing.T) {
 // delivered.
 func TestHostileValueInBeforeSend(t *testing.T) {
 	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithBeforeSend(func(ev *raven.Event) *raven.Event {
+	c, err := raven.New(raven.WithDSN(srv.DSN()), raven.WithBeforeSend(func(ev *raven.Event, _ *raven.EventHint) *raven.Event {
 		ev.Extra = map[string]any{"late": cyclicMap()}
 		return ev
 	}))

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ravenkit/raven"
@@ -46,6 +47,7 @@ type options struct {
 	pii          bool
 	bodyMax      int
 	flushTimeout time.Duration
+	reportGone   bool
 }
 
 // WithClient reports to c instead of the default client.
@@ -59,6 +61,14 @@ func WithRepanic() Option { return optionFunc(func(o *options) { o.repanic = tru
 // WithReport5xx also reports responses with a 5xx status that did not
 // panic.
 func WithReport5xx() Option { return optionFunc(func(o *options) { o.report5xx = true }) }
+
+// WithReportClientGone(true) reports errors that are context.Canceled
+// after the client went away (its request's context ended before the
+// handler returned), which the middleware leaves out by default: a client
+// that hangs up is not a bug of the service.
+func WithReportClientGone(report bool) Option {
+	return optionFunc(func(o *options) { o.reportGone = report })
+}
 
 // WithSendDefaultPII records the client IP address and cookies (scrubbed of
 // sensitive names), which are left out by default.
@@ -104,6 +114,7 @@ type state struct {
 	r      *http.Request
 	o      *options
 	status int
+	done   atomic.Bool // the handler returned: its context ends anyway
 	wrote  bool
 	body   *httpreq.Body
 }
@@ -132,8 +143,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scope.SetRequestSource(st)
 	defer h.recover(st, scope)
 	h.next.ServeHTTP(st, r)
+	st.done.Store(true)
 	if h.o.report5xx && st.status >= 500 {
-		scope.SetTransaction(transaction(r))
 		scope.Client().CaptureEvent(ctx, &raven.Event{Level: raven.LevelError,
 			Message: &raven.LogEntry{Formatted: r.Method + " " + r.URL.Path + " answered " + http.StatusText(st.status)}})
 	}
@@ -147,7 +158,6 @@ func (h *handler) recover(st *state, scope *raven.Scope) {
 	if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is panicked as is
 		panic(v)
 	}
-	scope.SetTransaction(transaction(st.r))
 	client := scope.Client()
 	client.CapturePanic(st.r.Context(), v)
 	if h.o.repanic {
@@ -163,15 +173,28 @@ func (h *handler) recover(st *state, scope *raven.Scope) {
 	}
 }
 
-// transaction names the request by its ServeMux pattern when one matched.
-func transaction(r *http.Request) string {
-	if r.Pattern != "" {
-		if strings.Contains(r.Pattern, " ") {
-			return r.Pattern
-		}
-		return r.Method + " " + r.Pattern
+// SentryTransaction names the request by its route template: the
+// ServeMux pattern that matched (set on the request once routed, so it is
+// read at capture), or none: never the raw path, which would make a
+// transaction name per URL.
+func (st *state) SentryTransaction() string {
+	r := st.r
+	switch {
+	case r.Pattern == "":
+		return ""
+	case strings.Contains(r.Pattern, " "):
+		return r.Pattern
 	}
-	return r.Method + " " + r.URL.Path
+	return r.Method + " " + r.Pattern
+}
+
+// SentryHTTPRequest is the request being handled, for EventHint.Request.
+func (st *state) SentryHTTPRequest() *http.Request { return st.r }
+
+// SentryClientGone reports whether the client went away while the handler
+// ran (see WithReportClientGone).
+func (st *state) SentryClientGone() bool {
+	return !st.o.reportGone && !st.done.Load() && st.r.Context().Err() != nil
 }
 
 // SentryRequest builds the event's request, at capture time only.

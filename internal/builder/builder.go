@@ -6,16 +6,18 @@
 package builder
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/errchain"
@@ -42,6 +44,11 @@ type Capture struct {
 	Scope     *scope.Data
 	Request   *protocol.Request // built from the scope's RequestSource at capture
 	Event     *protocol.Event   // CaptureEvent
+	// Ctx is the context of the capture; HTTPRequest and Transaction come
+	// from the scope's RequestSource, read at capture.
+	Ctx         context.Context
+	HTTPRequest *http.Request
+	Transaction string
 }
 
 // Static is computed once per client and shared by every event.
@@ -61,9 +68,12 @@ type Builder struct {
 	MaxErrorDepth              int
 	Scrub                      scrub.Scrubber
 	IgnoreErrors               []*regexp.Regexp
+	IgnoreIs                   []error
 	Processors                 []func(*protocol.Event) *protocol.Event
-	BeforeSend                 func(*protocol.Event) *protocol.Event
+	BeforeSend                 func(*protocol.Event, *scope.Hint) *protocol.Event
 	Logger                     *slog.Logger
+	// fixedTags remembers the tag keys already logged as fixed.
+	fixedTags sync.Map
 }
 
 // Build turns a capture into an event; a nil event comes with the reason
@@ -132,30 +142,50 @@ func (b *Builder) Build(p *Capture) (ev *protocol.Event, reason delivery.DropRea
 		b.Logger.Debug("raven: user values cut to their bounds", slog.String("event_id", string(ev.EventID)), slog.Int("placeholders", cuts))
 	}
 	b.Scrub.Event(ev)
+	if ev.Transaction == "" {
+		ev.Transaction = p.Transaction
+	}
 	if b.ignored(ev) {
 		return nil, delivery.DropEventProcessor, errors.New("raven: matched IgnoreErrors")
 	}
+	for _, target := range b.IgnoreIs {
+		if errchain.Is(p.Err, target) {
+			return nil, delivery.DropEventProcessor, errors.New("raven: matched IgnoreErrorsIs")
+		}
+	}
+	hint := &scope.Hint{Err: p.Err, Request: p.HTTPRequest, Context: p.Ctx}
+	if p.Panicked {
+		hint.Panic = p.PanicVal
+	}
+	if p.Scope != nil {
+		for _, f := range p.Scope.Processors {
+			if ev = b.runHook("scope event processor", func() *protocol.Event { return f(ev, hint) }); ev == nil {
+				return nil, delivery.DropEventProcessor, nil
+			}
+		}
+	}
 	for _, f := range b.Processors {
-		if ev = b.runHook(f, ev, "event processor"); ev == nil {
+		if ev = b.runHook("event processor", func() *protocol.Event { return f(ev) }); ev == nil {
 			return nil, delivery.DropEventProcessor, nil
 		}
 	}
 	if b.BeforeSend != nil {
-		if ev = b.runHook(b.BeforeSend, ev, "BeforeSend"); ev == nil {
+		if ev = b.runHook("BeforeSend", func() *protocol.Event { return b.BeforeSend(ev, hint) }); ev == nil {
 			return nil, delivery.DropBeforeSend, nil
 		}
 	}
+	b.sanitizeTags(ev)
 	return ev, "", nil
 }
 
-func (b *Builder) runHook(f func(*protocol.Event) *protocol.Event, ev *protocol.Event, name string) (out *protocol.Event) {
+func (b *Builder) runHook(name string, f func() *protocol.Event) (out *protocol.Event) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.Logger.Error("raven: "+name+" panicked; event dropped", slog.Any("panic", r))
 			out = nil
 		}
 	}()
-	return f(ev)
+	return f()
 }
 
 // RunBeforeBreadcrumb runs the BeforeBreadcrumb hook f on bc; a panic in
@@ -331,29 +361,12 @@ func Encode(ev *protocol.Event, limit int) ([]byte, error) {
 	return trim.ToFit(ev, b, limit)
 }
 
-// maxTagBytes is Relay's limit for tag keys and values.
-const maxTagBytes = 200
-
-// Normalize makes user-supplied fields acceptable to the server: a known
-// level, tags within Relay's length limit, valid UTF-8.
+// Normalize makes the level one the server knows (tags are made
+// acceptable after the hooks, by sanitizeTags).
 func Normalize(ev *protocol.Event) {
 	switch ev.Level {
 	case protocol.LevelDebug, protocol.LevelInfo, protocol.LevelWarning, protocol.LevelError, protocol.LevelFatal:
 	default:
 		ev.Level = protocol.LevelError
 	}
-	for k, v := range ev.Tags {
-		ck, cv := clampTag(k), clampTag(v)
-		if ck != k {
-			delete(ev.Tags, k)
-		}
-		ev.Tags[ck] = cv
-	}
-}
-
-func clampTag(s string) string {
-	if len(s) <= maxTagBytes && utf8.ValidString(s) {
-		return s
-	}
-	return protocol.Clamp(s, maxTagBytes-len("…"))
 }

@@ -102,10 +102,24 @@ func (s *visited) add(err error) bool {
 
 // HasOwnStack reports, cheaply and without calling Error, whether any node
 // of the error graph carries a stack. It runs on the caller's goroutine, so
-// it visits at most MaxNodes nodes and each multi-error once: graphs
-// branch only at multi-errors, so a graph that shares nodes (errors.Join(e,
-// e) nested) costs one visit per distinct node, not one per path.
+// it visits at most MaxNodes nodes and each multi-error once (see
+// walkNodes).
 func HasOwnStack(err error) bool {
+	return walkNodes(err, func(e error) bool {
+		switch e.(type) {
+		case stackTracer, callerser:
+			return true
+		}
+		return false
+	})
+}
+
+// walkNodes calls found on each node of the error graph, depth first,
+// until it returns true, and reports whether it did. It visits at most
+// MaxNodes nodes and each multi-error once: graphs branch only at
+// multi-errors, so a graph that shares nodes (errors.Join(e, e) nested)
+// costs one visit per distinct node, not one per path.
+func walkNodes(err error, found func(error) bool) bool {
 	var seen visited
 	var stackBuf [8]error
 	todo := append(stackBuf[:0], err)
@@ -117,10 +131,10 @@ func HasOwnStack(err error) bool {
 			if nodes >= MaxNodes {
 				return false
 			}
-			switch e := err.(type) {
-			case stackTracer, callerser:
+			if found(err) {
 				return true
-			case interface{ Unwrap() []error }:
+			}
+			if e, ok := err.(interface{ Unwrap() []error }); ok {
 				if seen.add(err) {
 					children := safeUnwrapMulti(e)
 					for i := len(children) - 1; i >= 0; i-- {
@@ -128,10 +142,36 @@ func HasOwnStack(err error) bool {
 					}
 				}
 				err = nil
-			default:
+			} else {
 				err = unwrapOne(err)
 			}
 		}
+	}
+	return false
+}
+
+// Is reports whether a node of err's graph is target or says it is (an
+// Is(error) bool method), like errors.Is but bounded as walkNodes is and
+// safe from panicking comparisons and methods: it may run on a
+// capturing goroutine and on hostile error values.
+func Is(err, target error) bool {
+	if err == nil || target == nil {
+		return false
+	}
+	return walkNodes(err, func(e error) bool { return isNode(e, target) })
+}
+
+func isNode(e, target error) (is bool) {
+	defer func() {
+		if recover() != nil {
+			is = false
+		}
+	}()
+	if reflect.TypeOf(e).Comparable() && e == target {
+		return true
+	}
+	if x, ok := e.(interface{ Is(error) bool }); ok {
+		return x.Is(target)
 	}
 	return false
 }

@@ -7,7 +7,9 @@
 package scope
 
 import (
+	"context"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 
@@ -21,6 +23,20 @@ type Trace struct {
 	ParentSpanID string
 	Sampled      *bool
 }
+
+// Hint is what event processors and BeforeSend get besides the event: the
+// error captured, the recovered panic value, the HTTP request being
+// handled (when an integration recorded one) and the context the capture
+// was made with (nil for Recover).
+type Hint struct {
+	Err     error
+	Panic   any
+	Request *http.Request
+	Context context.Context
+}
+
+// Processor changes an event or drops it (nil).
+type Processor func(*protocol.Event, *Hint) *protocol.Event
 
 // RequestSource builds the Request of an event when one is captured.
 type RequestSource interface {
@@ -41,6 +57,7 @@ type Data struct {
 	Transaction string
 	Trace       *Trace
 	ReqSrc      RequestSource
+	Processors  []Processor           // run on the senders, before the client's
 	crumbs      []protocol.Breadcrumb // ring of at most max entries
 	head        int                   // index of the oldest crumb when the ring is full
 }
@@ -192,6 +209,16 @@ func (s *Store) SetContexts(m map[string]map[string]any) {
 // maps, the fingerprint and the breadcrumbs, which f may replace but not
 // change.
 func (s *Store) Set(f func(d *Data)) { s.update(0, f) }
+
+// RemoveContext removes a named context.
+func (s *Store) RemoveContext(name string) {
+	s.update(ownContexts, func(d *Data) { delete(d.Contexts, name) })
+}
+
+// AddProcessor appends f to the scope's event processors.
+func (s *Store) AddProcessor(f Processor) {
+	s.update(0, func(d *Data) { d.Processors = append(d.Processors[:len(d.Processors):len(d.Processors)], f) })
+}
 
 // SetFingerprint replaces the fingerprint with a copy of fp.
 func (s *Store) SetFingerprint(fp []string) {
