@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	pkgerrors "github.com/pkg/errors"
 	"github.com/ravenkit/raven"
@@ -662,9 +663,9 @@ func TestNormalizesLevelAndTags(t *testing.T) {
 	ev := rec.events(t)[0]
 	assert.Equal(t, "error", ev["level"])
 	tags := ev["tags"].(map[string]any)
-	for k, v := range tags {
-		assert.LessOrEqual(t, len(k), 200)
-		assert.LessOrEqual(t, len(v.(string)), 200)
+	for k, v := range tags { // Relay counts characters
+		assert.LessOrEqual(t, utf8.RuneCountInString(k), 200)
+		assert.LessOrEqual(t, utf8.RuneCountInString(v.(string)), 200)
 	}
 	assert.Equal(t, "\uFFFD", tags["bad"])
 }
