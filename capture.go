@@ -180,7 +180,7 @@ func (c *Client) scopeFor(ctx context.Context) *Scope {
 // it as `defer client.Recover()`.
 func (c *Client) Recover() {
 	if v := recover(); v != nil {
-		c.capturePanic(nil, c.root, v, 1)
+		c.capturePanic(context.Background(), c.root, v, 1)
 	}
 }
 

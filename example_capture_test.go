@@ -45,17 +45,53 @@ func ExampleCaptureMessage() {
 func ExampleWithBeforeSend() {
 	tr := raventest.NewTransport()
 	client, _ := raven.New(raven.WithDSN("https://key@sentry.example.com/1"), raven.WithTransport(tr),
-		raven.WithBeforeSend(func(ev *raven.Event, _ *raven.EventHint) *raven.Event {
-			if ev.Exception != nil && ev.Exception.Values[0].Value == context.Canceled.Error() {
+		raven.WithBeforeSend(func(ev *raven.Event, hint *raven.EventHint) *raven.Event {
+			var pe *fs.PathError
+			if errors.As(hint.Err, &pe) {
+				ev.Tags = map[string]string{"path": pe.Path} // the original error, not its text
+			}
+			if errors.Is(hint.Err, context.Canceled) {
 				return nil // not worth an alert
 			}
 			return ev
 		}))
-	client.CaptureException(context.Canceled)
-	client.CaptureException(errors.New("disk full"))
+	client.CaptureException(fmt.Errorf("query: %w", context.Canceled))
+	client.CaptureException(fmt.Errorf("load: %w", &fs.PathError{Op: "open", Path: "/etc/app.yaml", Err: fs.ErrNotExist}))
 	_ = client.Close(context.Background())
 
 	st := client.Stats()
 	fmt.Println("delivered:", st.Delivered, "dropped by BeforeSend:", st.Dropped[raven.DropBeforeSend])
-	// Output: delivered: 1 dropped by BeforeSend: 1
+	fmt.Println("path tag:", tr.Events()[0].Tags["path"])
+	// Output:
+	// delivered: 1 dropped by BeforeSend: 1
+	// path tag: /etc/app.yaml
+}
+
+func ExampleWithIgnoreErrorsIs() {
+	tr := raventest.NewTransport()
+	client, _ := raven.New(raven.WithDSN("https://key@sentry.example.com/1"), raven.WithTransport(tr),
+		raven.WithIgnoreErrorsIs(context.Canceled, context.DeadlineExceeded))
+	client.CaptureException(fmt.Errorf("fetch prices: %w", context.DeadlineExceeded))
+	client.CaptureException(errors.New("price feed answered garbage"))
+	_ = client.Close(context.Background())
+
+	fmt.Println("delivered:", len(tr.Events()), "ignored:", client.Stats().Dropped[raven.DropEventProcessor])
+	// Output: delivered: 1 ignored: 1
+}
+
+func ExampleWithQueueLimit() {
+	client, err := raven.New(raven.WithDSN("https://key@sentry.example.com/1"),
+		raven.WithQueueLimit("log_item", 20000, 32<<20)) // a chatty service: room for more logs
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close(context.Background())
+	fmt.Println("default for errors:", raven.DefaultQueueLimits()["error"].Items)
+
+	_, err = raven.New(raven.WithQueueLimit("logs", 10, 1<<20))
+	fmt.Println(err)
+	// Output:
+	// default for errors: 5000
+	// raven: no queue for category "logs"
 }

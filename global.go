@@ -58,7 +58,7 @@ func CapturePanic(ctx context.Context, v any) EventID {
 func Recover() {
 	if v := recover(); v != nil {
 		c := CurrentClient()
-		c.capturePanic(nil, c.root, v, 1)
+		c.capturePanic(context.Background(), c.root, v, 1)
 	}
 }
 

@@ -228,7 +228,7 @@ func WithIgnoreErrorsIs(targets ...error) Option {
 // event: Err, the captured error; Panic, the recovered value; Request, the
 // *http.Request being handled when an integration recorded it; Context,
 // the context the capture was made with (context.Background() for the
-// forms that take none, nil for Recover).
+// forms that take none).
 type EventHint = scope.Hint
 
 // WithEventProcessor adds a function that sees every event before

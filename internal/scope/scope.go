@@ -27,7 +27,7 @@ type Trace struct {
 // Hint is what event processors and BeforeSend get besides the event: the
 // error captured, the recovered panic value, the HTTP request being
 // handled (when an integration recorded one) and the context the capture
-// was made with (nil for Recover).
+// was made with (context.Background() for the forms that take none).
 type Hint struct {
 	Err     error
 	Panic   any
