@@ -111,6 +111,8 @@ func TestCongestedClassDoesNotStopAnother(t *testing.T) {
 			}
 		}
 	}()
+	// the server limits the low class before the errors come
+	require.Eventually(t, func() bool { return rec.count(low) >= 20 }, 10*time.Second, time.Millisecond)
 	for i := range 1000 {
 		require.Equal(t, Enqueued, p.Enqueue(high, i, 100))
 	}
