@@ -176,15 +176,6 @@ func safeError(err error) (s string) {
 	return err.Error()
 }
 
-func typeName(err error) (name, module string) {
-	t := reflect.TypeOf(err)
-	name = t.String()
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return name, t.PkgPath()
-}
-
 // Link is one exception in the making, outermost first.
 type Link struct {
 	Exc    protocol.Exception
@@ -195,7 +186,8 @@ type Link struct {
 
 // Walk flattens err into links, outermost first, depth-first. A
 // wrapper that only adds a stack (its message equals its single cause's)
-// is merged into its cause, which inherits the stack. It keeps at most
+// is merged into its cause, which inherits the stack. Each link's type is
+// named by the rule of TypeName. It keeps at most
 // maxDepth links and visits each node of the graph once, at most
 // MaxNodes of them.
 func Walk(err error, maxDepth int) []Link {
@@ -221,7 +213,7 @@ func Walk(err error, maxDepth int) []Link {
 			inherited = nil
 			if multi, ok := err.(interface{ Unwrap() []error }); ok {
 				children := safeUnwrapMulti(multi)
-				name, mod := typeName(err)
+				name, mod := errorType(err)
 				links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent, Group: true})
 				me := len(links) - 1
 				for _, c := range children {
@@ -239,7 +231,7 @@ func Walk(err error, maxDepth int) []Link {
 				err = next
 				continue
 			}
-			name, mod := typeName(err)
+			name, mod := errorType(err)
 			links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent})
 			parent = len(links) - 1
 			err = next
