@@ -9,10 +9,11 @@ import "strings"
 //
 //   - closures lose their numbers, which the compiler assigns in source
 //     order and renumbers when a closure is added before them:
-//     "handler.func2" becomes "handler.func" and the nested
-//     "handler.func1.3" becomes "handler.func.func"; go and defer
-//     statement wrappers ("main.gowrap1", "deferwrap2") and range-over-func
-//     loop bodies ("main-range1") likewise;
+//     "handler.func2" becomes "handler.func", the nested "handler.func1.3"
+//     "handler.func.func", and the copy of a closure inlined with its
+//     function ("handler.makeHandler.1") "handler.makeHandler.func"; go
+//     and defer statement wrappers ("main.gowrap1", "deferwrap2") and
+//     range-over-func loop bodies ("main-range1") likewise;
 //   - generic instantiations show "[...]" whatever their brackets held
 //     (shape names such as "[go.shape.int]" change with the type
 //     arguments);
@@ -27,7 +28,6 @@ func NormalizeFunction(fn string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(fn))
-	prevClosure := false
 	for i := 0; i < len(fn); {
 		// one element: up to the next '.' outside brackets
 		j, depth := i, 0
@@ -45,7 +45,7 @@ func NormalizeFunction(fn string) string {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		prevClosure = writeElement(&b, fn[i:j], prevClosure)
+		writeElement(&b, fn[i:j], i > 0)
 		i = j + 1
 		if j == len(fn)-1 { // a trailing dot
 			b.WriteByte('.')
@@ -58,19 +58,20 @@ func NormalizeFunction(fn string) string {
 }
 
 // writeElement writes one dot-separated element of a function name,
-// normalized, and reports whether it names a closure.
-func writeElement(b *strings.Builder, e string, prevClosure bool) bool {
-	if prevClosure && allDigits(e) {
-		b.WriteString("func") // "func1.2": the second closure inside func1
-		return true
+// normalized. A number that is not the first element is a closure's: the
+// compiler names nested closures ("func1.2") and the copies of closures
+// inlined with their function ("makeHandler.1") so.
+func writeElement(b *strings.Builder, e string, notFirst bool) {
+	if notFirst && allDigits(e) {
+		b.WriteString("func")
+		return
 	}
-	closure := false
 	for k, part := range strings.Split(e, "-") {
 		switch {
 		case k == 0:
 			for _, prefix := range closurePrefixes {
 				if p, ok := strings.CutPrefix(part, prefix); ok && allDigits(p) {
-					part, closure = prefix, true
+					part = prefix
 					break
 				}
 			}
@@ -78,13 +79,11 @@ func writeElement(b *strings.Builder, e string, prevClosure bool) bool {
 		case part == "fm": // method value wrapper
 		case strings.HasPrefix(part, "range") && allDigits(part[len("range"):]):
 			b.WriteString("-range")
-			closure = true
 		default:
 			b.WriteByte('-')
 			writeBrackets(b, part)
 		}
 	}
-	return closure
 }
 
 // closurePrefixes are the names the compiler gives function literals and
@@ -146,14 +145,18 @@ func allDigits(s string) bool {
 // statement's wrapper, or a range-over-func loop body). Only these can be
 // named after another package's function: when the compiler inlines a
 // function holding a closure, the closure's copy is named after the
-// function it was inlined into ("main.handler.Run.func1" for a closure of
-// example.com/lib.Run), while its file stays the library's.
+// function it was inlined into ("handler.Run.func1" in package main for a
+// closure of example.com/lib.Run, or "handler.Run.1"), while its file
+// stays the library's.
 func isClosure(fn string) bool {
 	for i := 0; i < len(fn); i++ {
 		var rest string
 		switch fn[i] {
 		case '.':
 			rest = fn[i+1:]
+			if rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+				return true // "makeHandler.1", "func1.2"
+			}
 		case '-':
 			rest = fn[i+1:]
 			if p, ok := strings.CutPrefix(rest, "range"); ok && p != "" && p[0] >= '0' && p[0] <= '9' {

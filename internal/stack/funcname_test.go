@@ -28,7 +28,8 @@ func TestNormalizeFunction(t *testing.T) {
 		{"method value of a generic type", "(*Store[go.shape.int]).Put-fm", "(*Store[...]).Put"},
 		{"inlined closure copy", "handler.Run.func4", "handler.Run.func"},
 		{"digits that are not closures", "parseV2", "parseV2"},
-		{"a number after a non-closure", "T.M.2", "T.M.2"},
+		{"inlined closure copy, numbered alone", "handler.makeHandler.1", "handler.makeHandler.func"},
+		{"inlined copy of a nested closure", "bugs.func6.makeHandler.1.2", "bugs.func.makeHandler.func.func"},
 		{"func without number", "handler.func", "handler.func"},
 		{"funcs named like closures but with letters", "handler.funcX1", "handler.funcX1"},
 		{"hyphen that is not a suffix", "a-b", "a-b"},
@@ -55,6 +56,7 @@ func TestIsClosure(t *testing.T) {
 		"f.deferwrap1":      true,
 		"main-range1":       true,
 		"handler.Run.func4": true,
+		"handler.Run.1":     true,
 		"handler":           false,
 		"(*T).M":            false,
 		"handler.funcs":     false,
@@ -79,7 +81,7 @@ func TestIsRuntime(t *testing.T) {
 // FuzzNormalizeFunction: any input gives a result without a panic, and
 // normalizing twice changes nothing more.
 func FuzzNormalizeFunction(f *testing.F) {
-	for _, s := range []string{"handler.func2.1", "(*C[go.shape.int]).Get-fm", "main-range1", "[[", "]]..", "a.1.2"} {
+	for _, s := range []string{"handler.func2.1", "(*C[go.shape.int]).Get-fm", "main-range1", "[[", "]]..", "a.1.2", "1.2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, fn string) {
