@@ -66,7 +66,9 @@ func writeElement(b *strings.Builder, e string, notFirst bool) {
 		b.WriteString("func")
 		return
 	}
-	for k, part := range strings.Split(e, "-") {
+	for k := 0; ; k++ {
+		part, rest, more := strings.Cut(e, "-")
+		e = rest
 		switch {
 		case k == 0:
 			for _, prefix := range closurePrefixes {
@@ -82,6 +84,9 @@ func writeElement(b *strings.Builder, e string, notFirst bool) {
 		default:
 			b.WriteByte('-')
 			writeBrackets(b, part)
+		}
+		if !more {
+			return
 		}
 	}
 }
