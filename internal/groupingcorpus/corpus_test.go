@@ -170,8 +170,10 @@ func writeReport(t *testing.T, file string, d reportData) {
 	fmt.Fprintf(&b, "`TestGroupingCorpus` (internal/groupingcorpus) builds the program internal/groupingcorpus/testdata/prog "+
 		"in %d variants of its source and runs each of its %d bugs %d times per variant, with ids and paths that change every time, "+
 		"reporting to an in-process receiver; every event is checked against the event schema. It then computes each event's group "+
-		"with a model of the stack-trace grouping Sentry documents: the exception types of the chain and the in-app frames' module "+
-		"and function, no line numbers, no messages.\n\n", len(variants), d.bugs, occurrences)
+		"with a model of the stack-trace grouping Sentry documents (docs.sentry.io/concepts/data-management/event-grouping/): "+
+		"the exception types of the chain and the in-app frames' module and function, no line numbers, no messages. raven sends "+
+		"function names without closure numbers, generic shapes and method-value suffixes (the runtime's name is in `raw_function`); "+
+		"the price is that two closures of one function share a name, told apart by the rest of the stack and the exception type.\n\n", len(variants), d.bugs, occurrences)
 	src, err := os.ReadFile("testdata/prog/main.go")
 	require.NoError(t, err)
 	pads, extras := strings.Count(string(src), "//PAD"), strings.Count(string(src), "//EXTRA")
