@@ -182,6 +182,8 @@ type Link struct {
 	PCs    []uintptr // the error's own stack, innermost first, or nil
 	Parent int       // index of the link this one wraps; -1 for the root
 	Group  bool      // a multi-error (Unwrap() []error)
+
+	wrapper error // an opaque wrapper's error, until it is named after its cause
 }
 
 // Walk flattens err into links, outermost first, depth-first. A
@@ -213,7 +215,7 @@ func Walk(err error, maxDepth int) []Link {
 			inherited = nil
 			if multi, ok := err.(interface{ Unwrap() []error }); ok {
 				children := safeUnwrapMulti(multi)
-				name, mod := errorType(err)
+				name, mod, _ := ownType(err) // multi-errors are never wrappers
 				links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent, Group: true})
 				me := len(links) - 1
 				for _, c := range children {
@@ -231,13 +233,18 @@ func Walk(err error, maxDepth int) []Link {
 				err = next
 				continue
 			}
-			name, mod := errorType(err)
-			links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent})
+			name, mod, wrapper := ownType(err)
+			l := Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent}
+			if wrapper {
+				l.wrapper = err
+			}
+			links = append(links, l)
 			parent = len(links) - 1
 			err = next
 		}
 	}
 	visit(err, -1, nil)
+	nameWrappers(links)
 	return links
 }
 

@@ -113,41 +113,82 @@ var (
 // maxWrapperSteps bounds how many opaque wrappers errorType follows.
 const maxWrapperSteps = DefaultMaxDepth
 
+// sentinelTypes are the dynamic types of the sentinels: an error of
+// another type is none of them, without comparing it with each.
+var sentinelTypes = func() map[reflect.Type]bool {
+	m := map[reflect.Type]bool{}
+	for _, s := range sentinels {
+		m[reflect.TypeOf(s.err)] = true
+	}
+	return m
+}()
+
+// errorType names err by the rule of TypeName, following opaque wrappers.
 func errorType(err error) (name, module string) {
 	for range maxWrapperSteps {
-		for _, s := range sentinels {
-			if err == s.err {
-				return s.name, s.module
-			}
+		name, module, wrapper := ownType(err)
+		if !wrapper {
+			return name, module
 		}
-		t := reflect.TypeOf(err)
-		switch t {
-		case errorStringType:
-			msg := safeError(err)
-			for _, s := range sqlSentinels {
-				if msg == s.text {
-					return s.name, "database/sql"
-				}
-			}
-			return "error", "errors"
-		case fundamentalType:
-			return "error", "github.com/pkg/errors"
-		case joinType:
-			return "errors.Join", "errors"
-		case wrapErrorsType:
-			return "fmt.Errorf", "fmt"
-		case wrapErrorType, withMessageType, withStackType:
-			if err = unwrapOne(err); err == nil {
-				return "error", ""
-			}
-			continue
+		if err = unwrapOne(err); err == nil {
+			break
 		}
-		if _, ok := err.(runtime.Error); ok && pkgPath(t) == "runtime" {
-			return "runtime.Error", "runtime"
-		}
-		return t.String(), pkgPath(t)
 	}
 	return "error", ""
+}
+
+// ownType names err by the rule of TypeName, except that it reports an
+// opaque wrapper as such instead of following it.
+func ownType(err error) (name, module string, wrapper bool) {
+	t := reflect.TypeOf(err)
+	if sentinelTypes[t] {
+		for _, s := range sentinels {
+			if err == s.err {
+				return s.name, s.module, false
+			}
+		}
+	}
+	switch t {
+	case errorStringType:
+		msg := safeError(err)
+		for _, s := range sqlSentinels {
+			if msg == s.text {
+				return s.name, "database/sql", false
+			}
+		}
+		return "error", "errors", false
+	case fundamentalType:
+		return "error", "github.com/pkg/errors", false
+	case joinType:
+		return "errors.Join", "errors", false
+	case wrapErrorsType:
+		return "fmt.Errorf", "fmt", false
+	case wrapErrorType, withMessageType, withStackType:
+		return "", "", true
+	}
+	if _, ok := err.(runtime.Error); ok && pkgPath(t) == "runtime" {
+		return "runtime.Error", "runtime", false
+	}
+	return t.String(), pkgPath(t), false
+}
+
+// nameWrappers names the links of opaque wrappers after the link each
+// wraps (the next one), innermost first so that a chain of wrappers takes
+// its innermost name; a wrapper whose cause was cut from the links follows
+// its chain itself.
+func nameWrappers(links []Link) {
+	for i := len(links) - 1; i >= 0; i-- {
+		l := &links[i]
+		if l.wrapper == nil {
+			continue
+		}
+		if i+1 < len(links) && links[i+1].Parent == i {
+			l.Exc.Type, l.Exc.Module = links[i+1].Exc.Type, links[i+1].Exc.Module
+		} else {
+			l.Exc.Type, l.Exc.Module = errorType(l.wrapper)
+		}
+		l.wrapper = nil
+	}
 }
 
 // pkgPath is the import path of the package that defines t (or the type
