@@ -79,7 +79,7 @@ func (o *owners) addDep(d *debug.Module) {
 	r := d.Replace
 	switch {
 	case r == nil:
-	case r.Version != "":
+	case r.Version != "" && r.Version != "(devel)": // a directory replacement's is "(devel)"
 		o.patterns = append(o.patterns, pathPattern{escapeModulePath(r.Path) + "@" + r.Version + "/", d.Path})
 	case isAbsFile(r.Path):
 		o.roots[path.Clean(r.Path)] = d.Path
@@ -235,14 +235,14 @@ func (o *owners) realPackage(pkg, fn, file string, neighbors []rawFrame) string 
 	}
 	dir := path.Dir(file)
 	for _, f := range neighbors {
-		if f.pkg == pkg && path.Dir(f.file) == dir && !isClosure(f.fn) {
+		if f.pkg == pkg && !f.closure && path.Dir(f.file) == dir {
 			return pkg
 		}
 	}
 	owner := o.packageOf(file)
 	if owner == "" && len(neighbors) > 0 {
 		for _, f := range neighbors {
-			if !isClosure(f.fn) && !compilerGenerated(f.pkg+"."+f.fn) {
+			if !f.closure && f.pkg != "" {
 				o.learn(f.pkg, f.file)
 			}
 		}

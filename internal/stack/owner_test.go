@@ -12,7 +12,7 @@ func testOwners() *owners {
 	bi := &debug.BuildInfo{Path: "example.com/shop/cmd/server", Main: debug.Module{Path: "example.com/shop"},
 		Deps: []*debug.Module{
 			{Path: "github.com/Azure/azure-sdk", Version: "v1.2.3"},
-			{Path: "example.com/lib", Version: "v0.0.0", Replace: &debug.Module{Path: "../lib"}},
+			{Path: "example.com/lib", Version: "v0.0.0", Replace: &debug.Module{Path: "../lib", Version: "(devel)"}},
 			{Path: "example.com/abs", Version: "v0.0.0", Replace: &debug.Module{Path: "/src/abs"}},
 			{Path: "example.com/forked", Version: "v1.0.0", Replace: &debug.Module{Path: "example.com/fork", Version: "v1.0.1"}},
 			{Path: "example.com/shop/tools", Version: "v0.1.0"},

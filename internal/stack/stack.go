@@ -244,11 +244,16 @@ func (fi *Symbolizer) Symbolize(pcs []uintptr, panicking bool) []protocol.Frame 
 	return frames
 }
 
+// neighborWindow is how many frames on each side of a closure's frame
+// resolve looks at to place the closure's file.
+const neighborWindow = 32
+
 // rawFrame is a frame as runtime.CallersFrames reports it, its symbol
 // split.
 type rawFrame struct {
 	pkg, fn, file string
 	line          int
+	closure       bool // isClosure(fn)
 }
 
 // trimPanic removes from a panic's frames (innermost first) what ran after
@@ -282,7 +287,7 @@ func (fi *Symbolizer) resolve(pcs []uintptr, panicking bool) []protocol.Frame {
 		f, more := iter.Next()
 		if f.Function != "" {
 			pkg, fn := SplitSymbol(f.Function)
-			raw = append(raw, rawFrame{pkg, fn, f.File, f.Line})
+			raw = append(raw, rawFrame{pkg, fn, f.File, f.Line, isClosure(fn)})
 		}
 		if !more {
 			break
@@ -294,7 +299,10 @@ func (fi *Symbolizer) resolve(pcs []uintptr, panicking bool) []protocol.Frame {
 	frames := make([]protocol.Frame, 0, min(len(raw), fi.maxFrames+1))
 	for i := len(raw) - 1; i >= 0; i-- { // oldest first
 		r := &raw[i]
-		pkg := fi.owners.realPackage(r.pkg, r.fn, r.file, raw)
+		// the frames around it tell where packages' files are; a window
+		// keeps a runaway recursion of closures linear
+		nearby := raw[max(0, i-neighborWindow):min(len(raw), i+neighborWindow+1)]
+		pkg := fi.owners.realPackage(r.pkg, r.fn, r.file, nearby)
 		if isSDKFrame(pkg, r.file) || (pkg == "runtime" && (r.fn == "goexit" || r.fn == "main")) {
 			continue
 		}
