@@ -129,35 +129,33 @@ func TestSymbolizePlainStackKeepsRuntimeFrames(t *testing.T) {
 	assert.Equal(t, "Callers", top.Function)
 }
 
+// closureRecursion records its stack n calls of a recursive closure deep.
+func closureRecursion(n int) []uintptr {
+	var rec func(n int) []uintptr
+	rec = func(n int) []uintptr {
+		if n == 0 {
+			return CapturePCs(0, nil)
+		}
+		return rec(n - 1)
+	}
+	return rec(n)
+}
+
 // TestSymbolizeDeepClosureRecursion: a runaway recursion of closures is
 // symbolized, its two ends kept (BenchmarkSymbolizeDeepClosureRecursion
 // measures the cost, linear in the depth).
 func TestSymbolizeDeepClosureRecursion(t *testing.T) {
 	fi := NewSymbolizer(nil, nil, 0, 0)
-	var rec func(n int) []uintptr
-	rec = func(n int) []uintptr {
-		if n == 0 {
-			return CapturePCs(0, nil)
-		}
-		return rec(n - 1)
-	}
-	pcs := rec(20000)
+	pcs := closureRecursion(20000)
 	require.Greater(t, len(pcs), 20000)
 	frames := fi.Symbolize(pcs, false)
 	assert.Len(t, frames, DefaultMaxFrames)
-	assert.Equal(t, "TestSymbolizeDeepClosureRecursion.func", frames[len(frames)-1].Function)
+	assert.Equal(t, "closureRecursion.func", frames[len(frames)-1].Function)
 }
 
 func BenchmarkSymbolizeDeepClosureRecursion(b *testing.B) {
 	fi := NewSymbolizer(nil, nil, 0, 0)
-	var rec func(n int) []uintptr
-	rec = func(n int) []uintptr {
-		if n == 0 {
-			return CapturePCs(0, nil)
-		}
-		return rec(n - 1)
-	}
-	pcs := rec(5000)
+	pcs := closureRecursion(5000)
 	b.ReportAllocs()
 	for b.Loop() {
 		fi.Symbolize(pcs, false) // deeper than the cache keeps: resolved every time
