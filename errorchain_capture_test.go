@@ -53,13 +53,13 @@ func TestCaptureSharedErrorGraphs(t *testing.T) {
 		schematest.Check(t, p)
 	}
 	evs := srv.Events()
-	if evs[0].Exception.Values[0].Type != "*errors.joinError" {
+	if evs[0].Exception.Values[0].Type != "errors.Join" {
 		evs[0], evs[1] = evs[1], evs[0]
 	}
 	excs := evs[0].Exception.Values
 	require.Len(t, excs, raven.DefaultMaxErrorDepth)
 	for _, e := range excs {
-		assert.Equal(t, "*errors.joinError", e.Type)
+		assert.Equal(t, "errors.Join", e.Type)
 		assert.LessOrEqual(t, len(e.Value), 8192+len("…"), "a join's message is bounded")
 	}
 
@@ -68,9 +68,9 @@ func TestCaptureSharedErrorGraphs(t *testing.T) {
 	for _, e := range excs {
 		types = append(types, e.Type)
 	}
-	assert.ElementsMatch(t, []string{"*raven_test.selfJoin", "*errors.fundamental"}, types)
+	assert.ElementsMatch(t, []string{"*raven_test.selfJoin", "error"}, types)
 	for _, e := range excs {
-		if e.Type == "*errors.fundamental" {
+		if e.Type == "error" {
 			require.NotNil(t, e.Stacktrace, "the error's own stack is used")
 		}
 	}

@@ -23,9 +23,9 @@ func ExampleClient_CaptureException() {
 		fmt.Printf("%s: %s\n", e.Type, e.Value)
 	}
 	// Output:
-	// *errors.errorString: file does not exist
+	// fs.ErrNotExist: file does not exist
 	// *fs.PathError: open /etc/app.yaml: file does not exist
-	// *fmt.wrapError: load config: open /etc/app.yaml: file does not exist
+	// *fs.PathError: load config: open /etc/app.yaml: file does not exist
 }
 
 func ExampleCaptureMessage() {

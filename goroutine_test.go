@@ -34,7 +34,7 @@ func TestGoReportsPanicWithForkedScope(t *testing.T) {
 	assert.Equal(t, "1", ev.Tags["parent"])
 	assert.Equal(t, "1", ev.Tags["worker"])
 	exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-	assert.Equal(t, "runtime.errorString", exc.Type)
+	assert.Equal(t, "runtime.Error", exc.Type)
 	assert.False(t, *exc.Mechanism.Handled)
 	frames := exc.Stacktrace.Frames
 	assert.Equal(t, "worker", frames[len(frames)-1].Function)

@@ -1,6 +1,7 @@
 package raven_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestInAppWithAndWithoutTrimpath(t *testing.T) {
 
 	byFunc := map[string]raven.Frame{}
 	for _, f := range plain {
-		byFunc[f.Module+"."+f.Function] = f
+		byFunc[f.Module+"."+cmp.Or(f.RawFunction, f.Function)] = f
 	}
 	mainFrame := byFunc["main.main.func1"]
 	assert.True(t, mainFrame.InApp)

@@ -115,8 +115,8 @@ func TestListenPrintsWhatItReceives(t *testing.T) {
 	out := stdout.waitFor(t, regexp.MustCompile(`(?s)── event [0-9a-f]{32}  level=error\n.*\n\n`))[0]
 	for _, want := range []string{
 		"   release: shop@1.2.3",
-		"   *fmt.wrapError: checkout: card declined",
-		"   *errors.errorString: card declined",
+		"   error: checkout: card declined",
+		"   error: card declined",
 		"      at failInCheckout (github.com/ravenkit/raven/cmd/raven/listen_test.go:",
 		`         > c.CaptureExceptionContext(ctx, fmt.Errorf("checkout: %w", errors.New("card declined")))`,
 		"   breadcrumb [cart] 3 items",

@@ -26,7 +26,7 @@ func TestEmbeddedReceiver(t *testing.T) {
 	require.NoError(t, run(ctx, &out, func(string) string { return "" }))
 	s := out.String()
 	assert.Contains(t, s, "3 events captured, 3 received.")
-	assert.Contains(t, s, "*errors.withMessage: load config")
+	assert.Contains(t, s, "*fs.PathError: load config")
 	assert.Contains(t, s, "assignment to entry in nil map")
 	assert.Contains(t, s, `> cache[r.URL.Path] = "x"`, "the panic's context line is printed")
 	assert.Contains(t, s, "at loadConfig (github.com/ravenkit/raven/examples/quickstart/main.go:")

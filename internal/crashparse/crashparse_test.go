@@ -2,6 +2,7 @@ package crashparse_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,16 @@ func parseCrash(data []byte) (*protocol.Event, error) {
 	return r.Event(symbolizer, time.Now()), nil
 }
 
+// parseTestdata parses testdata/crash/FILE.
+func parseTestdata(t *testing.T, file string) *protocol.Event {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "crash", file))
+	require.NoError(t, err)
+	ev, err := parseCrash(data)
+	require.NoError(t, err)
+	return ev
+}
+
 // The files in testdata/crash are real outputs of
 // internal/testprog/crasher built with Go 1.26 and run with
 // GOTRACEBACK=all (single-goroutine-panic.txt: GOTRACEBACK=single): its
@@ -48,7 +59,7 @@ func TestParseCrashTestdata(t *testing.T) {
 		mech      string
 		crashedID uint64
 		threads   int
-		topFn     string // innermost frame of the exception's stack
+		topFn     string // innermost frame of the exception's stack, as printed
 		topLine   int
 		data      map[string]any
 	}{
@@ -74,10 +85,7 @@ func TestParseCrashTestdata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "crash", tt.file))
-			require.NoError(t, err)
-			ev, err := parseCrash(data)
-			require.NoError(t, err)
+			ev := parseTestdata(t, tt.file)
 			assert.Equal(t, protocol.LevelFatal, ev.Level)
 			require.NotNil(t, ev.Exception)
 			require.Len(t, ev.Exception.Values, tt.panics)
@@ -97,7 +105,8 @@ func TestParseCrashTestdata(t *testing.T) {
 			require.NotNil(t, exc.Stacktrace)
 			frames := exc.Stacktrace.Frames
 			top := frames[len(frames)-1]
-			assert.Equal(t, tt.topFn, top.Function)
+			assert.Equal(t, stack.NormalizeFunction(tt.topFn), top.Function)
+			assert.Equal(t, tt.topFn, cmp.Or(top.RawFunction, top.Function))
 			assert.Equal(t, tt.topLine, top.Lineno)
 			if strings.HasPrefix(tt.topFn, "runtime_") {
 				assert.Equal(t, "sync", top.Module)
@@ -111,9 +120,10 @@ func TestParseCrashTestdata(t *testing.T) {
 			if tt.crashedID == 1 && tt.file != "stack-overflow.txt" {
 				assert.Equal(t, "main", frames[0].Function)
 			}
-			for _, f := range frames {
-				assert.NotEqual(t, "runtime", f.Module, "runtime machinery stays out of the exception: %+v", f)
-			}
+			// runtime machinery stays out of the top of the exception; a
+			// nested panic's runtime.gopanic, which called the deferred
+			// function that panicked again, stays below it
+			assert.False(t, stack.IsRuntime(top.Module), "%+v", top)
 
 			require.NotNil(t, ev.Threads)
 			assert.Len(t, ev.Threads.Values, tt.threads)
@@ -144,7 +154,7 @@ func TestParseCrashThreadDetails(t *testing.T) {
 	assert.Equal(t, "goroutine 5 (created by main.inGoroutine in goroutine 1)", th.Name)
 	var fns []string
 	for _, f := range th.Stacktrace.Frames {
-		fns = append(fns, f.Module+"."+f.Function)
+		fns = append(fns, f.Module+"."+cmp.Or(f.RawFunction, f.Function))
 	}
 	assert.Equal(t, []string{"main.worker", "main.Crash.func1", "main.doPanic"}, fns)
 
@@ -266,4 +276,40 @@ func FuzzParseCrash(f *testing.F) {
 			t.Fatalf("marshal: %v", err)
 		}
 	})
+}
+
+// TestParseCrashDropsRuntimeMachinery: with GOTRACEBACK=system the runtime
+// prints the frames that raised the panic (panic, mapassign_faststr,
+// panicmem, sigpanic, panicBounds64) above the program's; the exception's
+// stack starts at the program's frame, the crashed thread keeps all.
+func TestParseCrashDropsRuntimeMachinery(t *testing.T) {
+	tests := []struct{ file, top string }{
+		{"system-nil-map.txt", "Crash.func3"},
+		{"system-nil-deref.txt", "Crash.func6"},
+		{"system-index.txt", "Crash"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			ev := parseTestdata(t, tt.file)
+			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
+			frames := exc.Stacktrace.Frames
+			top := frames[len(frames)-1]
+			assert.Equal(t, tt.top, cmp.Or(top.RawFunction, top.Function))
+			assert.Equal(t, "main", top.Module)
+			for _, f := range frames {
+				assert.False(t, stack.IsRuntime(f.Module), "%+v", f)
+			}
+			var thread []protocol.Frame
+			for _, th := range ev.Threads.Values {
+				if th.Crashed {
+					thread = th.Stacktrace.Frames
+				}
+			}
+			require.NotEmpty(t, thread)
+			assert.True(t, stack.IsRuntime(thread[len(thread)-1].Module), "the thread shows what was printed: %+v", thread[len(thread)-1])
+			payload, err := json.Marshal(ev)
+			require.NoError(t, err)
+			schematest.Check(t, payload)
+		})
+	}
 }

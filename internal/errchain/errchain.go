@@ -216,26 +216,20 @@ func safeError(err error) (s string) {
 	return err.Error()
 }
 
-func typeName(err error) (name, module string) {
-	t := reflect.TypeOf(err)
-	name = t.String()
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return name, t.PkgPath()
-}
-
 // Link is one exception in the making, outermost first.
 type Link struct {
 	Exc    protocol.Exception
 	PCs    []uintptr // the error's own stack, innermost first, or nil
 	Parent int       // index of the link this one wraps; -1 for the root
 	Group  bool      // a multi-error (Unwrap() []error)
+
+	wrapper error // an opaque wrapper's error, until it is named after its cause
 }
 
 // Walk flattens err into links, outermost first, depth-first. A
 // wrapper that only adds a stack (its message equals its single cause's)
-// is merged into its cause, which inherits the stack. It keeps at most
+// is merged into its cause, which inherits the stack. Each link's type is
+// named by the rule of TypeName. It keeps at most
 // maxDepth links and visits each node of the graph once, at most
 // MaxNodes of them.
 func Walk(err error, maxDepth int) []Link {
@@ -261,7 +255,7 @@ func Walk(err error, maxDepth int) []Link {
 			inherited = nil
 			if multi, ok := err.(interface{ Unwrap() []error }); ok {
 				children := safeUnwrapMulti(multi)
-				name, mod := typeName(err)
+				name, mod, _ := ownType(err) // multi-errors are never wrappers
 				links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent, Group: true})
 				me := len(links) - 1
 				for _, c := range children {
@@ -279,13 +273,18 @@ func Walk(err error, maxDepth int) []Link {
 				err = next
 				continue
 			}
-			name, mod := typeName(err)
-			links = append(links, Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent})
+			name, mod, wrapper := ownType(err)
+			l := Link{Exc: protocol.Exception{Type: name, Module: mod, Value: protocol.Clamp(msg, protocol.MaxValueBytes)}, PCs: stack, Parent: parent}
+			if wrapper {
+				l.wrapper = err
+			}
+			links = append(links, l)
 			parent = len(links) - 1
 			err = next
 		}
 	}
 	visit(err, -1, nil)
+	nameWrappers(links)
 	return links
 }
 

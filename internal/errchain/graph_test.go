@@ -103,7 +103,7 @@ func TestJoinMessageOfSharedDAGIsBounded(t *testing.T) {
 	v := links[0].Exc.Value
 	assert.LessOrEqual(t, len(v), protocol.MaxValueBytes+len("…"))
 	assert.True(t, strings.HasPrefix(v, "leaf\nleaf\n"), "%.40q", v)
-	assert.Equal(t, "*errors.joinError", links[0].Exc.Type)
+	assert.Equal(t, "errors.Join", links[0].Exc.Type)
 
 	// A small join reads exactly as its Error.
 	small := errors.Join(errors.New("a"), nil, errors.Join(errors.New("b"), errors.New("c")))

@@ -311,6 +311,7 @@ func TestStacktraceJSONMatchesEncodingJSON(t *testing.T) {
 	st := &protocol.Stacktrace{Frames: []protocol.Frame{
 		{Function: "main", Module: "main", Filename: "main.go", AbsPath: "/src/main.go", Lineno: 10, InApp: true,
 			PreContext: []string{"a\t<b>", ""}, ContextLine: "panic(\"x\") \xff", PostContext: []string{"}"}},
+		{Function: "handler.func", RawFunction: "handler.func2", Module: "main"},
 		{Function: "goexit"},
 		{},
 	}}
@@ -318,6 +319,7 @@ func TestStacktraceJSONMatchesEncodingJSON(t *testing.T) {
 	require.NoError(t, err)
 	type plainFrame struct {
 		Function    string   `json:"function,omitempty"`
+		RawFunction string   `json:"raw_function,omitempty"`
 		Module      string   `json:"module,omitempty"`
 		Filename    string   `json:"filename,omitempty"`
 		AbsPath     string   `json:"abs_path,omitempty"`
@@ -338,5 +340,5 @@ func TestStacktraceJSONMatchesEncodingJSON(t *testing.T) {
 	assert.Equal(t, string(want), string(got))
 	var back protocol.Stacktrace
 	require.NoError(t, json.Unmarshal(got, &back))
-	assert.Len(t, back.Frames, 3)
+	assert.Len(t, back.Frames, 4)
 }

@@ -116,7 +116,13 @@ type Stacktrace struct {
 
 // Frame is one stack frame.
 type Frame struct {
-	Function    string   `json:"function,omitempty"`
+	Function string `json:"function,omitempty"`
+	// RawFunction is the function's name as the runtime reports it, when
+	// Function holds a normalized form of it (closure numbers, generic
+	// shapes and method-value suffixes removed, so that a bug keeps its
+	// group across builds); empty when the two are the same. See
+	// develop.sentry.dev/sdk/data-model/event-payloads/stacktrace/.
+	RawFunction string   `json:"raw_function,omitempty"`
 	Module      string   `json:"module,omitempty"`
 	Filename    string   `json:"filename,omitempty"`
 	AbsPath     string   `json:"abs_path,omitempty"`
@@ -413,6 +419,7 @@ func (f *Frame) appendJSON(buf []byte) []byte {
 		}
 	}
 	str("function", f.Function)
+	str("raw_function", f.RawFunction)
 	str("module", f.Module)
 	str("filename", f.Filename)
 	str("abs_path", f.AbsPath)

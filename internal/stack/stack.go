@@ -4,11 +4,8 @@
 package stack
 
 import (
-	"bufio"
 	"encoding/binary"
-	"os"
 	"path"
-	"reflect"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -94,6 +91,7 @@ type Symbolizer struct {
 	maxFrames  int
 	src        *sourceCache
 	stacks     stackCache
+	owners     *owners
 }
 
 // NewSymbolizer returns a Symbolizer with the in-app rules include and
@@ -103,13 +101,17 @@ type Symbolizer struct {
 func NewSymbolizer(include, exclude []string, ctxLines, maxFrames int) *Symbolizer {
 	fi := &Symbolizer{include: include, exclude: exclude, ctxLines: ctxLines, maxFrames: maxFrames,
 		goroot: stdlibRoot(), src: newSourceCache(defaultSourceCacheFiles)}
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, ok := debug.ReadBuildInfo()
+	if ok {
 		fi.mainModule = bi.Main.Path
 		fi.mainPkg = bi.Path
 		for _, d := range bi.Deps {
 			fi.modules = append(fi.modules, d.Path)
 		}
+	} else {
+		bi = nil
 	}
+	fi.owners = newOwners(bi, fi.mainPkg, fi.goroot)
 	if fi.maxFrames <= 0 {
 		fi.maxFrames = DefaultMaxFrames
 	}
@@ -213,9 +215,13 @@ func isSDKFrame(pkg, file string) bool {
 }
 
 // Symbolize turns program counters (innermost first, as runtime.Callers
-// returns them) into frames, oldest first. For a panic stack, frames up to
-// and including the runtime's panic machinery are removed so the innermost
-// frame is the one that panicked.
+// returns them) into frames, oldest first. For a panic stack, the frames
+// up to and including the runtime's panic machinery are removed, so the
+// innermost frame is the one that panicked: the recovering code, gopanic,
+// and the runtime functions that raised the panic on the program's behalf
+// (panicmem, sigpanic, panicIndex, mapassign_faststr, chansend...), down to
+// the first frame outside the runtime. Runtime frames further down, which
+// really called the code above them, are kept.
 //
 // A repeated error repeats its stack: the frames of recent stacks are kept
 // by their program counters, and a stack seen before costs a lookup and a
@@ -238,34 +244,69 @@ func (fi *Symbolizer) Symbolize(pcs []uintptr, panicking bool) []protocol.Frame 
 	return frames
 }
 
-// resolve symbolizes pcs with no cache; see symbolize.
+// neighborWindow is how many frames on each side of a closure's frame
+// resolve looks at to place the closure's file.
+const neighborWindow = 32
+
+// rawFrame is a frame as runtime.CallersFrames reports it, its symbol
+// split.
+type rawFrame struct {
+	pkg, fn, file string
+	line          int
+	closure       bool // isClosure(fn)
+}
+
+// trimPanic removes from a panic's frames (innermost first) what ran after
+// the panic started (the recovering code, above the innermost
+// runtime.gopanic) and the runtime frames that raised it, down to the
+// first frame outside the runtime. When nothing else remains, it keeps
+// the frames as they are.
+func trimPanic(raw []rawFrame) []rawFrame {
+	start := 0
+	for i, r := range raw {
+		if r.pkg == "runtime" && (r.fn == "gopanic" || r.fn == "panicwrap") {
+			start = i + 1
+			break
+		}
+	}
+	for start < len(raw) && IsRuntime(raw[start].pkg) {
+		start++
+	}
+	if start == len(raw) {
+		return raw
+	}
+	return raw[start:]
+}
+
+// resolve symbolizes pcs with no cache; see Symbolize.
 func (fi *Symbolizer) resolve(pcs []uintptr, panicking bool) []protocol.Frame {
-	frames := make([]protocol.Frame, 0, min(len(pcs), fi.maxFrames+1))
+	var rawBuf [InitialPCs]rawFrame
+	raw := rawBuf[:0]
 	iter := runtime.CallersFrames(pcs)
-	cut := -1 // index in frames after which the panic starts
 	for {
 		f, more := iter.Next()
-		pkg, fn := SplitSymbol(f.Function)
-		switch {
-		case f.Function == "runtime.gopanic" || f.Function == "runtime.panicwrap":
-			if panicking && cut < 0 {
-				cut = len(frames)
-				frames = frames[:0]
-			}
-		case pkg == "runtime" && (strings.HasPrefix(fn, "panic") || fn == "sigpanic" || fn == "goPanicIndex") && panicking && len(frames) == 0:
-			// runtime helpers that raised the panic (index out of range, nil deref)
-		case f.Function == "" || isSDKFrame(pkg, f.File):
-		case pkg == "runtime" && (fn == "goexit" || fn == "main"):
-		default:
-			frames = append(frames, fi.Frame(pkg, fn, f.File, f.Line))
+		if f.Function != "" {
+			pkg, fn := SplitSymbol(f.Function)
+			raw = append(raw, rawFrame{pkg, fn, f.File, f.Line, isClosure(fn)})
 		}
 		if !more {
 			break
 		}
 	}
-	// reverse: oldest first
-	for i, j := 0, len(frames)-1; i < j; i, j = i+1, j-1 {
-		frames[i], frames[j] = frames[j], frames[i]
+	if panicking {
+		raw = trimPanic(raw)
+	}
+	frames := make([]protocol.Frame, 0, min(len(raw), fi.maxFrames+1))
+	for i := len(raw) - 1; i >= 0; i-- { // oldest first
+		r := &raw[i]
+		// the frames around it tell where packages' files are; a window
+		// keeps a runaway recursion of closures linear
+		nearby := raw[max(0, i-neighborWindow):min(len(raw), i+neighborWindow+1)]
+		pkg := fi.owners.realPackage(r.pkg, r.fn, r.file, nearby)
+		if isSDKFrame(pkg, r.file) || (pkg == "runtime" && (r.fn == "goexit" || r.fn == "main")) {
+			continue
+		}
+		frames = append(frames, fi.frame(pkg, r.fn, r.file, r.line))
 	}
 	if len(frames) > fi.maxFrames {
 		half := fi.maxFrames / 2
@@ -334,9 +375,22 @@ func (c *stackCache) len() int {
 }
 
 // Frame builds the frame of function fn of package pkg at file:line, with
-// its in-app flag, relative file name and context lines.
+// its in-app flag, relative file name and context lines. The package is
+// the one the file belongs to when fn is a closure the compiler copied
+// into another package's function (see isClosure); the function's name is
+// normalized for grouping (see NormalizeFunction), the original kept as
+// the frame's raw_function.
 func (fi *Symbolizer) Frame(pkg, fn, file string, line int) protocol.Frame {
+	return fi.frame(fi.owners.realPackage(pkg, fn, file, nil), fn, file, line)
+}
+
+func (fi *Symbolizer) frame(pkg, fn, file string, line int) protocol.Frame {
 	fr := protocol.Frame{Function: fn, Module: pkg, Lineno: line, AbsPath: file, InApp: fi.inApp(pkg)}
+	if pkg != "" { // code the toolchain generated keeps its symbol
+		if norm := NormalizeFunction(fn); norm != fn {
+			fr.Function, fr.RawFunction = norm, fn
+		}
+	}
 	fr.Filename = fi.relFile(pkg, file)
 	if fr.InApp && fi.ctxLines > 0 {
 		fr.PreContext, fr.ContextLine, fr.PostContext = fi.src.context(file, line, fi.ctxLines)
@@ -364,96 +418,4 @@ func (fi *Symbolizer) relFile(pkg, file string) string {
 		pkg = pkg[:i]
 	}
 	return pkg + "/" + base
-}
-
-const (
-	defaultSourceCacheFiles = 64
-	maxSourceFileBytes      = 4 << 20
-	maxContextLineBytes     = 512
-)
-
-// sourceCache reads source files for context lines, keeping a bounded
-// number of files. Missing files are remembered as missing.
-type sourceCache struct {
-	mu    sync.Mutex
-	max   int
-	files map[string][]string
-	order []string
-}
-
-func newSourceCache(max int) *sourceCache {
-	return &sourceCache{max: max, files: make(map[string][]string)}
-}
-
-func (c *sourceCache) lines(file string) []string {
-	c.mu.Lock()
-	ls, ok := c.files[file]
-	c.mu.Unlock()
-	if ok {
-		return ls
-	}
-	ls = readLines(file)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.files[file]; !ok {
-		if len(c.order) >= c.max {
-			delete(c.files, c.order[0])
-			c.order = c.order[1:]
-		}
-		c.files[file] = ls
-		c.order = append(c.order, file)
-	}
-	return ls
-}
-
-func readLines(file string) []string {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > maxSourceFileBytes {
-		return nil
-	}
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), maxSourceFileBytes)
-	for sc.Scan() {
-		l := sc.Text()
-		if len(l) > maxContextLineBytes {
-			l = l[:maxContextLineBytes]
-		}
-		out = append(out, strings.ToValidUTF8(l, "\uFFFD"))
-	}
-	if out == nil {
-		out = []string{}
-	}
-	return out
-}
-
-func (c *sourceCache) context(file string, line, n int) (pre []string, cur string, post []string) {
-	ls := c.lines(file)
-	if line <= 0 || line > len(ls) {
-		return nil, "", nil
-	}
-	i := line - 1
-	lo, hi := max(0, i-n), min(len(ls), i+n+1)
-	return ls[lo:i:i], ls[i], ls[i+1 : hi : hi]
-}
-
-// stdlibRoot is the directory the standard library's files are under in
-// this binary's file names (runtime.GOROOT is deprecated: it describes
-// the build machine, not the binary): the prefix before src/runtime/ in
-// the file of a runtime function. A binary built with -trimpath names
-// the standard library's files without a root, and so does this.
-func stdlibRoot() string {
-	fn := runtime.FuncForPC(reflect.ValueOf(runtime.Gosched).Pointer())
-	if fn == nil {
-		return ""
-	}
-	file, _ := fn.FileLine(fn.Entry())
-	if i := strings.LastIndex(file, "/src/runtime/"); i >= 0 {
-		return file[:i]
-	}
-	return ""
 }
