@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-type sliceErr []int
+type isSliceErr []int
 
-func (sliceErr) Error() string { return "uncomparable" }
+func (isSliceErr) Error() string { return "uncomparable" }
 
 type panicIs struct{}
 
@@ -44,8 +44,8 @@ func TestIsFollowsChainsJoinsAndIsMethods(t *testing.T) {
 		{"pkg/errors", pkgerrors.Wrap(context.Canceled, "w"), context.Canceled, true},
 		{"Is method", fmt.Errorf("w: %w", sayIs{}), context.Canceled, true},
 		{"absent", fmt.Errorf("w: %w", io.EOF), context.Canceled, false},
-		{"uncomparable node", fmt.Errorf("w: %w", sliceErr{1}), context.Canceled, false},
-		{"uncomparable target", io.EOF, sliceErr{1}, false},
+		{"uncomparable node", fmt.Errorf("w: %w", isSliceErr{1}), context.Canceled, false},
+		{"uncomparable target", io.EOF, isSliceErr{1}, false},
 		{"panicking Is, then the chain", panicIs{}, io.EOF, true},
 		{"self-containing join", &selfJoin{}, io.EOF, false},
 		{"nil", nil, io.EOF, false},
