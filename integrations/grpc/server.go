@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/httpmw"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -112,9 +113,7 @@ func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) erro
 	client := scope.Client()
 	client.CapturePanic(ctx, v)
 	if o.repanic {
-		fctx, cancel := context.WithTimeout(context.Background(), o.flushTimeout)
-		_ = client.Flush(fctx)
-		cancel()
+		httpmw.Flush(client, o.flushTimeout)
 		panic(v)
 	}
 	return errInternal
