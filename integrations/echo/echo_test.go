@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ravenkit/raven"
 	ravenecho "github.com/ravenkit/raven/integrations/echo"
-	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,58 +26,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // using the middleware; serve starts it on 127.0.0.1.
 func setup(t *testing.T, opts ...ravenecho.Option) (*raventest.Server, *raven.Client, *echo.Echo) {
 	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	srv, c := inttest.NewClient(t)
 	e := echo.New()
 	e.Use(ravenecho.New(append([]ravenecho.Option{ravenecho.WithClient(c)}, opts...)...))
 	return srv, c, e
-}
-
-func serve(t *testing.T, h http.Handler) string {
-	t.Helper()
-	web := httptest.NewServer(h)
-	t.Cleanup(web.Close)
-	require.True(t, strings.HasPrefix(web.URL, "http://127.0.0.1:"))
-	return web.URL
-}
-
-func flushClose(t *testing.T, c *raven.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, c.Close(ctx))
-}
-
-func do(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, body)
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func checkSchema(t *testing.T, srv *raventest.Server) {
-	t.Helper()
-	raws := srv.RawEvents()
-	require.NotEmpty(t, raws)
-	for _, raw := range raws {
-		schematest.Check(t, raw)
-	}
-}
-
-func lastException(t *testing.T, ev *raven.Event) raven.Exception {
-	t.Helper()
-	require.NotNil(t, ev.Exception)
-	require.NotEmpty(t, ev.Exception.Values)
-	return ev.Exception.Values[len(ev.Exception.Values)-1]
 }
 
 func boom(echo.Context) error { panic("boom in handler") }
@@ -92,7 +42,7 @@ func TestPanicReportedAnd500ThroughErrorHandler(t *testing.T) {
 		e.DefaultHTTPErrorHandler(err, c)
 	}
 	e.GET("/orders/:id", boom)
-	status, body := do(t, http.MethodGet, serve(t, e)+"/orders/7?page=2&token=abc", nil,
+	status, body := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/orders/7?page=2&token=abc", nil,
 		map[string]string{"Authorization": "Bearer xyz", "X-Request-Id": "r1", "Cookie": "session=s3cr3t"})
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, "boom", "the panic is not shown to the client")
@@ -100,11 +50,11 @@ func TestPanicReportedAnd500ThroughErrorHandler(t *testing.T) {
 	require.ErrorAs(t, handled, &he, "echo's error handler answered")
 	assert.Equal(t, http.StatusInternalServerError, he.Code)
 	assert.ErrorContains(t, he.Internal, "boom in handler")
-	flushClose(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	ev := evs[0]
-	exc := lastException(t, ev)
+	exc := inttest.LastException(t, ev)
 	assert.Equal(t, "boom in handler", exc.Value)
 	assert.Equal(t, "panic", exc.Mechanism.Type)
 	require.NotNil(t, exc.Mechanism.Handled)
@@ -123,7 +73,7 @@ func TestPanicReportedAnd500ThroughErrorHandler(t *testing.T) {
 	assert.Equal(t, raven.Filtered, ev.Request.Headers["Authorization"])
 	assert.Equal(t, "r1", ev.Request.Headers["X-Request-Id"])
 	assert.NotContains(t, ev.Request.Headers, "Cookie", "cookies need WithSendDefaultPII")
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestPanicAfterWriteKeepsResponse(t *testing.T) {
@@ -132,22 +82,22 @@ func TestPanicAfterWriteKeepsResponse(t *testing.T) {
 		_ = c.String(http.StatusAccepted, "partial")
 		panic("late panic")
 	})
-	status, body := do(t, http.MethodGet, serve(t, e)+"/late", nil, nil)
+	status, body := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/late", nil, nil)
 	assert.Equal(t, http.StatusAccepted, status, "nothing overwrites a written response")
 	assert.Equal(t, "partial", body)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 }
 
 func TestErrAbortHandlerPassesThrough(t *testing.T) {
 	srv, c, e := setup(t)
 	e.GET("/abort", func(echo.Context) error { panic(http.ErrAbortHandler) })
-	resp, err := http.Get(serve(t, e) + "/abort")
+	resp, err := http.Get(inttest.Serve(t, e) + "/abort")
 	if err == nil {
 		resp.Body.Close()
 	}
 	assert.Error(t, err, "the server aborted the connection")
-	flushClose(t, c)
+	inttest.Close(t, c)
 	assert.Empty(t, srv.Events(), "ErrAbortHandler is not reported")
 }
 
@@ -170,12 +120,12 @@ func TestRepanicReachesOuterRecovery(t *testing.T) {
 	})
 	e.Use(ravenecho.New(ravenecho.WithClient(c), ravenecho.WithRepanic()))
 	e.GET("/", boom)
-	status, _ := do(t, http.MethodGet, serve(t, e)+"/", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/", nil, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, status, "the outer recovery answered")
 	assert.Equal(t, "boom in handler", outer)
 	assert.Len(t, srv.Events(), 1, "delivered before panicking again")
-	flushClose(t, c)
-	checkSchema(t, srv)
+	inttest.Close(t, c)
+	inttest.CheckSchema(t, srv)
 }
 
 var errDB = errors.New("database down")
@@ -211,24 +161,24 @@ func TestReturnedErrorsByStatus(t *testing.T) {
 			for p, h := range routes {
 				e.GET("/r"+p, h)
 			}
-			url := serve(t, e)
-			status, _ := do(t, http.MethodGet, url+"/r/plain", nil, nil)
+			url := inttest.Serve(t, e)
+			status, _ := inttest.Do(t, nil, http.MethodGet, url+"/r/plain", nil, nil)
 			assert.Equal(t, http.StatusInternalServerError, status, "echo's error handler answers")
-			status, _ = do(t, http.MethodGet, url+"/r/http500", nil, nil)
+			status, _ = inttest.Do(t, nil, http.MethodGet, url+"/r/http500", nil, nil)
 			assert.Equal(t, http.StatusBadGateway, status)
-			status, _ = do(t, http.MethodGet, url+"/r/http404", nil, nil)
+			status, _ = inttest.Do(t, nil, http.MethodGet, url+"/r/http404", nil, nil)
 			assert.Equal(t, http.StatusNotFound, status)
 			for _, p := range []string{"/http400", "/wrapped404", "/internal404", "/ok", "/written-error"} {
-				do(t, http.MethodGet, url+"/r"+p, nil, nil)
+				inttest.Do(t, nil, http.MethodGet, url+"/r"+p, nil, nil)
 			}
-			flushClose(t, c)
+			inttest.Close(t, c)
 			var got []string
 			for _, ev := range srv.Events() {
 				got = append(got, strings.TrimPrefix(ev.Transaction, "GET /r"))
-				assert.Equal(t, "generic", lastException(t, ev).Mechanism.Type)
+				assert.Equal(t, "generic", inttest.LastException(t, ev).Mechanism.Type)
 			}
 			assert.ElementsMatch(t, tc.want, got)
-			checkSchema(t, srv)
+			inttest.CheckSchema(t, srv)
 		})
 	}
 }
@@ -238,9 +188,9 @@ func TestReturnedErrorKeepsItsChain(t *testing.T) {
 	e.GET("/orders/:id", func(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").WithInternal(fmt.Errorf("load order: %w", errDB))
 	})
-	status, _ := do(t, http.MethodGet, serve(t, e)+"/orders/1", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/orders/1", nil, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	var values []string
 	for _, v := range srv.Events()[0].Exception.Values {
@@ -253,12 +203,12 @@ func TestReturnedErrorKeepsItsChain(t *testing.T) {
 func TestUnmatchedRouteIsNotTheRawPath(t *testing.T) {
 	srv, c, e := setup(t, ravenecho.WithReportStatus(func(int) bool { return true }))
 	e.GET("/known", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
-	status, _ := do(t, http.MethodGet, serve(t, e)+"/users/12345/secret-page", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/users/12345/secret-page", nil, nil)
 	assert.Equal(t, http.StatusNotFound, status)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	assert.Equal(t, "GET "+ravenecho.UnmatchedRoute, srv.Events()[0].Transaction)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestScopeReachableEveryWay(t *testing.T) {
@@ -271,8 +221,8 @@ func TestScopeReachableEveryWay(t *testing.T) {
 		raven.CaptureExceptionContext(ec.Request().Context(), errors.New("through the request"))
 		return nil
 	})
-	do(t, http.MethodGet, serve(t, e)+"/s", nil, nil)
-	flushClose(t, c)
+	inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/s", nil, nil)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	assert.Equal(t, "GET /s", srv.Events()[0].Transaction)
 	assert.Equal(t, "yes", srv.Events()[0].Tags["seen"])
@@ -283,52 +233,28 @@ func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
 	srv, c, e := setup(t)
 	e.GET("/work/:how", func(ec echo.Context) error {
 		id := ec.QueryParam("id")
-		s := ravenecho.Scope(ec)
-		s.SetUser(&raven.User{ID: id})
-		s.SetTag("req", id)
-		raven.AddBreadcrumb(ec.Request().Context(), raven.Breadcrumb{Message: "crumb " + id})
-		time.Sleep(time.Millisecond)
+		inttest.Mark(ec.Request().Context(), ravenecho.Scope(ec), "req", id)
 		if ec.Param("how") == "capture" {
-			raven.CaptureExceptionContext(ec.Request().Context(), fmt.Errorf("failure %s", id))
+			raven.CaptureExceptionContext(ec.Request().Context(), inttest.Failure(id))
 			return ec.NoContent(http.StatusOK)
 		}
-		return fmt.Errorf("failure %s", id)
+		return inttest.Failure(id)
 	})
-	url := serve(t, e)
+	url := inttest.Serve(t, e)
 	const n = 100
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			how := "return"
-			if i%2 == 0 {
-				how = "capture"
-			}
-			resp, err := http.Get(fmt.Sprintf("%s/work/%s?id=%d", url, how, i))
-			if assert.NoError(t, err) {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	flushClose(t, c)
+	inttest.Concurrently(n, func(i int) {
+		how := "return"
+		if i%2 == 0 {
+			how = "capture"
+		}
+		inttest.Get(t, nil, fmt.Sprintf("%s/work/%s?id=%d", url, how, i))
+	})
+	inttest.Close(t, c)
 	evs := srv.Events()
-	require.Len(t, evs, n)
-	seen := map[string]bool{}
-	for _, ev := range evs {
-		require.NotNil(t, ev.User)
-		id := ev.User.ID
-		assert.Equal(t, id, ev.Tags["req"])
-		assert.Equal(t, "failure "+id, lastException(t, ev).Value)
-		require.Len(t, ev.Breadcrumbs.Values, 1, "only this request's breadcrumbs")
-		assert.Equal(t, "crumb "+id, ev.Breadcrumbs.Values[0].Message)
+	inttest.CheckIsolated(t, c, evs, n, "req", func(ev *raven.Event, _ string) {
 		assert.Equal(t, "GET /work/:how", ev.Transaction)
-		seen[id] = true
-	}
-	assert.Len(t, seen, n)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "nothing leaked into the root scope")
-	checkSchema(t, srv)
+	})
+	inttest.CheckSchema(t, srv)
 }
 
 func TestTraceHeadersContinued(t *testing.T) {
@@ -337,18 +263,18 @@ func TestTraceHeadersContinued(t *testing.T) {
 		raven.CaptureMessageContext(ec.Request().Context(), "traced")
 		return nil
 	})
-	url := serve(t, e)
+	url := inttest.Serve(t, e)
 	trace := strings.Repeat("a", 32)
-	do(t, http.MethodGet, url+"/", nil, map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	do(t, http.MethodGet, url+"/", nil, map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
-	flushClose(t, c)
+	inttest.Do(t, nil, http.MethodGet, url+"/", nil, map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
+	inttest.Do(t, nil, http.MethodGet, url+"/", nil, map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
+	inttest.Close(t, c)
 	ids := map[any]bool{}
 	for _, ev := range srv.Events() {
 		ids[ev.Contexts["trace"]["trace_id"]] = true
 	}
 	assert.True(t, ids[trace])
 	assert.True(t, ids[strings.Repeat("c", 32)])
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestRequestBodyOnlyWhenAsked(t *testing.T) {
@@ -359,18 +285,18 @@ func TestRequestBodyOnlyWhenAsked(t *testing.T) {
 	t.Run("asked", func(t *testing.T) {
 		srv, c, e := setup(t, ravenecho.WithRequestBody(10))
 		e.POST("/orders", handler)
-		do(t, http.MethodPost, serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		flushClose(t, c)
+		inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
+		inttest.Close(t, c)
 		require.Len(t, srv.Events(), 1)
-		assert.Equal(t, "bad order of 100 bytes", lastException(t, srv.Events()[0]).Value, "the handler reads the whole body")
+		assert.Equal(t, "bad order of 100 bytes", inttest.LastException(t, srv.Events()[0]).Value, "the handler reads the whole body")
 		assert.Equal(t, strings.Repeat("a", 10)+"…[truncated]", srv.Events()[0].Request.Data)
-		checkSchema(t, srv)
+		inttest.CheckSchema(t, srv)
 	})
 	t.Run("default", func(t *testing.T) {
 		srv, c, e := setup(t)
 		e.POST("/orders", handler)
-		do(t, http.MethodPost, serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		flushClose(t, c)
+		inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
+		inttest.Close(t, c)
 		require.Len(t, srv.Events(), 1)
 		assert.Empty(t, srv.Events()[0].Request.Data)
 	})
@@ -384,7 +310,7 @@ func TestNoSecretInAnyDeliveredByte(t *testing.T) {
 		_ = ec.Request().ParseForm()
 		panic("fail with secrets around")
 	})
-	req, err := http.NewRequest(http.MethodPost, serve(t, e)+"/login?next=%2Fhome&access_token="+query,
+	req, err := http.NewRequest(http.MethodPost, inttest.Serve(t, e)+"/login?next=%2Fhome&access_token="+query,
 		strings.NewReader("user=ann&password="+form))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -393,7 +319,7 @@ func TestNoSecretInAnyDeliveredByte(t *testing.T) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	for _, b := range srv.Bodies() {
 		for _, s := range []string{hdr, query, cookie, form} {
@@ -404,7 +330,7 @@ func TestNoSecretInAnyDeliveredByte(t *testing.T) {
 	assert.Contains(t, ev.Request.Data, "user=ann")
 	assert.Equal(t, "dark", ev.Request.Cookies["theme"])
 	assert.Equal(t, "127.0.0.1", ev.Request.Env["REMOTE_ADDR"])
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestDefaultClientAtRequestTime(t *testing.T) {
@@ -412,9 +338,9 @@ func TestDefaultClientAtRequestTime(t *testing.T) {
 	e := echo.New()
 	e.Use(ravenecho.New()) // built before Init: the client is looked up per request
 	e.GET("/x", func(echo.Context) error { return errors.New("late client") })
-	url := serve(t, e)
+	url := inttest.Serve(t, e)
 	require.NoError(t, raven.Init(raven.WithDSN(srv.DSN())))
-	do(t, http.MethodGet, url+"/x", nil, nil)
+	inttest.Do(t, nil, http.MethodGet, url+"/x", nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, raven.Close(ctx))
@@ -449,14 +375,14 @@ func TestTransactionNamesPastTheCacheBound(t *testing.T) {
 		return ec.NoContent(http.StatusNotFound)
 	})
 	e.GET("/known/:id", func(echo.Context) error { return errors.New("known route") })
-	url := serve(t, e)
+	url := inttest.Serve(t, e)
 	for i := range 1200 { // more names than the middleware keeps
-		status, _ := do(t, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
+		status, _ := inttest.Do(t, nil, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
 		require.Equal(t, http.StatusNotFound, status)
 	}
-	do(t, http.MethodGet, url+"/known/1", nil, nil)
-	do(t, http.MethodGet, url+"/known/2", nil, nil)
-	flushClose(t, c)
+	inttest.Do(t, nil, http.MethodGet, url+"/known/1", nil, nil)
+	inttest.Do(t, nil, http.MethodGet, url+"/known/2", nil, nil)
+	inttest.Close(t, c)
 	got := map[string]int{}
 	for _, ev := range srv.Events() {
 		got[ev.Transaction]++

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,7 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/ravenkit/raven"
 	ravenfiber "github.com/ravenkit/raven/integrations/fiber"
-	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,54 +45,22 @@ type fixture struct {
 // 127.0.0.1; routes registers the app's routes.
 func serve(t *testing.T, routes func(app *fiber.App), opts ...ravenfiber.Option) *fixture {
 	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
+	srv, c := inttest.NewClient(t)
 	app := newApp(fiber.Config{DisableStartupMessage: true})
 	app.Use(ravenfiber.New(append([]ravenfiber.Option{ravenfiber.WithClient(c)}, opts...)...))
 	routes(app)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = app.Listener(ln)
-	}()
-	hc := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
-	t.Cleanup(func() {
-		hc.CloseIdleConnections()
-		_ = app.Shutdown()
-		<-done
-	})
-	return &fixture{srv: srv, c: c, url: "http://" + ln.Addr().String(), hc: hc}
+	url, hc := inttest.Listen(t, app.Listener, app.Shutdown)
+	return &fixture{srv: srv, c: c, url: url, hc: hc}
 }
 
 func (f *fixture) do(t *testing.T, method, path, body string, hdr map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, f.url+path, strings.NewReader(body))
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := f.hc.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return inttest.Do(t, f.hc, method, f.url+path, strings.NewReader(body), hdr)
 }
 
 // events closes the client (delivering everything) and returns the events,
 // each checked against the event schema.
-func (f *fixture) events(t *testing.T) []*raven.Event {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, f.c.Close(ctx))
-	for _, raw := range f.srv.RawEvents() {
-		schematest.Check(t, raw)
-	}
-	return f.srv.Events()
-}
+func (f *fixture) events(t *testing.T) []*raven.Event { return inttest.Events(t, f.srv, f.c) }
 
 func last(ev *raven.Event) raven.Exception { return ev.Exception.Values[len(ev.Exception.Values)-1] }
 
@@ -334,45 +301,22 @@ func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
 		app.Get("/items/:id", func(c *fiber.Ctx) error {
 			id := strings.Clone(c.Params("id")) // fiber's strings live as long as the request
 			ctx := c.UserContext()
-			scope := raven.ScopeFromContext(ctx)
-			scope.SetUser(&raven.User{ID: id})
-			scope.SetTag("req", id)
-			raven.AddBreadcrumb(ctx, raven.Breadcrumb{Message: "crumb " + id})
-			time.Sleep(time.Millisecond)
+			inttest.Mark(ctx, raven.ScopeFromContext(ctx), "req", id)
 			if id[len(id)-1]%2 == 0 {
-				return fmt.Errorf("failure %s", id)
+				return inttest.Failure(id)
 			}
-			raven.CaptureExceptionContext(ctx, fmt.Errorf("failure %s", id))
+			raven.CaptureExceptionContext(ctx, inttest.Failure(id))
 			return nil
 		})
 	})
-	var wg sync.WaitGroup
-	for i := 0; i < 100; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := f.hc.Get(fmt.Sprintf("%s/items/%d", f.url, i))
-			if assert.NoError(t, err) {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	inttest.Concurrently(100, func(i int) {
+		inttest.Get(t, f.hc, fmt.Sprintf("%s/items/%d", f.url, i))
+	})
 	evs := f.events(t)
-	require.Len(t, evs, 100)
-	seen := map[string]bool{}
-	for _, ev := range evs {
-		id := ev.User.ID
-		assert.Equal(t, id, ev.Tags["req"])
-		assert.Equal(t, "failure "+id, last(ev).Value)
-		require.Len(t, ev.Breadcrumbs.Values, 1, "only this request's breadcrumbs")
-		assert.Equal(t, "crumb "+id, ev.Breadcrumbs.Values[0].Message)
+	inttest.CheckIsolated(t, f.c, evs, 100, "req", func(ev *raven.Event, id string) {
 		assert.Equal(t, f.url+"/items/"+id, ev.Request.URL)
 		assert.Equal(t, "GET /items/:id", ev.Transaction)
-		seen[id] = true
-	}
-	assert.Len(t, seen, 100)
-	assert.Empty(t, f.c.Scope().Breadcrumbs(), "nothing leaked into the root scope")
+	})
 }
 
 func TestTraceHeaders(t *testing.T) {
