@@ -136,8 +136,6 @@ func New(opts ...Option) func(fasthttp.RequestHandler) fasthttp.RequestHandler {
 	}
 }
 
-type stateKey struct{}
-
 // state is what the middleware keeps per request: the scope's context and
 // the source of the event's request.
 type state struct {
@@ -158,7 +156,6 @@ func serve(o *options, next fasthttp.RequestHandler, ctx *fasthttp.RequestCtx) {
 			scope.SetTransaction(string(ctx.Method()) + " " + name)
 		}
 	}
-	ctx.SetUserValue(stateKey{}, st)
 	defer finish(o, st, client, ctx)
 	next(ctx)
 }
@@ -199,8 +196,9 @@ func Scope(ctx *fasthttp.RequestCtx) *raven.Scope {
 // carry no request data). Without the middleware it is
 // context.Background().
 func Context(ctx *fasthttp.RequestCtx) context.Context {
-	if st, ok := ctx.UserValue(stateKey{}).(*state); ok && st != nil {
-		return st.sctx
+	// made when asked for, rather than stored with every request
+	if s, ok := ctx.UserValue(ScopeKey).(*raven.Scope); ok && s != nil {
+		return raven.ContextWithScope(context.Background(), s)
 	}
 	return context.Background()
 }

@@ -32,6 +32,13 @@ func (s *Source) Start(ctx *fasthttp.RequestCtx, sendDefaultPII bool, bodyMax in
 	s.mu.Unlock()
 }
 
+// The trace headers' names, canonical already: PeekCanonical finds them as
+// Peek would, without copying and normalizing the name on every request.
+var (
+	sentryTraceKey = []byte("Sentry-Trace")
+	traceparentKey = []byte("Traceparent")
+)
+
 // Begin starts the source reading ctx (see Start), continues ctx's
 // incoming sentry-trace or traceparent header on scope, makes the source
 // the scope's request source and stores scope as ctx's (SetScope): what
@@ -39,8 +46,8 @@ func (s *Source) Start(ctx *fasthttp.RequestCtx, sendDefaultPII bool, bodyMax in
 // fasthttp that keep a Source of their own.
 func (s *Source) Begin(ctx *fasthttp.RequestCtx, scope *raven.Scope, sendDefaultPII bool, bodyMax int) {
 	s.Start(ctx, sendDefaultPII, bodyMax)
-	if tc := raven.ContinueTrace(string(ctx.Request.Header.Peek("Sentry-Trace")),
-		string(ctx.Request.Header.Peek("Traceparent"))); tc != nil {
+	if tc := raven.ContinueTrace(string(ctx.Request.Header.PeekCanonical(sentryTraceKey)),
+		string(ctx.Request.Header.PeekCanonical(traceparentKey))); tc != nil {
 		scope.SetTrace(tc)
 	}
 	scope.SetRequestSource(s)
