@@ -1,14 +1,11 @@
 package ravenecho5_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/ravenkit/raven"
@@ -75,31 +72,6 @@ func TestPanicReportedAnd500ThroughErrorHandler(t *testing.T) {
 	assert.Equal(t, "r1", ev.Request.Headers["X-Request-Id"])
 	assert.NotContains(t, ev.Request.Headers, "Cookie", "cookies need WithSendDefaultPII")
 	inttest.CheckSchema(t, srv)
-}
-
-func TestPanicAfterWriteKeepsResponse(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/late", func(c *echo.Context) error {
-		_ = c.String(http.StatusAccepted, "partial")
-		panic("late panic")
-	})
-	status, body := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/late", nil, nil)
-	assert.Equal(t, http.StatusAccepted, status, "nothing overwrites a written response")
-	assert.Equal(t, "partial", body)
-	inttest.Close(t, c)
-	require.Len(t, srv.Events(), 1)
-}
-
-func TestErrAbortHandlerPassesThrough(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/abort", func(*echo.Context) error { panic(http.ErrAbortHandler) })
-	resp, err := http.Get(inttest.Serve(t, e) + "/abort")
-	if err == nil {
-		resp.Body.Close()
-	}
-	assert.Error(t, err, "the server aborted the connection")
-	inttest.Close(t, c)
-	assert.Empty(t, srv.Events(), "ErrAbortHandler is not reported")
 }
 
 func TestRepanicReachesOuterRecovery(t *testing.T) {
@@ -228,126 +200,6 @@ func TestScopeReachableEveryWay(t *testing.T) {
 	assert.Empty(t, c.Scope().Tags(), "nothing reached the root scope")
 }
 
-func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/work/:how", func(ec *echo.Context) error {
-		id := ec.QueryParam("id")
-		inttest.Mark(ec.Request().Context(), ravenecho5.Scope(ec), "req", id)
-		if ec.Param("how") == "capture" {
-			raven.CaptureExceptionContext(ec.Request().Context(), inttest.Failure(id))
-			return ec.NoContent(http.StatusOK)
-		}
-		return inttest.Failure(id)
-	})
-	url := inttest.Serve(t, e)
-	const n = 100
-	inttest.Concurrently(n, func(i int) {
-		how := "return"
-		if i%2 == 0 {
-			how = "capture"
-		}
-		inttest.Get(t, nil, fmt.Sprintf("%s/work/%s?id=%d", url, how, i))
-	})
-	inttest.Close(t, c)
-	evs := srv.Events()
-	inttest.CheckIsolated(t, c, evs, n, "req", func(ev *raven.Event, _ string) {
-		assert.Equal(t, "GET /work/:how", ev.Transaction)
-	})
-	inttest.CheckSchema(t, srv)
-}
-
-func TestTraceHeadersContinued(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/", func(ec *echo.Context) error {
-		raven.CaptureMessageContext(ec.Request().Context(), "traced")
-		return nil
-	})
-	url := inttest.Serve(t, e)
-	trace := strings.Repeat("a", 32)
-	inttest.Do(t, nil, http.MethodGet, url+"/", nil, map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	inttest.Do(t, nil, http.MethodGet, url+"/", nil, map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
-	inttest.Close(t, c)
-	ids := map[any]bool{}
-	for _, ev := range srv.Events() {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
-	inttest.CheckSchema(t, srv)
-}
-
-func TestRequestBodyOnlyWhenAsked(t *testing.T) {
-	handler := func(ec *echo.Context) error {
-		b, _ := io.ReadAll(ec.Request().Body)
-		return fmt.Errorf("bad order of %d bytes", len(b))
-	}
-	t.Run("asked", func(t *testing.T) {
-		srv, c, e := setup(t, ravenecho5.WithRequestBody(10))
-		e.POST("/orders", handler)
-		inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		inttest.Close(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Equal(t, "bad order of 100 bytes", inttest.LastException(t, srv.Events()[0]).Value, "the handler reads the whole body")
-		assert.Equal(t, strings.Repeat("a", 10)+"…[truncated]", srv.Events()[0].Request.Data)
-		inttest.CheckSchema(t, srv)
-	})
-	t.Run("default", func(t *testing.T) {
-		srv, c, e := setup(t)
-		e.POST("/orders", handler)
-		inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		inttest.Close(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Empty(t, srv.Events()[0].Request.Data)
-	})
-}
-
-func TestNoSecretInAnyDeliveredByte(t *testing.T) {
-	secret := func(name string) string { return name + "-" + string(raven.NewEventID())[:12] }
-	hdr, query, cookie, form := secret("hdr"), secret("query"), secret("cookie"), secret("form")
-	srv, c, e := setup(t, ravenecho5.WithRequestBody(0), ravenecho5.WithSendDefaultPII())
-	e.POST("/login", func(ec *echo.Context) error {
-		_ = ec.Request().ParseForm()
-		panic("fail with secrets around")
-	})
-	req, err := http.NewRequest(http.MethodPost, inttest.Serve(t, e)+"/login?next=%2Fhome&access_token="+query,
-		strings.NewReader("user=ann&password="+form))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+hdr)
-	req.Header.Set("Cookie", "theme=dark; sessionid="+cookie)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	inttest.Close(t, c)
-	require.Len(t, srv.Events(), 1)
-	for _, b := range srv.Bodies() {
-		for _, s := range []string{hdr, query, cookie, form} {
-			assert.NotContains(t, string(b), s)
-		}
-	}
-	ev := srv.Events()[0]
-	assert.Contains(t, ev.Request.Data, "user=ann")
-	assert.Equal(t, "dark", ev.Request.Cookies["theme"])
-	assert.Equal(t, "127.0.0.1", ev.Request.Env["REMOTE_ADDR"])
-	inttest.CheckSchema(t, srv)
-}
-
-func TestDefaultClientAtRequestTime(t *testing.T) {
-	srv := raventest.NewServer(t)
-	e := echo.New()
-	e.Use(ravenecho5.New()) // built before Init: the client is looked up per request
-	e.GET("/x", func(*echo.Context) error { return errors.New("late client") })
-	url := inttest.Serve(t, e)
-	require.NoError(t, raven.Init(raven.WithDSN(srv.DSN())))
-	inttest.Do(t, nil, http.MethodGet, url+"/x", nil, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, raven.Close(ctx))
-	raven.SetDefault(nil) // back to a disabled default
-	require.Len(t, srv.Events(), 1)
-	assert.Equal(t, "GET /x", srv.Events()[0].Transaction)
-}
-
 func TestStatusOf(t *testing.T) {
 	cases := []struct {
 		name string
@@ -364,4 +216,21 @@ func TestStatusOf(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, ravenecho5.StatusOf(tc.err)) })
 	}
+}
+
+// TestHTTPSuite runs the tests every net/http based middleware passes.
+func TestHTTPSuite(t *testing.T) {
+	inttest.RunHTTP(t, inttest.Framework{New: func(t *testing.T, mw inttest.Middleware) inttest.App {
+		opts := inttest.Options(mw, ravenecho5.WithClient, ravenecho5.WithRequestBody, ravenecho5.WithSendDefaultPII)
+		e := echo.New()
+		e.Use(ravenecho5.New(opts...))
+		return echoApp{e}
+	}})
+}
+
+// echoApp routes the suite's handlers; their errors are returned.
+type echoApp struct{ *echo.Echo }
+
+func (a echoApp) Handle(method, route string, h inttest.Handler) {
+	a.Echo.Add(method, route, func(c *echo.Context) error { return h(c.Response(), c.Request(), c.Param) })
 }

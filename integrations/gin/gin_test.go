@@ -1,14 +1,12 @@
 package ravengin_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ravenkit/raven"
@@ -69,31 +67,6 @@ func TestPanicReportedAnd500(t *testing.T) {
 	assert.NotContains(t, ev.Request.Headers, "Cookie", "cookies need WithSendDefaultPII")
 	assert.Empty(t, ev.Request.Cookies)
 	inttest.CheckSchema(t, srv)
-}
-
-func TestPanicAfterWriteKeepsResponse(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/late", func(c *gin.Context) {
-		c.String(http.StatusAccepted, "partial")
-		panic("late panic")
-	})
-	status, body := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, r)+"/late", nil, nil)
-	assert.Equal(t, http.StatusAccepted, status, "nothing overwrites a written response")
-	assert.Equal(t, "partial", body)
-	inttest.Close(t, c)
-	require.Len(t, srv.Events(), 1)
-}
-
-func TestErrAbortHandlerPassesThrough(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/abort", func(*gin.Context) { panic(http.ErrAbortHandler) })
-	resp, err := http.Get(inttest.Serve(t, r) + "/abort")
-	if err == nil {
-		resp.Body.Close()
-	}
-	assert.Error(t, err, "the server aborted the connection")
-	inttest.Close(t, c)
-	assert.Empty(t, srv.Events(), "ErrAbortHandler is not reported")
 }
 
 func TestRepanicReachesOuterRecovery(t *testing.T) {
@@ -210,124 +183,6 @@ func TestScopeReachableEveryWay(t *testing.T) {
 	}
 }
 
-func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/work/:id", func(gc *gin.Context) {
-		id := gc.Query("id")
-		inttest.Mark(gc.Request.Context(), ravengin.Scope(gc), "req", id)
-		if gc.Param("id") == "capture" {
-			raven.CaptureExceptionContext(gc.Request.Context(), inttest.Failure(id))
-		} else {
-			_ = gc.Error(inttest.Failure(id))
-		}
-		gc.Status(http.StatusInternalServerError)
-	})
-	url := inttest.Serve(t, r)
-	const n = 100
-	inttest.Concurrently(n, func(i int) {
-		how := "record"
-		if i%2 == 0 {
-			how = "capture"
-		}
-		inttest.Get(t, nil, fmt.Sprintf("%s/work/%s?id=%d", url, how, i))
-	})
-	inttest.Close(t, c)
-	evs := srv.Events()
-	inttest.CheckIsolated(t, c, evs, n, "req", func(ev *raven.Event, id string) {
-		assert.Equal(t, "GET /work/:id", ev.Transaction)
-	})
-	inttest.CheckSchema(t, srv)
-}
-
-func TestTraceHeadersContinued(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/", func(gc *gin.Context) { raven.CaptureMessageContext(gc.Request.Context(), "traced") })
-	url := inttest.Serve(t, r)
-	trace := strings.Repeat("a", 32)
-	inttest.Do(t, nil, http.MethodGet, url+"/", nil, map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	inttest.Do(t, nil, http.MethodGet, url+"/", nil, map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
-	inttest.Close(t, c)
-	ids := map[any]bool{}
-	for _, ev := range srv.Events() {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
-	inttest.CheckSchema(t, srv)
-}
-
-func TestRequestBodyOnlyWhenAsked(t *testing.T) {
-	handler := func(gc *gin.Context) {
-		b, _ := io.ReadAll(gc.Request.Body)
-		_ = gc.Error(fmt.Errorf("bad order of %d bytes", len(b)))
-	}
-	t.Run("asked", func(t *testing.T) {
-		srv, c, r := setup(t, ravengin.WithRequestBody(10))
-		r.POST("/orders", handler)
-		inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, r)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		inttest.Close(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Equal(t, "bad order of 100 bytes", inttest.LastException(t, srv.Events()[0]).Value, "the handler reads the whole body")
-		assert.Equal(t, strings.Repeat("a", 10)+"…[truncated]", srv.Events()[0].Request.Data)
-		inttest.CheckSchema(t, srv)
-	})
-	t.Run("default", func(t *testing.T) {
-		srv, c, r := setup(t)
-		r.POST("/orders", handler)
-		inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, r)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		inttest.Close(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Empty(t, srv.Events()[0].Request.Data)
-	})
-}
-
-func TestNoSecretInAnyDeliveredByte(t *testing.T) {
-	secret := func(name string) string { return name + "-" + string(raven.NewEventID())[:12] }
-	hdr, query, cookie, form := secret("hdr"), secret("query"), secret("cookie"), secret("form")
-	srv, c, r := setup(t, ravengin.WithRequestBody(0), ravengin.WithSendDefaultPII())
-	r.POST("/login", func(gc *gin.Context) {
-		_ = gc.Request.ParseForm()
-		panic("fail with secrets around")
-	})
-	req, err := http.NewRequest(http.MethodPost, inttest.Serve(t, r)+"/login?next=%2Fhome&access_token="+query,
-		strings.NewReader("user=ann&password="+form))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+hdr)
-	req.Header.Set("Cookie", "theme=dark; sessionid="+cookie)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	inttest.Close(t, c)
-	require.Len(t, srv.Events(), 1)
-	for _, b := range srv.Bodies() {
-		for _, s := range []string{hdr, query, cookie, form} {
-			assert.NotContains(t, string(b), s)
-		}
-	}
-	ev := srv.Events()[0]
-	assert.Contains(t, ev.Request.Data, "user=ann")
-	assert.Equal(t, "dark", ev.Request.Cookies["theme"])
-	assert.Equal(t, "127.0.0.1", ev.Request.Env["REMOTE_ADDR"])
-	inttest.CheckSchema(t, srv)
-}
-
-func TestDefaultClientAtRequestTime(t *testing.T) {
-	srv := raventest.NewServer(t)
-	r := gin.New()
-	r.Use(ravengin.New()) // built before Init: the client is looked up per request
-	r.GET("/x", func(gc *gin.Context) { _ = gc.Error(errors.New("late client")) })
-	url := inttest.Serve(t, r)
-	require.NoError(t, raven.Init(raven.WithDSN(srv.DSN())))
-	inttest.Do(t, nil, http.MethodGet, url+"/x", nil, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, raven.Close(ctx))
-	raven.SetDefault(nil) // back to a disabled default
-	require.Len(t, srv.Events(), 1)
-	assert.Equal(t, "GET /x", srv.Events()[0].Transaction)
-}
-
 func TestSuccessfulRequestsReportNothing(t *testing.T) {
 	srv, c, r := setup(t)
 	r.GET("/ok", func(gc *gin.Context) { gc.String(http.StatusOK, "fine") })
@@ -360,4 +215,26 @@ func TestTransactionNamesPastTheCacheBound(t *testing.T) {
 		got[ev.Transaction]++
 	}
 	assert.Equal(t, map[string]int{"M0 <unmatched>": 1, "M1 <unmatched>": 1, "M1199 <unmatched>": 1, "GET /known/:id": 2}, got)
+}
+
+// TestHTTPSuite runs the tests every net/http based middleware passes.
+func TestHTTPSuite(t *testing.T) {
+	inttest.RunHTTP(t, inttest.Framework{New: func(t *testing.T, mw inttest.Middleware) inttest.App {
+		opts := inttest.Options(mw, ravengin.WithClient, ravengin.WithRequestBody, ravengin.WithSendDefaultPII)
+		r := gin.New()
+		r.Use(ravengin.New(opts...))
+		return ginApp{r}
+	}})
+}
+
+// ginApp routes the suite's handlers; their errors go to c.Error.
+type ginApp struct{ *gin.Engine }
+
+func (a ginApp) Handle(method, route string, h inttest.Handler) {
+	a.Engine.Handle(method, route, func(c *gin.Context) {
+		if err := h(c.Writer, c.Request, c.Param); err != nil {
+			_ = c.Error(err)
+			c.Status(http.StatusInternalServerError)
+		}
+	})
 }
