@@ -239,3 +239,44 @@ func (s httpSuite) defaultClient(t *testing.T) {
 	require.Len(t, srv.Events(), 1)
 	assert.Equal(t, "GET /x", srv.Events()[0].Transaction)
 }
+
+// PanicPath is the path of the request whose panic CheckPanicEvent
+// checks, served on a route "/orders/:id".
+const PanicPath = "/orders/7?page=2&token=abc"
+
+// PanicHeaders are the headers of the request CheckPanicEvent checks.
+var PanicHeaders = map[string]string{"Authorization": "Bearer xyz", "X-Request-Id": "r1", "Cookie": "session=s3cr3t"}
+
+// CheckPanicEvent closes c and checks the one event srv received: the
+// panic "boom in handler" of a handler function boom, served on the route
+// "GET /orders/:id" for PanicPath with PanicHeaders, its stack free of the
+// middleware's frames (module), its request data scrubbed and without
+// cookies.
+func CheckPanicEvent(t *testing.T, srv *raventest.Server, c *raven.Client, module string) {
+	t.Helper()
+	Close(t, c)
+	evs := srv.Events()
+	require.Len(t, evs, 1)
+	ev := evs[0]
+	exc := LastException(t, ev)
+	assert.Equal(t, "boom in handler", exc.Value)
+	assert.Equal(t, "panic", exc.Mechanism.Type)
+	require.NotNil(t, exc.Mechanism.Handled)
+	assert.False(t, *exc.Mechanism.Handled)
+	frames := exc.Stacktrace.Frames
+	require.NotEmpty(t, frames)
+	assert.Equal(t, "boom", frames[len(frames)-1].Function)
+	for _, f := range frames {
+		assert.NotEqual(t, module, f.Module, "middleware frames are dropped")
+	}
+	assert.Equal(t, "GET /orders/:id", ev.Transaction, "the route template, not the path")
+	require.NotNil(t, ev.Request)
+	assert.Equal(t, "GET", ev.Request.Method)
+	assert.True(t, strings.HasSuffix(ev.Request.URL, "/orders/7"), ev.Request.URL)
+	assert.Equal(t, "page=2&token=%5BFiltered%5D", ev.Request.QueryString)
+	assert.Equal(t, raven.Filtered, ev.Request.Headers["Authorization"])
+	assert.Equal(t, "r1", ev.Request.Headers["X-Request-Id"])
+	assert.NotContains(t, ev.Request.Headers, "Cookie", "cookies need WithSendDefaultPII")
+	assert.Empty(t, ev.Request.Cookies)
+	CheckSchema(t, srv)
+}
