@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -76,78 +75,6 @@ func TestRepanicReachesOuterRecovery(t *testing.T) {
 	inttest.CheckSchema(t, srv)
 }
 
-var errDB = errors.New("database down")
-
-func TestReturnedErrorsByStatus(t *testing.T) {
-	routes := map[string]echo.HandlerFunc{
-		"/plain": func(echo.Context) error { return fmt.Errorf("load order: %w", errDB) },
-		"/http500": func(echo.Context) error {
-			return echo.NewHTTPError(http.StatusBadGateway, "upstream").WithInternal(errDB)
-		},
-		"/http404":       func(echo.Context) error { return echo.ErrNotFound },
-		"/http400":       func(echo.Context) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
-		"/wrapped404":    func(echo.Context) error { return fmt.Errorf("lookup: %w", echo.ErrNotFound) },
-		"/internal404":   func(echo.Context) error { return echo.ErrInternalServerError.WithInternal(echo.ErrNotFound) },
-		"/ok":            func(c echo.Context) error { return c.NoContent(http.StatusOK) },
-		"/written-error": func(c echo.Context) error { _ = c.NoContent(http.StatusOK); return errDB },
-	}
-	cases := []struct {
-		name string
-		opts []ravenecho.Option
-		want []string // paths whose errors are reported
-	}{
-		{"default: 5xx and plain errors", nil, []string{"/plain", "/http500", "/written-error"}},
-		{"every status", []ravenecho.Option{ravenecho.WithReportStatus(func(int) bool { return true })},
-			[]string{"/plain", "/http500", "/http404", "/http400", "/wrapped404", "/internal404", "/written-error"}},
-		{"nil restores the default", []ravenecho.Option{ravenecho.WithReportStatus(nil)}, []string{"/plain", "/http500", "/written-error"}},
-		{"4xx only", []ravenecho.Option{ravenecho.WithReportStatus(func(s int) bool { return s >= 400 && s < 500 })},
-			[]string{"/http404", "/http400", "/wrapped404", "/internal404"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv, c, e := setup(t, tc.opts...)
-			for p, h := range routes {
-				e.GET("/r"+p, h)
-			}
-			url := inttest.Serve(t, e)
-			status, _ := inttest.Do(t, nil, http.MethodGet, url+"/r/plain", nil, nil)
-			assert.Equal(t, http.StatusInternalServerError, status, "echo's error handler answers")
-			status, _ = inttest.Do(t, nil, http.MethodGet, url+"/r/http500", nil, nil)
-			assert.Equal(t, http.StatusBadGateway, status)
-			status, _ = inttest.Do(t, nil, http.MethodGet, url+"/r/http404", nil, nil)
-			assert.Equal(t, http.StatusNotFound, status)
-			for _, p := range []string{"/http400", "/wrapped404", "/internal404", "/ok", "/written-error"} {
-				inttest.Do(t, nil, http.MethodGet, url+"/r"+p, nil, nil)
-			}
-			inttest.Close(t, c)
-			var got []string
-			for _, ev := range srv.Events() {
-				got = append(got, strings.TrimPrefix(ev.Transaction, "GET /r"))
-				assert.Equal(t, "generic", inttest.LastException(t, ev).Mechanism.Type)
-			}
-			assert.ElementsMatch(t, tc.want, got)
-			inttest.CheckSchema(t, srv)
-		})
-	}
-}
-
-func TestReturnedErrorKeepsItsChain(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/orders/:id", func(c echo.Context) error {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").WithInternal(fmt.Errorf("load order: %w", errDB))
-	})
-	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/orders/1", nil, nil)
-	assert.Equal(t, http.StatusServiceUnavailable, status)
-	inttest.Close(t, c)
-	require.Len(t, srv.Events(), 1)
-	var values []string
-	for _, v := range srv.Events()[0].Exception.Values {
-		values = append(values, v.Value)
-	}
-	assert.Contains(t, values, "database down")
-	assert.Contains(t, values, "load order: database down")
-}
-
 func TestUnmatchedRouteIsNotTheRawPath(t *testing.T) {
 	srv, c, e := setup(t, ravenecho.WithReportStatus(func(int) bool { return true }))
 	e.GET("/known", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
@@ -183,11 +110,11 @@ func TestStatusOf(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"plain", errDB, 500},
+		{"plain", inttest.ErrDB, 500},
 		{"http error", echo.ErrNotFound, 404},
 		{"wrapped", fmt.Errorf("x: %w", echo.ErrForbidden), 403},
 		{"internal http error wins", echo.ErrInternalServerError.WithInternal(echo.ErrBadRequest), 400},
-		{"internal plain error", echo.ErrBadGateway.WithInternal(errDB), 502},
+		{"internal plain error", echo.ErrBadGateway.WithInternal(inttest.ErrDB), 502},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, ravenecho.StatusOf(tc.err)) })
@@ -233,4 +160,26 @@ type echoApp struct{ *echo.Echo }
 
 func (a echoApp) Handle(method, route string, h inttest.Handler) {
 	a.Echo.Add(method, route, func(c echo.Context) error { return h(c.Response(), c.Request(), c.Param) })
+}
+
+// TestEchoSuite runs the tests both echo middlewares pass.
+func TestEchoSuite(t *testing.T) {
+	inttest.RunEcho(t, inttest.Echo{
+		New: func(c *raven.Client, setReport bool, report func(int) bool) inttest.App {
+			opts := []ravenecho.Option{ravenecho.WithClient(c)}
+			if setReport {
+				opts = append(opts, ravenecho.WithReportStatus(report))
+			}
+			e := echo.New()
+			e.Use(ravenecho.New(opts...))
+			return echoApp{e}
+		},
+		BadGateway:  func(err error) error { return echo.NewHTTPError(http.StatusBadGateway, "upstream").WithInternal(err) },
+		NotFound:    func(error) error { return echo.ErrNotFound },
+		BadRequest:  func(error) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
+		Internal404: func(error) error { return echo.ErrInternalServerError.WithInternal(echo.ErrNotFound) },
+		Chained: func(err error) error {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").WithInternal(err)
+		},
+	})
 }

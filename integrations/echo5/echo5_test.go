@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v5"
@@ -77,76 +76,6 @@ func TestRepanicReachesOuterRecovery(t *testing.T) {
 	inttest.CheckSchema(t, srv)
 }
 
-var errDB = errors.New("database down")
-
-func TestReturnedErrorsByStatus(t *testing.T) {
-	routes := map[string]echo.HandlerFunc{
-		"/plain":         func(*echo.Context) error { return fmt.Errorf("load order: %w", errDB) },
-		"/http500":       func(*echo.Context) error { return echo.NewHTTPError(http.StatusBadGateway, "upstream").Wrap(errDB) },
-		"/http404":       func(*echo.Context) error { return echo.ErrNotFound },
-		"/http400":       func(*echo.Context) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
-		"/wrapped404":    func(*echo.Context) error { return fmt.Errorf("lookup: %w", echo.ErrNotFound) },
-		"/internal404":   func(*echo.Context) error { return echo.ErrNotFound.Wrap(errDB) },
-		"/ok":            func(c *echo.Context) error { return c.NoContent(http.StatusOK) },
-		"/written-error": func(c *echo.Context) error { _ = c.NoContent(http.StatusOK); return errDB },
-	}
-	cases := []struct {
-		name string
-		opts []ravenecho5.Option
-		want []string // paths whose errors are reported
-	}{
-		{"default: 5xx and plain errors", nil, []string{"/plain", "/http500", "/written-error"}},
-		{"every status", []ravenecho5.Option{ravenecho5.WithReportStatus(func(int) bool { return true })},
-			[]string{"/plain", "/http500", "/http404", "/http400", "/wrapped404", "/internal404", "/written-error"}},
-		{"nil restores the default", []ravenecho5.Option{ravenecho5.WithReportStatus(nil)}, []string{"/plain", "/http500", "/written-error"}},
-		{"4xx only", []ravenecho5.Option{ravenecho5.WithReportStatus(func(s int) bool { return s >= 400 && s < 500 })},
-			[]string{"/http404", "/http400", "/wrapped404", "/internal404"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv, c, e := setup(t, tc.opts...)
-			for p, h := range routes {
-				e.GET("/r"+p, h)
-			}
-			url := inttest.Serve(t, e)
-			status, _ := inttest.Do(t, nil, http.MethodGet, url+"/r/plain", nil, nil)
-			assert.Equal(t, http.StatusInternalServerError, status, "echo's error handler answers")
-			status, _ = inttest.Do(t, nil, http.MethodGet, url+"/r/http500", nil, nil)
-			assert.Equal(t, http.StatusBadGateway, status)
-			status, _ = inttest.Do(t, nil, http.MethodGet, url+"/r/http404", nil, nil)
-			assert.Equal(t, http.StatusNotFound, status)
-			for _, p := range []string{"/http400", "/wrapped404", "/internal404", "/ok", "/written-error"} {
-				inttest.Do(t, nil, http.MethodGet, url+"/r"+p, nil, nil)
-			}
-			inttest.Close(t, c)
-			var got []string
-			for _, ev := range srv.Events() {
-				got = append(got, strings.TrimPrefix(ev.Transaction, "GET /r"))
-				assert.Equal(t, "generic", inttest.LastException(t, ev).Mechanism.Type)
-			}
-			assert.ElementsMatch(t, tc.want, got)
-			inttest.CheckSchema(t, srv)
-		})
-	}
-}
-
-func TestReturnedErrorKeepsItsChain(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/orders/:id", func(c *echo.Context) error {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").Wrap(fmt.Errorf("load order: %w", errDB))
-	})
-	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/orders/1", nil, nil)
-	assert.Equal(t, http.StatusServiceUnavailable, status)
-	inttest.Close(t, c)
-	require.Len(t, srv.Events(), 1)
-	var values []string
-	for _, v := range srv.Events()[0].Exception.Values {
-		values = append(values, v.Value)
-	}
-	assert.Contains(t, values, "database down")
-	assert.Contains(t, values, "load order: database down")
-}
-
 func TestUnmatchedRouteIsNotTheRawPath(t *testing.T) {
 	srv, c, e := setup(t, ravenecho5.WithReportStatus(func(int) bool { return true }))
 	e.GET("/known", func(c *echo.Context) error { return c.NoContent(http.StatusOK) })
@@ -182,11 +111,11 @@ func TestStatusOf(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"plain", errDB, 500},
+		{"plain", inttest.ErrDB, 500},
 		{"http error", echo.ErrNotFound, 404},
 		{"wrapped", fmt.Errorf("x: %w", echo.ErrForbidden), 403},
 		{"outer status coder wins", echo.ErrInternalServerError.Wrap(echo.ErrBadRequest), 500},
-		{"wrapping a plain error", echo.ErrBadGateway.Wrap(errDB), 502},
+		{"wrapping a plain error", echo.ErrBadGateway.Wrap(inttest.ErrDB), 502},
 		{"status 0 is 500", &echo.HTTPError{}, 500},
 	}
 	for _, tc := range cases {
@@ -209,4 +138,26 @@ type echoApp struct{ *echo.Echo }
 
 func (a echoApp) Handle(method, route string, h inttest.Handler) {
 	a.Echo.Add(method, route, func(c *echo.Context) error { return h(c.Response(), c.Request(), c.Param) })
+}
+
+// TestEchoSuite runs the tests both echo middlewares pass.
+func TestEchoSuite(t *testing.T) {
+	inttest.RunEcho(t, inttest.Echo{
+		New: func(c *raven.Client, setReport bool, report func(int) bool) inttest.App {
+			opts := []ravenecho5.Option{ravenecho5.WithClient(c)}
+			if setReport {
+				opts = append(opts, ravenecho5.WithReportStatus(report))
+			}
+			e := echo.New()
+			e.Use(ravenecho5.New(opts...))
+			return echoApp{e}
+		},
+		BadGateway:  func(err error) error { return echo.NewHTTPError(http.StatusBadGateway, "upstream").Wrap(err) },
+		NotFound:    func(error) error { return echo.ErrNotFound },
+		BadRequest:  func(error) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
+		Internal404: func(err error) error { return echo.ErrNotFound.Wrap(err) },
+		Chained: func(err error) error {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").Wrap(err)
+		},
+	})
 }
