@@ -65,23 +65,12 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	assert.NotContains(t, withErr.Extra, "req.error")
 	assert.Equal(t, "charge failed", withErr.Extra["log.message"])
 	crumbs := withErr.Breadcrumbs.Values
-	require.Len(t, crumbs, 2, "info and warn entries, not debug")
-	assert.Equal(t, "cache miss", crumbs[0].Message)
-	assert.Equal(t, "log", crumbs[0].Category)
-	assert.Equal(t, raven.LevelInfo, crumbs[0].Level)
-	assert.Equal(t, "user:7", crumbs[0].Data["item"])
+	inttest.CheckChargeCrumbs(t, crumbs)
 	assert.Equal(t, map[string]any{"street": "Main St", "city": "Springfield"}, crumbs[0].Data["ship_to"])
-	assert.Equal(t, raven.LevelWarning, crumbs[1].Level)
 	assert.Equal(t, float64(1200), crumbs[1].Data["req.ms"])
 	assert.Equal(t, "1.2s", crumbs[1].Data["req.took"])
 	assert.Equal(t, "billing", crumbs[1].Data["service"])
-	assert.Equal(t, "no error value", plain.Message.Formatted)
-	assert.Equal(t, raven.LevelError, plain.Level)
-	assert.Equal(t, float64(3), plain.Extra["count"])
-	inttest.CheckSchema(t, srv)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "breadcrumbs went to the context's scope")
-	_, has := raven.ScopeFromContext(ctx).Tags()["req.method"]
-	assert.False(t, has, "event fields do not stick to the context's scope")
+	inttest.CheckPlainAndScopes(t, srv, c, ctx, plain, "req.method")
 }
 
 func TestNamedErrorIsTheExceptionWithoutZapError(t *testing.T) {
@@ -149,13 +138,7 @@ func TestEventLevelAndBreadcrumbLevel(t *testing.T) {
 		ravenzap.WithBreadcrumbLevel(zapcore.DebugLevel))
 	logger.Debug("a breadcrumb")
 	logger.Warn("an event")
-	inttest.Close(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, 1)
-	assert.Equal(t, raven.LevelWarning, evs[0].Level)
-	require.Len(t, evs[0].Breadcrumbs.Values, 1)
-	assert.Equal(t, raven.LevelDebug, evs[0].Breadcrumbs.Values[0].Level)
-	inttest.CheckSchema(t, srv)
+	inttest.CheckWarnAfterDebug(t, srv, c)
 }
 
 func TestDPanicFlushesAndSyncFlushes(t *testing.T) {

@@ -59,21 +59,10 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	assert.NotContains(t, withErr.Extra, "level")
 	assert.Equal(t, "charge failed", withErr.Extra["log.message"])
 	crumbs := withErr.Breadcrumbs.Values
-	require.Len(t, crumbs, 2, "info and warn records, not debug")
-	assert.Equal(t, "cache miss", crumbs[0].Message)
-	assert.Equal(t, "log", crumbs[0].Category)
-	assert.Equal(t, raven.LevelInfo, crumbs[0].Level)
-	assert.Equal(t, "user:7", crumbs[0].Data["item"])
+	inttest.CheckChargeCrumbs(t, crumbs)
 	assert.Equal(t, map[string]any{"city": "Springfield"}, crumbs[0].Data["ship_to"])
-	assert.Equal(t, raven.LevelWarning, crumbs[1].Level)
 	assert.Equal(t, float64(1200), crumbs[1].Data["ms"])
-	assert.Equal(t, "no error value", plain.Message.Formatted)
-	assert.Equal(t, raven.LevelError, plain.Level)
-	assert.Equal(t, float64(3), plain.Extra["count"])
-	inttest.CheckSchema(t, srv)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "breadcrumbs went to the context's scope")
-	_, has := raven.ScopeFromContext(ctx).Tags()["method"]
-	assert.False(t, has, "event fields do not stick to the context's scope")
+	inttest.CheckPlainAndScopes(t, srv, c, ctx, plain, "method")
 }
 
 // TestErrFieldText: Event.Err gives the Writer the error's text only.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -115,4 +116,48 @@ func CheckWorkers(t testing.TB, c *raven.Client, evs []*raven.Event, n int, each
 		}
 	}
 	assert.Empty(t, c.Scope().Breadcrumbs())
+}
+
+// CheckChargeCrumbs checks the breadcrumbs of the error event of a
+// logger's TestBreadcrumbsAndEvents: an info "cache miss" with item
+// "user:7", then a warning (the debug record left none).
+func CheckChargeCrumbs(t testing.TB, crumbs []raven.Breadcrumb) {
+	t.Helper()
+	require.Len(t, crumbs, 2, "info and warn records, not debug")
+	assert.Equal(t, "cache miss", crumbs[0].Message)
+	assert.Equal(t, "log", crumbs[0].Category)
+	assert.Equal(t, raven.LevelInfo, crumbs[0].Level)
+	assert.Equal(t, "user:7", crumbs[0].Data["item"])
+	assert.Equal(t, raven.LevelWarning, crumbs[1].Level)
+}
+
+// CheckPlainAndScopes checks the end of a logger's
+// TestBreadcrumbsAndEvents: the event of the record "no error value"
+// with the field count=3, every event against the schema, the breadcrumbs
+// on ctx's scope rather than the root scope of c, and the tag tagKey of an
+// event not left on ctx's scope.
+func CheckPlainAndScopes(t testing.TB, srv *raventest.Server, c *raven.Client, ctx context.Context, plain *raven.Event, tagKey string) {
+	t.Helper()
+	assert.Equal(t, "no error value", plain.Message.Formatted)
+	assert.Equal(t, raven.LevelError, plain.Level)
+	assert.Equal(t, float64(3), plain.Extra["count"])
+	CheckSchema(t, srv)
+	assert.Empty(t, c.Scope().Breadcrumbs(), "breadcrumbs went to the context's scope")
+	_, has := raven.ScopeFromContext(ctx).Tags()[tagKey]
+	assert.False(t, has, "event fields do not stick to the context's scope")
+}
+
+// CheckWarnAfterDebug closes c and checks the one event srv received: a
+// warning whose one breadcrumb is at debug level, as a logger configured
+// with the event level warn and the breadcrumb level debug reports a
+// debug then a warn record.
+func CheckWarnAfterDebug(t testing.TB, srv *raventest.Server, c *raven.Client) {
+	t.Helper()
+	Close(t, c)
+	evs := srv.Events()
+	require.Len(t, evs, 1)
+	assert.Equal(t, raven.LevelWarning, evs[0].Level)
+	require.Len(t, evs[0].Breadcrumbs.Values, 1)
+	assert.Equal(t, raven.LevelDebug, evs[0].Breadcrumbs.Values[0].Level)
+	CheckSchema(t, srv)
 }
