@@ -253,19 +253,14 @@ func TestTraceHeaders(t *testing.T) {
 	srv, c, url, hc := serve(t, func(ctx *fasthttp.RequestCtx) {
 		raven.CaptureMessageContext(ctx, "traced")
 	})
-	trace := strings.Repeat("a", 32)
-	do(t, hc, http.MethodGet, url, "", map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	do(t, hc, http.MethodGet, url, "", map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
+	for _, hdr := range inttest.TraceHeaders {
+		do(t, hc, http.MethodGet, url, "", hdr)
+	}
 	do(t, hc, http.MethodGet, url, "", map[string]string{"traceparent": "garbage"})
 	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 3)
-	ids := map[any]bool{}
-	for _, ev := range evs {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
+	inttest.CheckTraces(t, evs)
 	inttest.CheckSchema(t, srv)
 }
 

@@ -372,17 +372,12 @@ func (s fiberSuite[C]) traceHeaders(t *testing.T) {
 	f := s.serve(t, func(app FiberApp[C]) {
 		app.Get("/", func(C) error { return errDB })
 	})
-	trace := strings.Repeat("a", 32)
-	f.do(t, http.MethodGet, "/", "", map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	f.do(t, http.MethodGet, "/", "", map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
+	for _, hdr := range TraceHeaders {
+		f.do(t, http.MethodGet, "/", "", hdr)
+	}
 	evs := f.events(t)
 	require.Len(t, evs, 2)
-	ids := map[any]bool{}
-	for _, ev := range evs {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
+	CheckTraces(t, evs)
 }
 
 func (s fiberSuite[C]) scopeAccessors(t *testing.T) {

@@ -187,3 +187,28 @@ func CheckIsolated(t testing.TB, c *raven.Client, evs []*raven.Event, n int, key
 	assert.Len(t, seen, n)
 	assert.Empty(t, c.Scope().Breadcrumbs(), "nothing leaked into the root scope")
 }
+
+// The traces of TraceHeaders: the trace ids CheckTraces looks for.
+var (
+	SentryTraceID = strings.Repeat("a", 32)
+	TraceparentID = strings.Repeat("c", 32)
+)
+
+// TraceHeaders are two requests' headers continuing a trace: one with
+// sentry-trace (trace SentryTraceID), one with traceparent (trace
+// TraceparentID).
+var TraceHeaders = []map[string]string{
+	{"sentry-trace": SentryTraceID + "-" + strings.Repeat("b", 16) + "-1"},
+	{"traceparent": "00-" + TraceparentID + "-" + strings.Repeat("d", 16) + "-01"},
+}
+
+// CheckTraces checks that evs hold an event of each trace of TraceHeaders.
+func CheckTraces(t testing.TB, evs []*raven.Event) {
+	t.Helper()
+	ids := map[any]bool{}
+	for _, ev := range evs {
+		ids[ev.Contexts["trace"]["trace_id"]] = true
+	}
+	assert.True(t, ids[SentryTraceID])
+	assert.True(t, ids[TraceparentID])
+}
