@@ -8,15 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/ravenkit/raven"
 	ravenchi "github.com/ravenkit/raven/integrations/chi"
 	ravenhttp "github.com/ravenkit/raven/integrations/http"
-	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,14 +27,6 @@ type fixture struct {
 	srv *raventest.Server
 	c   *raven.Client
 	web *httptest.Server
-}
-
-func newClient(t *testing.T) (*raventest.Server, *raven.Client) {
-	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	return srv, c
 }
 
 // serve serves h on a real listener on 127.0.0.1.
@@ -58,16 +48,7 @@ func (f *fixture) do(t *testing.T, method, path string) int {
 	return resp.StatusCode
 }
 
-func (f *fixture) events(t *testing.T) []*raven.Event {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, f.c.Close(ctx))
-	for _, raw := range f.srv.RawEvents() {
-		schematest.Check(t, raw)
-	}
-	return f.srv.Events()
-}
+func (f *fixture) events(t *testing.T) []*raven.Event { return inttest.Events(t, f.srv, f.c) }
 
 func capture(w http.ResponseWriter, r *http.Request) {
 	raven.CaptureExceptionContext(r.Context(), errors.New("failed "+r.URL.Path))
@@ -82,7 +63,7 @@ func copyRequest(next http.Handler) http.Handler {
 }
 
 func TestTransactionOnEveryEvent(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	r := chi.NewRouter()
 	r.Use(ravenchi.New(ravenhttp.WithClient(c)))
 	r.Use(copyRequest)
@@ -134,7 +115,7 @@ func TestTransactionOnEveryEvent(t *testing.T) {
 }
 
 func TestWrappingTheRouter(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	r := chi.NewRouter()
 	r.Get("/orders/{id}", capture)
 	f := serve(t, srv, c, ravenchi.New(ravenhttp.WithClient(c))(r))
@@ -145,7 +126,7 @@ func TestWrappingTheRouter(t *testing.T) {
 }
 
 func TestOnASubRouter(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	r := chi.NewRouter()
 	r.Route("/api", func(r chi.Router) {
 		r.Use(ravenchi.New(ravenhttp.WithClient(c)))
@@ -159,45 +140,22 @@ func TestOnASubRouter(t *testing.T) {
 }
 
 func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	r := chi.NewRouter()
 	r.Use(ravenchi.New(ravenhttp.WithClient(c)))
 	r.Get("/items/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := chi.URLParam(r, "id")
-		scope := raven.ScopeFromContext(r.Context())
-		scope.SetUser(&raven.User{ID: id})
-		scope.SetTag("req", id)
-		raven.AddBreadcrumb(r.Context(), raven.Breadcrumb{Message: "crumb " + id})
-		time.Sleep(time.Millisecond)
-		raven.CaptureExceptionContext(r.Context(), fmt.Errorf("failure %s", id))
+		inttest.Mark(r.Context(), raven.ScopeFromContext(r.Context()), "req", id)
+		raven.CaptureExceptionContext(r.Context(), inttest.Failure(id))
 	})
 	f := serve(t, srv, c, r)
-	var wg sync.WaitGroup
-	for i := 0; i < 100; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := f.web.Client().Get(fmt.Sprintf("%s/items/%d", f.web.URL, i))
-			if assert.NoError(t, err) {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	inttest.Concurrently(100, func(i int) {
+		inttest.Get(t, f.web.Client(), fmt.Sprintf("%s/items/%d", f.web.URL, i))
+	})
 	evs := f.events(t)
-	require.Len(t, evs, 100)
-	seen := map[string]bool{}
-	for _, ev := range evs {
-		id := ev.User.ID
-		assert.Equal(t, id, ev.Tags["req"])
-		assert.Equal(t, "failure "+id, ev.Exception.Values[len(ev.Exception.Values)-1].Value)
-		require.Len(t, ev.Breadcrumbs.Values, 1)
-		assert.Equal(t, "crumb "+id, ev.Breadcrumbs.Values[0].Message)
+	inttest.CheckIsolated(t, c, evs, 100, "req", func(ev *raven.Event, id string) {
 		assert.Equal(t, "GET /items/{id}", ev.Transaction)
-		seen[id] = true
-	}
-	assert.Len(t, seen, 100)
-	assert.Empty(t, c.Scope().Breadcrumbs())
+	})
 }
 
 func BenchmarkMiddleware(b *testing.B) {

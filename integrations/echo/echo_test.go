@@ -1,21 +1,15 @@
 package ravenecho_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ravenkit/raven"
 	ravenecho "github.com/ravenkit/raven/integrations/echo"
-	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,58 +22,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // using the middleware; serve starts it on 127.0.0.1.
 func setup(t *testing.T, opts ...ravenecho.Option) (*raventest.Server, *raven.Client, *echo.Echo) {
 	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	srv, c := inttest.NewClient(t)
 	e := echo.New()
 	e.Use(ravenecho.New(append([]ravenecho.Option{ravenecho.WithClient(c)}, opts...)...))
 	return srv, c, e
-}
-
-func serve(t *testing.T, h http.Handler) string {
-	t.Helper()
-	web := httptest.NewServer(h)
-	t.Cleanup(web.Close)
-	require.True(t, strings.HasPrefix(web.URL, "http://127.0.0.1:"))
-	return web.URL
-}
-
-func flushClose(t *testing.T, c *raven.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, c.Close(ctx))
-}
-
-func do(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, body)
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func checkSchema(t *testing.T, srv *raventest.Server) {
-	t.Helper()
-	raws := srv.RawEvents()
-	require.NotEmpty(t, raws)
-	for _, raw := range raws {
-		schematest.Check(t, raw)
-	}
-}
-
-func lastException(t *testing.T, ev *raven.Event) raven.Exception {
-	t.Helper()
-	require.NotNil(t, ev.Exception)
-	require.NotEmpty(t, ev.Exception.Values)
-	return ev.Exception.Values[len(ev.Exception.Values)-1]
 }
 
 func boom(echo.Context) error { panic("boom in handler") }
@@ -92,63 +38,14 @@ func TestPanicReportedAnd500ThroughErrorHandler(t *testing.T) {
 		e.DefaultHTTPErrorHandler(err, c)
 	}
 	e.GET("/orders/:id", boom)
-	status, body := do(t, http.MethodGet, serve(t, e)+"/orders/7?page=2&token=abc", nil,
-		map[string]string{"Authorization": "Bearer xyz", "X-Request-Id": "r1", "Cookie": "session=s3cr3t"})
+	status, body := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+inttest.PanicPath, nil, inttest.PanicHeaders)
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, "boom", "the panic is not shown to the client")
 	var he *echo.HTTPError
 	require.ErrorAs(t, handled, &he, "echo's error handler answered")
 	assert.Equal(t, http.StatusInternalServerError, he.Code)
 	assert.ErrorContains(t, he.Internal, "boom in handler")
-	flushClose(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, 1)
-	ev := evs[0]
-	exc := lastException(t, ev)
-	assert.Equal(t, "boom in handler", exc.Value)
-	assert.Equal(t, "panic", exc.Mechanism.Type)
-	require.NotNil(t, exc.Mechanism.Handled)
-	assert.False(t, *exc.Mechanism.Handled)
-	frames := exc.Stacktrace.Frames
-	require.NotEmpty(t, frames)
-	assert.Equal(t, "boom", frames[len(frames)-1].Function)
-	for _, f := range frames {
-		assert.NotEqual(t, "github.com/ravenkit/raven/integrations/echo", f.Module, "middleware frames are dropped")
-	}
-	assert.Equal(t, "GET /orders/:id", ev.Transaction, "the route template, not the path")
-	require.NotNil(t, ev.Request)
-	assert.Equal(t, "GET", ev.Request.Method)
-	assert.True(t, strings.HasSuffix(ev.Request.URL, "/orders/7"), ev.Request.URL)
-	assert.Equal(t, "page=2&token=%5BFiltered%5D", ev.Request.QueryString)
-	assert.Equal(t, raven.Filtered, ev.Request.Headers["Authorization"])
-	assert.Equal(t, "r1", ev.Request.Headers["X-Request-Id"])
-	assert.NotContains(t, ev.Request.Headers, "Cookie", "cookies need WithSendDefaultPII")
-	checkSchema(t, srv)
-}
-
-func TestPanicAfterWriteKeepsResponse(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/late", func(c echo.Context) error {
-		_ = c.String(http.StatusAccepted, "partial")
-		panic("late panic")
-	})
-	status, body := do(t, http.MethodGet, serve(t, e)+"/late", nil, nil)
-	assert.Equal(t, http.StatusAccepted, status, "nothing overwrites a written response")
-	assert.Equal(t, "partial", body)
-	flushClose(t, c)
-	require.Len(t, srv.Events(), 1)
-}
-
-func TestErrAbortHandlerPassesThrough(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/abort", func(echo.Context) error { panic(http.ErrAbortHandler) })
-	resp, err := http.Get(serve(t, e) + "/abort")
-	if err == nil {
-		resp.Body.Close()
-	}
-	assert.Error(t, err, "the server aborted the connection")
-	flushClose(t, c)
-	assert.Empty(t, srv.Events(), "ErrAbortHandler is not reported")
+	inttest.CheckPanicEvent(t, srv, c, "github.com/ravenkit/raven/integrations/echo")
 }
 
 func TestRepanicReachesOuterRecovery(t *testing.T) {
@@ -170,95 +67,23 @@ func TestRepanicReachesOuterRecovery(t *testing.T) {
 	})
 	e.Use(ravenecho.New(ravenecho.WithClient(c), ravenecho.WithRepanic()))
 	e.GET("/", boom)
-	status, _ := do(t, http.MethodGet, serve(t, e)+"/", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/", nil, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, status, "the outer recovery answered")
 	assert.Equal(t, "boom in handler", outer)
 	assert.Len(t, srv.Events(), 1, "delivered before panicking again")
-	flushClose(t, c)
-	checkSchema(t, srv)
-}
-
-var errDB = errors.New("database down")
-
-func TestReturnedErrorsByStatus(t *testing.T) {
-	routes := map[string]echo.HandlerFunc{
-		"/plain": func(echo.Context) error { return fmt.Errorf("load order: %w", errDB) },
-		"/http500": func(echo.Context) error {
-			return echo.NewHTTPError(http.StatusBadGateway, "upstream").WithInternal(errDB)
-		},
-		"/http404":       func(echo.Context) error { return echo.ErrNotFound },
-		"/http400":       func(echo.Context) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
-		"/wrapped404":    func(echo.Context) error { return fmt.Errorf("lookup: %w", echo.ErrNotFound) },
-		"/internal404":   func(echo.Context) error { return echo.ErrInternalServerError.WithInternal(echo.ErrNotFound) },
-		"/ok":            func(c echo.Context) error { return c.NoContent(http.StatusOK) },
-		"/written-error": func(c echo.Context) error { _ = c.NoContent(http.StatusOK); return errDB },
-	}
-	cases := []struct {
-		name string
-		opts []ravenecho.Option
-		want []string // paths whose errors are reported
-	}{
-		{"default: 5xx and plain errors", nil, []string{"/plain", "/http500", "/written-error"}},
-		{"every status", []ravenecho.Option{ravenecho.WithReportStatus(func(int) bool { return true })},
-			[]string{"/plain", "/http500", "/http404", "/http400", "/wrapped404", "/internal404", "/written-error"}},
-		{"nil restores the default", []ravenecho.Option{ravenecho.WithReportStatus(nil)}, []string{"/plain", "/http500", "/written-error"}},
-		{"4xx only", []ravenecho.Option{ravenecho.WithReportStatus(func(s int) bool { return s >= 400 && s < 500 })},
-			[]string{"/http404", "/http400", "/wrapped404", "/internal404"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv, c, e := setup(t, tc.opts...)
-			for p, h := range routes {
-				e.GET("/r"+p, h)
-			}
-			url := serve(t, e)
-			status, _ := do(t, http.MethodGet, url+"/r/plain", nil, nil)
-			assert.Equal(t, http.StatusInternalServerError, status, "echo's error handler answers")
-			status, _ = do(t, http.MethodGet, url+"/r/http500", nil, nil)
-			assert.Equal(t, http.StatusBadGateway, status)
-			status, _ = do(t, http.MethodGet, url+"/r/http404", nil, nil)
-			assert.Equal(t, http.StatusNotFound, status)
-			for _, p := range []string{"/http400", "/wrapped404", "/internal404", "/ok", "/written-error"} {
-				do(t, http.MethodGet, url+"/r"+p, nil, nil)
-			}
-			flushClose(t, c)
-			var got []string
-			for _, ev := range srv.Events() {
-				got = append(got, strings.TrimPrefix(ev.Transaction, "GET /r"))
-				assert.Equal(t, "generic", lastException(t, ev).Mechanism.Type)
-			}
-			assert.ElementsMatch(t, tc.want, got)
-			checkSchema(t, srv)
-		})
-	}
-}
-
-func TestReturnedErrorKeepsItsChain(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/orders/:id", func(c echo.Context) error {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").WithInternal(fmt.Errorf("load order: %w", errDB))
-	})
-	status, _ := do(t, http.MethodGet, serve(t, e)+"/orders/1", nil, nil)
-	assert.Equal(t, http.StatusServiceUnavailable, status)
-	flushClose(t, c)
-	require.Len(t, srv.Events(), 1)
-	var values []string
-	for _, v := range srv.Events()[0].Exception.Values {
-		values = append(values, v.Value)
-	}
-	assert.Contains(t, values, "database down")
-	assert.Contains(t, values, "load order: database down")
+	inttest.Close(t, c)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestUnmatchedRouteIsNotTheRawPath(t *testing.T) {
 	srv, c, e := setup(t, ravenecho.WithReportStatus(func(int) bool { return true }))
 	e.GET("/known", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
-	status, _ := do(t, http.MethodGet, serve(t, e)+"/users/12345/secret-page", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/users/12345/secret-page", nil, nil)
 	assert.Equal(t, http.StatusNotFound, status)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	assert.Equal(t, "GET "+ravenecho.UnmatchedRoute, srv.Events()[0].Transaction)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestScopeReachableEveryWay(t *testing.T) {
@@ -271,156 +96,12 @@ func TestScopeReachableEveryWay(t *testing.T) {
 		raven.CaptureExceptionContext(ec.Request().Context(), errors.New("through the request"))
 		return nil
 	})
-	do(t, http.MethodGet, serve(t, e)+"/s", nil, nil)
-	flushClose(t, c)
+	inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, e)+"/s", nil, nil)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	assert.Equal(t, "GET /s", srv.Events()[0].Transaction)
 	assert.Equal(t, "yes", srv.Events()[0].Tags["seen"])
 	assert.Empty(t, c.Scope().Tags(), "nothing reached the root scope")
-}
-
-func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/work/:how", func(ec echo.Context) error {
-		id := ec.QueryParam("id")
-		s := ravenecho.Scope(ec)
-		s.SetUser(&raven.User{ID: id})
-		s.SetTag("req", id)
-		raven.AddBreadcrumb(ec.Request().Context(), raven.Breadcrumb{Message: "crumb " + id})
-		time.Sleep(time.Millisecond)
-		if ec.Param("how") == "capture" {
-			raven.CaptureExceptionContext(ec.Request().Context(), fmt.Errorf("failure %s", id))
-			return ec.NoContent(http.StatusOK)
-		}
-		return fmt.Errorf("failure %s", id)
-	})
-	url := serve(t, e)
-	const n = 100
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			how := "return"
-			if i%2 == 0 {
-				how = "capture"
-			}
-			resp, err := http.Get(fmt.Sprintf("%s/work/%s?id=%d", url, how, i))
-			if assert.NoError(t, err) {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	flushClose(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, n)
-	seen := map[string]bool{}
-	for _, ev := range evs {
-		require.NotNil(t, ev.User)
-		id := ev.User.ID
-		assert.Equal(t, id, ev.Tags["req"])
-		assert.Equal(t, "failure "+id, lastException(t, ev).Value)
-		require.Len(t, ev.Breadcrumbs.Values, 1, "only this request's breadcrumbs")
-		assert.Equal(t, "crumb "+id, ev.Breadcrumbs.Values[0].Message)
-		assert.Equal(t, "GET /work/:how", ev.Transaction)
-		seen[id] = true
-	}
-	assert.Len(t, seen, n)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "nothing leaked into the root scope")
-	checkSchema(t, srv)
-}
-
-func TestTraceHeadersContinued(t *testing.T) {
-	srv, c, e := setup(t)
-	e.GET("/", func(ec echo.Context) error {
-		raven.CaptureMessageContext(ec.Request().Context(), "traced")
-		return nil
-	})
-	url := serve(t, e)
-	trace := strings.Repeat("a", 32)
-	do(t, http.MethodGet, url+"/", nil, map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	do(t, http.MethodGet, url+"/", nil, map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
-	flushClose(t, c)
-	ids := map[any]bool{}
-	for _, ev := range srv.Events() {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
-	checkSchema(t, srv)
-}
-
-func TestRequestBodyOnlyWhenAsked(t *testing.T) {
-	handler := func(ec echo.Context) error {
-		b, _ := io.ReadAll(ec.Request().Body)
-		return fmt.Errorf("bad order of %d bytes", len(b))
-	}
-	t.Run("asked", func(t *testing.T) {
-		srv, c, e := setup(t, ravenecho.WithRequestBody(10))
-		e.POST("/orders", handler)
-		do(t, http.MethodPost, serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		flushClose(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Equal(t, "bad order of 100 bytes", lastException(t, srv.Events()[0]).Value, "the handler reads the whole body")
-		assert.Equal(t, strings.Repeat("a", 10)+"…[truncated]", srv.Events()[0].Request.Data)
-		checkSchema(t, srv)
-	})
-	t.Run("default", func(t *testing.T) {
-		srv, c, e := setup(t)
-		e.POST("/orders", handler)
-		do(t, http.MethodPost, serve(t, e)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		flushClose(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Empty(t, srv.Events()[0].Request.Data)
-	})
-}
-
-func TestNoSecretInAnyDeliveredByte(t *testing.T) {
-	secret := func(name string) string { return name + "-" + string(raven.NewEventID())[:12] }
-	hdr, query, cookie, form := secret("hdr"), secret("query"), secret("cookie"), secret("form")
-	srv, c, e := setup(t, ravenecho.WithRequestBody(0), ravenecho.WithSendDefaultPII())
-	e.POST("/login", func(ec echo.Context) error {
-		_ = ec.Request().ParseForm()
-		panic("fail with secrets around")
-	})
-	req, err := http.NewRequest(http.MethodPost, serve(t, e)+"/login?next=%2Fhome&access_token="+query,
-		strings.NewReader("user=ann&password="+form))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+hdr)
-	req.Header.Set("Cookie", "theme=dark; sessionid="+cookie)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	flushClose(t, c)
-	require.Len(t, srv.Events(), 1)
-	for _, b := range srv.Bodies() {
-		for _, s := range []string{hdr, query, cookie, form} {
-			assert.NotContains(t, string(b), s)
-		}
-	}
-	ev := srv.Events()[0]
-	assert.Contains(t, ev.Request.Data, "user=ann")
-	assert.Equal(t, "dark", ev.Request.Cookies["theme"])
-	assert.Equal(t, "127.0.0.1", ev.Request.Env["REMOTE_ADDR"])
-	checkSchema(t, srv)
-}
-
-func TestDefaultClientAtRequestTime(t *testing.T) {
-	srv := raventest.NewServer(t)
-	e := echo.New()
-	e.Use(ravenecho.New()) // built before Init: the client is looked up per request
-	e.GET("/x", func(echo.Context) error { return errors.New("late client") })
-	url := serve(t, e)
-	require.NoError(t, raven.Init(raven.WithDSN(srv.DSN())))
-	do(t, http.MethodGet, url+"/x", nil, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, raven.Close(ctx))
-	raven.SetDefault(nil) // back to a disabled default
-	require.Len(t, srv.Events(), 1)
-	assert.Equal(t, "GET /x", srv.Events()[0].Transaction)
 }
 
 func TestStatusOf(t *testing.T) {
@@ -429,11 +110,11 @@ func TestStatusOf(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"plain", errDB, 500},
+		{"plain", inttest.ErrDB, 500},
 		{"http error", echo.ErrNotFound, 404},
 		{"wrapped", fmt.Errorf("x: %w", echo.ErrForbidden), 403},
 		{"internal http error wins", echo.ErrInternalServerError.WithInternal(echo.ErrBadRequest), 400},
-		{"internal plain error", echo.ErrBadGateway.WithInternal(errDB), 502},
+		{"internal plain error", echo.ErrBadGateway.WithInternal(inttest.ErrDB), 502},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, ravenecho.StatusOf(tc.err)) })
@@ -449,17 +130,56 @@ func TestTransactionNamesPastTheCacheBound(t *testing.T) {
 		return ec.NoContent(http.StatusNotFound)
 	})
 	e.GET("/known/:id", func(echo.Context) error { return errors.New("known route") })
-	url := serve(t, e)
+	url := inttest.Serve(t, e)
 	for i := range 1200 { // more names than the middleware keeps
-		status, _ := do(t, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
+		status, _ := inttest.Do(t, nil, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
 		require.Equal(t, http.StatusNotFound, status)
 	}
-	do(t, http.MethodGet, url+"/known/1", nil, nil)
-	do(t, http.MethodGet, url+"/known/2", nil, nil)
-	flushClose(t, c)
+	inttest.Do(t, nil, http.MethodGet, url+"/known/1", nil, nil)
+	inttest.Do(t, nil, http.MethodGet, url+"/known/2", nil, nil)
+	inttest.Close(t, c)
 	got := map[string]int{}
 	for _, ev := range srv.Events() {
 		got[ev.Transaction]++
 	}
 	assert.Equal(t, map[string]int{"M0 /*": 1, "M1 /*": 1, "M1199 /*": 1, "GET /known/:id": 2}, got)
+}
+
+// TestHTTPSuite runs the tests every net/http based middleware passes.
+func TestHTTPSuite(t *testing.T) {
+	inttest.RunHTTP(t, inttest.Framework{New: func(t *testing.T, mw inttest.Middleware) inttest.App {
+		opts := inttest.Options(mw, ravenecho.WithClient, ravenecho.WithRequestBody, ravenecho.WithSendDefaultPII)
+		e := echo.New()
+		e.Use(ravenecho.New(opts...))
+		return echoApp{e}
+	}})
+}
+
+// echoApp routes the suite's handlers; their errors are returned.
+type echoApp struct{ *echo.Echo }
+
+func (a echoApp) Handle(method, route string, h inttest.Handler) {
+	a.Echo.Add(method, route, func(c echo.Context) error { return h(c.Response(), c.Request(), c.Param) })
+}
+
+// TestEchoSuite runs the tests both echo middlewares pass.
+func TestEchoSuite(t *testing.T) {
+	inttest.RunEcho(t, inttest.Echo{
+		New: func(c *raven.Client, setReport bool, report func(int) bool) inttest.App {
+			opts := []ravenecho.Option{ravenecho.WithClient(c)}
+			if setReport {
+				opts = append(opts, ravenecho.WithReportStatus(report))
+			}
+			e := echo.New()
+			e.Use(ravenecho.New(opts...))
+			return echoApp{e}
+		},
+		BadGateway:  func(err error) error { return echo.NewHTTPError(http.StatusBadGateway, "upstream").WithInternal(err) },
+		NotFound:    func(error) error { return echo.ErrNotFound },
+		BadRequest:  func(error) error { return echo.NewHTTPError(http.StatusBadRequest, "bad id") },
+		Internal404: func(error) error { return echo.ErrInternalServerError.WithInternal(echo.ErrNotFound) },
+		Chained: func(err error) error {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "try later").WithInternal(err)
+		},
+	})
 }

@@ -57,11 +57,11 @@ package ravenecho5
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/echomw"
 	"github.com/ravenkit/raven/integrations/internal/httpmw"
 )
 
@@ -78,61 +78,42 @@ const DefaultRepanicFlushTimeout = httpmw.DefaultRepanicFlushTimeout
 
 // DefaultReportStatus is which returned errors are reported unless
 // WithReportStatus says otherwise: those standing for a 5xx status.
-func DefaultReportStatus(status int) bool { return status >= 500 }
+func DefaultReportStatus(status int) bool { return echomw.DefaultReportStatus(status) }
 
 // Option configures the middleware.
-type Option interface{ apply(*options) }
-
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	httpmw.Config
-	report func(status int) bool
-}
+type Option = echomw.Option
 
 // WithClient reports to c instead of the default client
 // (raven.CurrentClient() at the time of each request). A nil c keeps the
 // default.
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
+func WithClient(c *raven.Client) Option { return echomw.WithClient(c) }
 
 // WithReportStatus reports a returned error when report returns true for
 // the status it stands for (see the package doc): for example
 // func(int) bool { return true } reports 4xx errors too. A nil report
 // restores DefaultReportStatus.
-func WithReportStatus(report func(status int) bool) Option {
-	return optionFunc(func(o *options) {
-		if report == nil {
-			report = DefaultReportStatus
-		}
-		o.report = report
-	})
-}
+func WithReportStatus(report func(status int) bool) Option { return echomw.WithReportStatus(report) }
 
 // WithRepanic panics again after reporting a panic (after waiting up to
 // DefaultRepanicFlushTimeout for delivery), for an outer recovery that
 // must see the panic itself.
-func WithRepanic() Option { return optionFunc(func(o *options) { o.Repanic = true }) }
+func WithRepanic() Option { return echomw.WithRepanic() }
 
 // WithSendDefaultPII records the client IP address and cookies (scrubbed of
 // sensitive names), which are left out by default.
-func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.PII = true }) }
+func WithSendDefaultPII() Option { return echomw.WithSendDefaultPII() }
 
 // WithRequestBody records up to max bytes of request bodies (max <= 0:
 // DefaultMaxBodyBytes); longer bodies are truncated with a marker. The
 // handlers still read the whole body, and what was read is kept only
 // until the request ends.
-func WithRequestBody(max int) Option { return optionFunc(func(o *options) { o.SetBodyMax(max) }) }
+func WithRequestBody(max int) Option { return echomw.WithRequestBody(max) }
 
 // New returns the middleware. Register it with e.Use.
 func New(opts ...Option) echo.MiddlewareFunc {
-	o := &options{Config: httpmw.New(), report: DefaultReportStatus}
-	for _, opt := range opts {
-		opt.apply(o)
-	}
+	o := echomw.New(StatusOf, internalError, opts)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c *echo.Context) error { return o.handle(c, next) }
+		return func(c *echo.Context) error { return echomw.Handle(o, c, next) }
 	}
 }
 
@@ -161,31 +142,8 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (o *options) handle(c *echo.Context, next echo.HandlerFunc) (err error) {
-	r, scope := o.Start(c.Request(), c.Path())
-	c.SetRequest(r)
-	ctx := r.Context()
-	defer func() {
-		if v := recover(); v != nil {
-			err = o.recovered(ctx, scope, v)
-		}
-	}()
-	err = next(c)
-	if err != nil && o.report(StatusOf(err)) {
-		scope.Client().CaptureExceptionContext(ctx, err)
-	}
-	return err
-}
-
-// recovered reports a panic's value; it runs in the deferred function that
-// recovered it, so the panic's stack is still there to record.
-func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) error {
-	o.Panicked(ctx, scope.Client(), v)
-	perr, ok := v.(error)
-	if ok {
-		perr = fmt.Errorf("panic: %w", perr)
-	} else {
-		perr = fmt.Errorf("panic: %v", v)
-	}
+// internalError is what a recovered panic is answered with, for echo's
+// HTTPErrorHandler.
+func internalError(perr error) error {
 	return echo.NewHTTPError(http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)).Wrap(perr)
 }

@@ -62,18 +62,18 @@ import (
 	"context"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/httpmw"
 	"github.com/valyala/fasthttp"
 )
 
 // DefaultMaxBodyBytes bounds a request body recorded with WithRequestBody.
-const DefaultMaxBodyBytes = 16 << 10
+const DefaultMaxBodyBytes = httpmw.DefaultMaxBodyBytes
 
 // DefaultRepanicFlushTimeout bounds how long WithRepanic waits for the
 // panic's event before panicking again.
-const DefaultRepanicFlushTimeout = 2 * time.Second
+const DefaultRepanicFlushTimeout = httpmw.DefaultRepanicFlushTimeout
 
 // ScopeKey is the user value key under which the middleware stores the
 // request's *raven.Scope.
@@ -87,23 +87,19 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	client       *raven.Client
-	repanic      bool
-	report5xx    bool
-	pii          bool
-	bodyMax      int
-	flushTimeout time.Duration
-	txName       func(*fasthttp.RequestCtx) string
+	httpmw.Config
+	report5xx bool
+	txName    func(*fasthttp.RequestCtx) string
 }
 
 // WithClient reports to c instead of the default client
 // (raven.CurrentClient() when the request starts).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
 
 // WithRepanic panics again after reporting (after waiting up to
 // DefaultRepanicFlushTimeout for delivery), for servers that recover
 // panics themselves.
-func WithRepanic() Option { return optionFunc(func(o *options) { o.repanic = true }) }
+func WithRepanic() Option { return optionFunc(func(o *options) { o.Repanic = true }) }
 
 // WithReport5xx also reports responses with a 5xx status that did not
 // panic.
@@ -111,20 +107,13 @@ func WithReport5xx() Option { return optionFunc(func(o *options) { o.report5xx =
 
 // WithSendDefaultPII records the client IP address and cookies (scrubbed of
 // sensitive names), which are left out by default.
-func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.pii = true }) }
+func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.PII = true }) }
 
 // WithRequestBody records up to max bytes of request bodies (max <= 0:
 // DefaultMaxBodyBytes); longer bodies are truncated with a marker. The body
 // is copied only when an event is captured. Streamed bodies
 // (Server.StreamRequestBody) and compressed bodies are not recorded.
-func WithRequestBody(max int) Option {
-	return optionFunc(func(o *options) {
-		if max <= 0 {
-			max = DefaultMaxBodyBytes
-		}
-		o.bodyMax = max
-	})
-}
+func WithRequestBody(max int) Option { return optionFunc(func(o *options) { o.SetBodyMax(max) }) }
 
 // WithTransactionName names each request's transaction "METHOD name",
 // where name is what f returns when the request starts (before the
@@ -138,7 +127,7 @@ func WithTransactionName(f func(ctx *fasthttp.RequestCtx) string) Option {
 // New returns a middleware that gives each request its own scope, reports
 // its panic (answered 500) and, with WithReport5xx, its 5xx responses.
 func New(opts ...Option) func(fasthttp.RequestHandler) fasthttp.RequestHandler {
-	o := &options{flushTimeout: DefaultRepanicFlushTimeout}
+	o := &options{Config: httpmw.New()}
 	for _, opt := range opts {
 		opt.apply(o)
 	}
@@ -146,8 +135,6 @@ func New(opts ...Option) func(fasthttp.RequestHandler) fasthttp.RequestHandler {
 		return func(ctx *fasthttp.RequestCtx) { serve(o, next, ctx) }
 	}
 }
-
-type stateKey struct{}
 
 // state is what the middleware keeps per request: the scope's context and
 // the source of the event's request.
@@ -157,25 +144,18 @@ type state struct {
 }
 
 func serve(o *options, next fasthttp.RequestHandler, ctx *fasthttp.RequestCtx) {
-	client := o.client
+	client := o.Client
 	if client == nil {
 		client = raven.CurrentClient()
 	}
 	st := &state{sctx: client.WithScope(context.Background())}
 	scope := raven.ScopeFromContext(st.sctx)
-	st.src.Start(ctx, o.pii, o.bodyMax)
-	if tc := raven.ContinueTrace(string(ctx.Request.Header.Peek("Sentry-Trace")),
-		string(ctx.Request.Header.Peek("Traceparent"))); tc != nil {
-		scope.SetTrace(tc)
-	}
+	st.src.Begin(ctx, scope, o.PII, o.BodyMax)
 	if o.txName != nil {
 		if name := o.txName(ctx); name != "" {
 			scope.SetTransaction(string(ctx.Method()) + " " + name)
 		}
 	}
-	scope.SetRequestSource(&st.src)
-	SetScope(ctx, scope)
-	ctx.SetUserValue(stateKey{}, st)
 	defer finish(o, st, client, ctx)
 	next(ctx)
 }
@@ -192,11 +172,9 @@ func finish(o *options, st *state, client *raven.Client, ctx *fasthttp.RequestCt
 		return
 	}
 	client.CapturePanic(st.sctx, v)
-	if o.repanic {
+	if o.Repanic {
 		st.src.End()
-		fctx, cancel := context.WithTimeout(context.Background(), o.flushTimeout)
-		_ = client.Flush(fctx)
-		cancel()
+		httpmw.Flush(client, o.FlushTimeout)
 		panic(v)
 	}
 	ctx.Error(http.StatusText(http.StatusInternalServerError)+"\n", http.StatusInternalServerError)
@@ -218,8 +196,9 @@ func Scope(ctx *fasthttp.RequestCtx) *raven.Scope {
 // carry no request data). Without the middleware it is
 // context.Background().
 func Context(ctx *fasthttp.RequestCtx) context.Context {
-	if st, ok := ctx.UserValue(stateKey{}).(*state); ok && st != nil {
-		return st.sctx
+	// made when asked for, rather than stored with every request
+	if s, ok := ctx.UserValue(ScopeKey).(*raven.Scope); ok && s != nil {
+		return raven.ContextWithScope(context.Background(), s)
 	}
 	return context.Background()
 }

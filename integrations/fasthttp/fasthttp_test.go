@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/ravenkit/raven"
 	ravenfasthttp "github.com/ravenkit/raven/integrations/fasthttp"
-	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,56 +28,19 @@ func TestMain(m *testing.M) {
 // serve runs h behind the middleware on a real listener on 127.0.0.1.
 func serve(t *testing.T, h fasthttp.RequestHandler, opts ...ravenfasthttp.Option) (*raventest.Server, *raven.Client, string, *http.Client) {
 	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	srv, c := inttest.NewClient(t)
 	s := &fasthttp.Server{
 		Handler: ravenfasthttp.New(append([]ravenfasthttp.Option{ravenfasthttp.WithClient(c)}, opts...)...)(h),
 		// the worker pool's cleaner sleeps this long before it sees the stop
 		MaxIdleWorkerDuration: 10 * time.Millisecond,
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = s.Serve(ln)
-	}()
-	hc := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
-	t.Cleanup(func() {
-		hc.CloseIdleConnections()
-		_ = s.Shutdown()
-		<-done
-	})
-	return srv, c, "http://" + ln.Addr().String(), hc
-}
-
-func flushClose(t *testing.T, c *raven.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, c.Close(ctx))
+	url, hc := inttest.Listen(t, s.Serve, s.Shutdown)
+	return srv, c, url, hc
 }
 
 func do(t *testing.T, hc *http.Client, method, url, body string, hdr map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := hc.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func checkSchema(t *testing.T, srv *raventest.Server) {
-	t.Helper()
-	for _, raw := range srv.RawEvents() {
-		schematest.Check(t, raw)
-	}
+	return inttest.Do(t, hc, method, url, strings.NewReader(body), hdr)
 }
 
 func boom(ctx *fasthttp.RequestCtx) { panic("boom in handler") }
@@ -94,7 +55,7 @@ func TestPanicAnswered500(t *testing.T) {
 		map[string]string{"Authorization": "Bearer xyz", "X-Request-Id": "r1", "Cookie": "sessionid=s3cr3t"})
 	assert.Equal(t, http.StatusInternalServerError, status, "fasthttp buffers the response: the 500 replaces it")
 	assert.Equal(t, "Internal Server Error\n", body)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	ev := evs[0]
@@ -116,7 +77,7 @@ func TestPanicAnswered500(t *testing.T) {
 	assert.Empty(t, ev.Request.Cookies)
 	assert.Empty(t, ev.Request.Env)
 	assert.Nil(t, ev.Request.Data, "no body unless asked")
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestNoTransactionByDefault(t *testing.T) {
@@ -124,10 +85,10 @@ func TestNoTransactionByDefault(t *testing.T) {
 		raven.CaptureMessageContext(ravenfasthttp.Context(ctx), "hello")
 	})
 	do(t, hc, http.MethodGet, url+"/orders/7", "", nil)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	assert.Empty(t, srv.Events()[0].Transaction, "raw paths never name transactions")
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestRequestCtxIsTheScopeContext(t *testing.T) {
@@ -139,7 +100,7 @@ func TestRequestCtxIsTheScopeContext(t *testing.T) {
 		raven.CaptureExceptionContext(ctx, errors.New("through the RequestCtx"))
 	})
 	do(t, hc, http.MethodGet, url+"/x", "", nil)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	ev := srv.Events()[0]
 	assert.Equal(t, "scope", ev.Tags["via"])
@@ -162,7 +123,7 @@ func TestRepanic(t *testing.T) {
 	var ctx fasthttp.RequestCtx
 	ctx.Request.SetRequestURI("/")
 	assert.PanicsWithValue(t, "boom in handler", func() { h(&ctx) })
-	flushClose(t, c)
+	inttest.Close(t, c)
 	assert.Len(t, srv.Events(), 1, "reported and flushed before panicking again")
 }
 
@@ -176,11 +137,11 @@ func TestReport5xx(t *testing.T) {
 	}, ravenfasthttp.WithReport5xx())
 	do(t, hc, http.MethodGet, url+"/fail", "", nil)
 	do(t, hc, http.MethodGet, url+"/ok", "", nil)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, "GET /fail answered Bad Gateway", evs[0].Message.Formatted)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestRequestBodyOnlyWhenAsked(t *testing.T) {
@@ -191,22 +152,22 @@ func TestRequestBodyOnlyWhenAsked(t *testing.T) {
 	t.Run("truncated", func(t *testing.T) {
 		srv, c, url, hc := serve(t, handler, ravenfasthttp.WithRequestBody(10))
 		do(t, hc, http.MethodPost, url+"/orders", body, map[string]string{"Content-Type": "text/plain"})
-		flushClose(t, c)
+		inttest.Close(t, c)
 		require.Len(t, srv.Events(), 1)
 		assert.Equal(t, strings.Repeat("a", 10)+"…[truncated]", srv.Events()[0].Request.Data)
-		checkSchema(t, srv)
+		inttest.CheckSchema(t, srv)
 	})
 	t.Run("default bound", func(t *testing.T) {
 		srv, c, url, hc := serve(t, handler, ravenfasthttp.WithRequestBody(0))
 		do(t, hc, http.MethodPost, url+"/orders", body, map[string]string{"Content-Type": "text/plain"})
-		flushClose(t, c)
+		inttest.Close(t, c)
 		require.Len(t, srv.Events(), 1)
 		assert.Equal(t, body, srv.Events()[0].Request.Data)
 	})
 	t.Run("off", func(t *testing.T) {
 		srv, c, url, hc := serve(t, handler)
 		do(t, hc, http.MethodPost, url+"/orders", body, map[string]string{"Content-Type": "text/plain"})
-		flushClose(t, c)
+		inttest.Close(t, c)
 		require.Len(t, srv.Events(), 1)
 		assert.Nil(t, srv.Events()[0].Request.Data)
 	})
@@ -217,13 +178,13 @@ func TestSendDefaultPII(t *testing.T) {
 		raven.CaptureMessageContext(ctx, "pii")
 	}, ravenfasthttp.WithSendDefaultPII())
 	do(t, hc, http.MethodGet, url+"/", "", map[string]string{"Cookie": "theme=dark; sessionid=s3cr3t"})
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	req := srv.Events()[0].Request
 	assert.Equal(t, "dark", req.Cookies["theme"])
 	assert.NotEqual(t, "s3cr3t", req.Cookies["sessionid"], "scrubbed")
 	assert.Equal(t, "127.0.0.1", req.Env["REMOTE_ADDR"])
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 // A goroutine that outlives the handler keeps the scope but must not read
@@ -261,74 +222,46 @@ func TestCaptureAfterHandlerReturned(t *testing.T) {
 	close(release)
 	wg.Wait()
 	hammer.Wait()
-	flushClose(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 20)
 	for _, ev := range evs {
 		assert.Nil(t, ev.Request, "no request data after the handler returned")
 		assert.True(t, strings.HasPrefix(ev.Tags["path"], "/r"), "the scope is kept")
 	}
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
 	srv, c, url, hc := serve(t, func(ctx *fasthttp.RequestCtx) {
 		id := string(ctx.QueryArgs().Peek("id"))
-		scope := ravenfasthttp.Scope(ctx)
-		scope.SetUser(&raven.User{ID: id})
-		scope.SetTag("req", id)
-		raven.AddBreadcrumb(ctx, raven.Breadcrumb{Message: "crumb " + id})
-		time.Sleep(time.Millisecond)
-		raven.CaptureExceptionContext(ctx, fmt.Errorf("failure %s", id))
+		inttest.Mark(ctx, ravenfasthttp.Scope(ctx), "req", id)
+		raven.CaptureExceptionContext(ctx, inttest.Failure(id))
 	})
-	var wg sync.WaitGroup
-	for i := 0; i < 100; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := hc.Get(fmt.Sprintf("%s/?id=%d", url, i))
-			if assert.NoError(t, err) {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	flushClose(t, c)
+	inttest.Concurrently(100, func(i int) {
+		inttest.Get(t, hc, fmt.Sprintf("%s/?id=%d", url, i))
+	})
+	inttest.Close(t, c)
 	evs := srv.Events()
-	require.Len(t, evs, 100)
-	seen := map[string]bool{}
-	for _, ev := range evs {
-		id := ev.User.ID
-		assert.Equal(t, id, ev.Tags["req"])
-		assert.Equal(t, "failure "+id, ev.Exception.Values[len(ev.Exception.Values)-1].Value)
-		require.Len(t, ev.Breadcrumbs.Values, 1, "only this request's breadcrumbs")
-		assert.Equal(t, "crumb "+id, ev.Breadcrumbs.Values[0].Message)
+	inttest.CheckIsolated(t, c, evs, 100, "req", func(ev *raven.Event, id string) {
 		assert.Equal(t, "id="+id, ev.Request.QueryString)
-		seen[id] = true
-	}
-	assert.Len(t, seen, 100)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "nothing leaked into the root scope")
-	checkSchema(t, srv)
+	})
+	inttest.CheckSchema(t, srv)
 }
 
 func TestTraceHeaders(t *testing.T) {
 	srv, c, url, hc := serve(t, func(ctx *fasthttp.RequestCtx) {
 		raven.CaptureMessageContext(ctx, "traced")
 	})
-	trace := strings.Repeat("a", 32)
-	do(t, hc, http.MethodGet, url, "", map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	do(t, hc, http.MethodGet, url, "", map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
+	for _, hdr := range inttest.TraceHeaders {
+		do(t, hc, http.MethodGet, url, "", hdr)
+	}
 	do(t, hc, http.MethodGet, url, "", map[string]string{"traceparent": "garbage"})
-	flushClose(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 3)
-	ids := map[any]bool{}
-	for _, ev := range evs {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
-	checkSchema(t, srv)
+	inttest.CheckTraces(t, evs)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestNoEventNoRequestBuilt(t *testing.T) {
@@ -339,7 +272,7 @@ func TestNoEventNoRequestBuilt(t *testing.T) {
 	status, body := do(t, hc, http.MethodPost, url+"/upload", strings.Repeat("x", 1<<16), nil)
 	assert.Equal(t, 200, status)
 	assert.Equal(t, "ok", body)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	assert.Empty(t, srv.Events())
 }
 

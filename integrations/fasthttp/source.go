@@ -32,6 +32,28 @@ func (s *Source) Start(ctx *fasthttp.RequestCtx, sendDefaultPII bool, bodyMax in
 	s.mu.Unlock()
 }
 
+// The trace headers' names, canonical already: PeekCanonical finds them as
+// Peek would, without copying and normalizing the name on every request.
+var (
+	sentryTraceKey = []byte("Sentry-Trace")
+	traceparentKey = []byte("Traceparent")
+)
+
+// Begin starts the source reading ctx (see Start), continues ctx's
+// incoming sentry-trace or traceparent header on scope, makes the source
+// the scope's request source and stores scope as ctx's (SetScope): what
+// the middleware does when a request starts, for integrations built on
+// fasthttp that keep a Source of their own.
+func (s *Source) Begin(ctx *fasthttp.RequestCtx, scope *raven.Scope, sendDefaultPII bool, bodyMax int) {
+	s.Start(ctx, sendDefaultPII, bodyMax)
+	if tc := raven.ContinueTrace(string(ctx.Request.Header.PeekCanonical(sentryTraceKey)),
+		string(ctx.Request.Header.PeekCanonical(traceparentKey))); tc != nil {
+		scope.SetTrace(tc)
+	}
+	scope.SetRequestSource(s)
+	SetScope(ctx, scope)
+}
+
 // End stops the source from reading the request: call it before the
 // handler returns to fasthttp. Events captured afterwards have no request.
 // It waits for a SentryRequest in progress.

@@ -68,14 +68,11 @@
 package ravenfiber
 
 import (
-	"context"
-	"errors"
-	"sync"
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/ravenkit/raven"
 	ravenfasthttp "github.com/ravenkit/raven/integrations/fasthttp"
+	"github.com/ravenkit/raven/integrations/internal/fibermw"
+	"github.com/ravenkit/raven/integrations/internal/httpmw"
 )
 
 // DefaultMaxBodyBytes bounds a request body recorded with WithRequestBody.
@@ -83,64 +80,37 @@ const DefaultMaxBodyBytes = ravenfasthttp.DefaultMaxBodyBytes
 
 // DefaultRepanicFlushTimeout bounds how long WithRepanic waits for the
 // panic's event before panicking again.
-const DefaultRepanicFlushTimeout = 2 * time.Second
+const DefaultRepanicFlushTimeout = httpmw.DefaultRepanicFlushTimeout
 
 // LocalsKey is the c.Locals key under which the middleware stores the
 // request's *raven.Scope.
 const LocalsKey = ravenfasthttp.ScopeKey
 
 // Option configures the middleware.
-type Option interface{ apply(*options) }
-
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	client       *raven.Client
-	repanic      bool
-	pii          bool
-	bodyMax      int
-	flushTimeout time.Duration
-	report       func(error) bool
-}
+type Option = fibermw.Option
 
 // WithClient reports to c instead of the default client
 // (raven.CurrentClient() when the request starts).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.client = c }) }
+func WithClient(c *raven.Client) Option { return fibermw.WithClient(c) }
 
 // WithRepanic panics again after reporting (after waiting up to
 // DefaultRepanicFlushTimeout for delivery), for apps that recover panics
 // themselves.
-func WithRepanic() Option { return optionFunc(func(o *options) { o.repanic = true }) }
+func WithRepanic() Option { return fibermw.WithRepanic() }
 
 // WithSendDefaultPII records the client IP address and cookies (scrubbed of
 // sensitive names), which are left out by default.
-func WithSendDefaultPII() Option { return optionFunc(func(o *options) { o.pii = true }) }
+func WithSendDefaultPII() Option { return fibermw.WithSendDefaultPII() }
 
 // WithRequestBody records up to max bytes of request bodies (max <= 0:
 // DefaultMaxBodyBytes); longer bodies are truncated with a marker. The body
 // is copied only when an event is captured; streamed and compressed bodies
 // are not recorded.
-func WithRequestBody(max int) Option {
-	return optionFunc(func(o *options) {
-		if max <= 0 {
-			max = DefaultMaxBodyBytes
-		}
-		o.bodyMax = max
-	})
-}
+func WithRequestBody(max int) Option { return fibermw.WithRequestBody(max) }
 
 // WithErrorFilter decides which errors returned by the handlers are
 // reported (default DefaultErrorFilter); nil reports none.
-func WithErrorFilter(report func(err error) bool) Option {
-	return optionFunc(func(o *options) {
-		if report == nil {
-			report = func(error) bool { return false }
-		}
-		o.report = report
-	})
-}
+func WithErrorFilter(report func(err error) bool) Option { return fibermw.WithErrorFilter(report) }
 
 // DefaultErrorFilter reports every error except a *fiber.Error (anywhere in
 // its chain) whose code is below 500. Compose it to drop more:
@@ -149,128 +119,32 @@ func WithErrorFilter(report func(err error) bool) Option {
 //		return !errors.Is(err, context.Canceled) && ravenfiber.DefaultErrorFilter(err)
 //	})
 func DefaultErrorFilter(err error) bool {
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		return fe.Code >= fiber.StatusInternalServerError
-	}
-	return true
+	return fibermw.ReportCode(err, func(e *fiber.Error) int { return e.Code })
 }
 
 // New returns the middleware; register it first (app.Use) so that it sees
 // every handler's errors and panics.
 func New(opts ...Option) fiber.Handler {
-	o := &options{flushTimeout: DefaultRepanicFlushTimeout, report: DefaultErrorFilter}
-	for _, opt := range opts {
-		opt.apply(o)
-	}
-	return func(c *fiber.Ctx) error { return serve(o, c) }
+	o := fibermw.NewOptions(DefaultErrorFilter, opts)
+	return func(c *fiber.Ctx) error { return framework.Serve(o, c) }
 }
 
-// state is what the middleware keeps per request.
-type state struct {
-	src   ravenfasthttp.Source
-	scope *raven.Scope
-	sctx  context.Context // carries scope
-
-	mu    sync.Mutex
-	c     *fiber.Ctx // nil once the middleware returned
-	named *fiber.Route
-}
-
-// reqContext is the user context handlers get: the scope's context, which
-// names the transaction whenever the scope is looked up through it.
-type reqContext struct {
-	context.Context
-	st *state
-}
-
-// Value returns the parent's value, naming the transaction first when the
-// value is the request's scope.
-func (rc *reqContext) Value(key any) any {
-	v := rc.Context.Value(key)
-	if s, ok := v.(*raven.Scope); ok && s == rc.st.scope {
-		rc.st.name()
-	}
-	return v
-}
-
-// name sets the transaction from the route being served, while the
-// request is.
-func (st *state) name() {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.c == nil {
-		return
-	}
-	r := st.c.Route()
-	if r == st.named || r.Method == "USE" {
-		return
-	}
-	st.named = r
-	st.scope.SetTransaction(st.c.Method() + " " + r.Path)
-}
-
-func (st *state) end() {
-	st.src.End()
-	st.mu.Lock()
-	st.c = nil
-	st.mu.Unlock()
-}
-
-func serve(o *options, c *fiber.Ctx) (err error) {
-	client := o.client
-	if client == nil {
-		client = raven.CurrentClient()
-	}
-	st := &state{c: c}
-	st.sctx = client.WithScope(c.UserContext())
-	st.scope = raven.ScopeFromContext(st.sctx)
-	fctx := c.Context()
-	st.src.Start(fctx, o.pii, o.bodyMax)
-	if tc := raven.ContinueTrace(string(fctx.Request.Header.Peek("Sentry-Trace")),
-		string(fctx.Request.Header.Peek("Traceparent"))); tc != nil {
-		st.scope.SetTrace(tc)
-	}
-	st.scope.SetRequestSource(&st.src)
-	ravenfasthttp.SetScope(fctx, st.scope)
-	c.SetUserContext(&reqContext{Context: st.sctx, st: st})
-	defer finish(o, st, client, &err)
-	err = c.Next()
-	if err != nil && o.report(err) {
-		st.name()
-		client.CaptureExceptionContext(st.sctx, err)
-	}
-	return err
-}
-
-func finish(o *options, st *state, client *raven.Client, errp *error) {
-	defer st.end()
-	v := recover()
-	if v == nil {
-		return
-	}
-	st.name()
-	client.CapturePanic(st.sctx, v)
-	if o.repanic {
-		st.end()
-		ctx, cancel := context.WithTimeout(context.Background(), o.flushTimeout)
-		_ = client.Flush(ctx)
-		cancel()
-		panic(v)
-	}
-	*errp = fiber.ErrInternalServerError
+// framework is how the middleware reaches Fiber's request state.
+var framework = &fibermw.Framework[*fiber.Ctx, ravenfasthttp.Source, *ravenfasthttp.Source]{
+	Context:    (*fiber.Ctx).UserContext,
+	SetContext: (*fiber.Ctx).SetUserContext,
+	Route: func(c *fiber.Ctx) (any, string, string) {
+		r := c.Route()
+		return r, r.Method, r.Path
+	},
+	Begin: func(c *fiber.Ctx, src *ravenfasthttp.Source, scope *raven.Scope, pii bool, bodyMax int) {
+		src.Begin(c.Context(), scope, pii, bodyMax)
+	},
+	LocalsKey: LocalsKey,
+	Failed:    fiber.ErrInternalServerError,
 }
 
 // Scope returns the request's scope (naming its transaction from the route
 // being served), or the default client's root scope when the middleware
 // did not run. Use it only while the handler runs.
-func Scope(c *fiber.Ctx) *raven.Scope {
-	if rc, ok := c.UserContext().(*reqContext); ok {
-		rc.st.name()
-		return rc.st.scope
-	}
-	if s, ok := c.Locals(LocalsKey).(*raven.Scope); ok && s != nil {
-		return s
-	}
-	return raven.CurrentClient().Scope()
-}
+func Scope(c *fiber.Ctx) *raven.Scope { return framework.Scope(c) }

@@ -1,21 +1,16 @@
 package ravengin_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ravenkit/raven"
 	ravengin "github.com/ravenkit/raven/integrations/gin"
-	"github.com/ravenkit/raven/internal/schematest"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,58 +26,10 @@ func TestMain(m *testing.M) {
 // using the middleware; serve starts the engine on 127.0.0.1.
 func setup(t *testing.T, opts ...ravengin.Option) (*raventest.Server, *raven.Client, *gin.Engine) {
 	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	srv, c := inttest.NewClient(t)
 	r := gin.New()
 	r.Use(ravengin.New(append([]ravengin.Option{ravengin.WithClient(c)}, opts...)...))
 	return srv, c, r
-}
-
-func serve(t *testing.T, h http.Handler) string {
-	t.Helper()
-	web := httptest.NewServer(h)
-	t.Cleanup(web.Close)
-	require.True(t, strings.HasPrefix(web.URL, "http://127.0.0.1:"))
-	return web.URL
-}
-
-func flushClose(t *testing.T, c *raven.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, c.Close(ctx))
-}
-
-func do(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, body)
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func checkSchema(t *testing.T, srv *raventest.Server) {
-	t.Helper()
-	raws := srv.RawEvents()
-	require.NotEmpty(t, raws)
-	for _, raw := range raws {
-		schematest.Check(t, raw)
-	}
-}
-
-func lastException(t *testing.T, ev *raven.Event) raven.Exception {
-	t.Helper()
-	require.NotNil(t, ev.Exception)
-	require.NotEmpty(t, ev.Exception.Values)
-	return ev.Exception.Values[len(ev.Exception.Values)-1]
 }
 
 func boom(*gin.Context) { panic("boom in handler") }
@@ -90,60 +37,10 @@ func boom(*gin.Context) { panic("boom in handler") }
 func TestPanicReportedAnd500(t *testing.T) {
 	srv, c, r := setup(t)
 	r.GET("/orders/:id", boom)
-	url := serve(t, r)
-	status, _ := do(t, http.MethodGet, url+"/orders/7?page=2&token=abc", nil,
-		map[string]string{"Authorization": "Bearer xyz", "X-Request-Id": "r1", "Cookie": "session=s3cr3t"})
+	url := inttest.Serve(t, r)
+	status, _ := inttest.Do(t, nil, http.MethodGet, url+inttest.PanicPath, nil, inttest.PanicHeaders)
 	assert.Equal(t, http.StatusInternalServerError, status)
-	flushClose(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, 1)
-	ev := evs[0]
-	exc := lastException(t, ev)
-	assert.Equal(t, "boom in handler", exc.Value)
-	assert.Equal(t, "panic", exc.Mechanism.Type)
-	require.NotNil(t, exc.Mechanism.Handled)
-	assert.False(t, *exc.Mechanism.Handled)
-	frames := exc.Stacktrace.Frames
-	require.NotEmpty(t, frames)
-	assert.Equal(t, "boom", frames[len(frames)-1].Function)
-	for _, f := range frames {
-		assert.NotEqual(t, "github.com/ravenkit/raven/integrations/gin", f.Module, "middleware frames are dropped")
-	}
-	assert.Equal(t, "GET /orders/:id", ev.Transaction, "the route template, not the path")
-	require.NotNil(t, ev.Request)
-	assert.Equal(t, "GET", ev.Request.Method)
-	assert.True(t, strings.HasSuffix(ev.Request.URL, "/orders/7"), ev.Request.URL)
-	assert.Equal(t, "page=2&token=%5BFiltered%5D", ev.Request.QueryString)
-	assert.Equal(t, raven.Filtered, ev.Request.Headers["Authorization"])
-	assert.Equal(t, "r1", ev.Request.Headers["X-Request-Id"])
-	assert.NotContains(t, ev.Request.Headers, "Cookie", "cookies need WithSendDefaultPII")
-	assert.Empty(t, ev.Request.Cookies)
-	checkSchema(t, srv)
-}
-
-func TestPanicAfterWriteKeepsResponse(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/late", func(c *gin.Context) {
-		c.String(http.StatusAccepted, "partial")
-		panic("late panic")
-	})
-	status, body := do(t, http.MethodGet, serve(t, r)+"/late", nil, nil)
-	assert.Equal(t, http.StatusAccepted, status, "nothing overwrites a written response")
-	assert.Equal(t, "partial", body)
-	flushClose(t, c)
-	require.Len(t, srv.Events(), 1)
-}
-
-func TestErrAbortHandlerPassesThrough(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/abort", func(*gin.Context) { panic(http.ErrAbortHandler) })
-	resp, err := http.Get(serve(t, r) + "/abort")
-	if err == nil {
-		resp.Body.Close()
-	}
-	assert.Error(t, err, "the server aborted the connection")
-	flushClose(t, c)
-	assert.Empty(t, srv.Events(), "ErrAbortHandler is not reported")
+	inttest.CheckPanicEvent(t, srv, c, "github.com/ravenkit/raven/integrations/gin")
 }
 
 func TestRepanicReachesOuterRecovery(t *testing.T) {
@@ -158,12 +55,12 @@ func TestRepanicReachesOuterRecovery(t *testing.T) {
 	}))
 	r.Use(ravengin.New(ravengin.WithClient(c), ravengin.WithRepanic()))
 	r.GET("/", boom)
-	status, _ := do(t, http.MethodGet, serve(t, r)+"/", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, r)+"/", nil, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, status, "the outer recovery answered")
 	assert.Equal(t, "boom in handler", outer)
 	assert.Len(t, srv.Events(), 1, "delivered before panicking again")
-	flushClose(t, c)
-	checkSchema(t, srv)
+	inttest.Close(t, c)
+	inttest.CheckSchema(t, srv)
 }
 
 var (
@@ -197,18 +94,18 @@ func TestRecordedErrorsByType(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c, r := setup(t, tc.opts...)
 			r.POST("/orders/:id/pay", recordAll)
-			status, _ := do(t, http.MethodPost, serve(t, r)+"/orders/9/pay", nil, nil)
+			status, _ := inttest.Do(t, nil, http.MethodPost, inttest.Serve(t, r)+"/orders/9/pay", nil, nil)
 			assert.Equal(t, http.StatusInternalServerError, status)
-			flushClose(t, c)
+			inttest.Close(t, c)
 			var got []string
 			for _, ev := range srv.Events() {
 				got = append(got, ev.Exception.Values[len(ev.Exception.Values)-1].Value)
 				assert.Equal(t, "POST /orders/:id/pay", ev.Transaction)
-				assert.Equal(t, "generic", lastException(t, ev).Mechanism.Type)
+				assert.Equal(t, "generic", inttest.LastException(t, ev).Mechanism.Type)
 			}
 			assert.ElementsMatch(t, tc.want, got)
 			if len(tc.want) > 0 {
-				checkSchema(t, srv)
+				inttest.CheckSchema(t, srv)
 				ev := srv.Events()[0]
 				if len(ev.Exception.Values) == 2 { // the %w chain
 					assert.Equal(t, "database down", ev.Exception.Values[0].Value)
@@ -224,12 +121,12 @@ func TestUnmatchedRouteIsNotTheRawPath(t *testing.T) {
 		raven.CaptureMessageContext(c.Request.Context(), "no route")
 		c.Status(http.StatusNotFound)
 	})
-	status, _ := do(t, http.MethodGet, serve(t, r)+"/users/12345/secret-page", nil, nil)
+	status, _ := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, r)+"/users/12345/secret-page", nil, nil)
 	assert.Equal(t, http.StatusNotFound, status)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	require.Len(t, srv.Events(), 1)
 	assert.Equal(t, "GET "+ravengin.UnmatchedRoute, srv.Events()[0].Transaction)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestScopeReachableEveryWay(t *testing.T) {
@@ -250,8 +147,8 @@ func TestScopeReachableEveryWay(t *testing.T) {
 				}
 				s.SetTag("seen", "yes")
 			})
-			do(t, http.MethodGet, serve(t, r)+"/s", nil, nil)
-			flushClose(t, c)
+			inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, r)+"/s", nil, nil)
+			inttest.Close(t, c)
 			evs := srv.Events()
 			require.Len(t, evs, 1)
 			assert.Equal(t, "GET /s", evs[0].Transaction)
@@ -260,155 +157,13 @@ func TestScopeReachableEveryWay(t *testing.T) {
 	}
 }
 
-func TestConcurrentRequestsNoCrossTalk(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/work/:id", func(gc *gin.Context) {
-		id := gc.Query("id")
-		s := ravengin.Scope(gc)
-		s.SetUser(&raven.User{ID: id})
-		s.SetTag("req", id)
-		raven.AddBreadcrumb(gc.Request.Context(), raven.Breadcrumb{Message: "crumb " + id})
-		time.Sleep(time.Millisecond)
-		if gc.Param("id") == "capture" {
-			raven.CaptureExceptionContext(gc.Request.Context(), fmt.Errorf("failure %s", id))
-		} else {
-			_ = gc.Error(fmt.Errorf("failure %s", id))
-		}
-		gc.Status(http.StatusInternalServerError)
-	})
-	url := serve(t, r)
-	const n = 100
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			how := "record"
-			if i%2 == 0 {
-				how = "capture"
-			}
-			resp, err := http.Get(fmt.Sprintf("%s/work/%s?id=%d", url, how, i))
-			if assert.NoError(t, err) {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	flushClose(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, n)
-	seen := map[string]bool{}
-	for _, ev := range evs {
-		require.NotNil(t, ev.User)
-		id := ev.User.ID
-		assert.Equal(t, id, ev.Tags["req"])
-		assert.Equal(t, "failure "+id, lastException(t, ev).Value)
-		require.Len(t, ev.Breadcrumbs.Values, 1, "only this request's breadcrumbs")
-		assert.Equal(t, "crumb "+id, ev.Breadcrumbs.Values[0].Message)
-		assert.Equal(t, "GET /work/:id", ev.Transaction)
-		seen[id] = true
-	}
-	assert.Len(t, seen, n)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "nothing leaked into the root scope")
-	checkSchema(t, srv)
-}
-
-func TestTraceHeadersContinued(t *testing.T) {
-	srv, c, r := setup(t)
-	r.GET("/", func(gc *gin.Context) { raven.CaptureMessageContext(gc.Request.Context(), "traced") })
-	url := serve(t, r)
-	trace := strings.Repeat("a", 32)
-	do(t, http.MethodGet, url+"/", nil, map[string]string{"sentry-trace": trace + "-" + strings.Repeat("b", 16) + "-1"})
-	do(t, http.MethodGet, url+"/", nil, map[string]string{"traceparent": "00-" + strings.Repeat("c", 32) + "-" + strings.Repeat("d", 16) + "-01"})
-	flushClose(t, c)
-	ids := map[any]bool{}
-	for _, ev := range srv.Events() {
-		ids[ev.Contexts["trace"]["trace_id"]] = true
-	}
-	assert.True(t, ids[trace])
-	assert.True(t, ids[strings.Repeat("c", 32)])
-	checkSchema(t, srv)
-}
-
-func TestRequestBodyOnlyWhenAsked(t *testing.T) {
-	handler := func(gc *gin.Context) {
-		b, _ := io.ReadAll(gc.Request.Body)
-		_ = gc.Error(fmt.Errorf("bad order of %d bytes", len(b)))
-	}
-	t.Run("asked", func(t *testing.T) {
-		srv, c, r := setup(t, ravengin.WithRequestBody(10))
-		r.POST("/orders", handler)
-		do(t, http.MethodPost, serve(t, r)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		flushClose(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Equal(t, "bad order of 100 bytes", lastException(t, srv.Events()[0]).Value, "the handler reads the whole body")
-		assert.Equal(t, strings.Repeat("a", 10)+"…[truncated]", srv.Events()[0].Request.Data)
-		checkSchema(t, srv)
-	})
-	t.Run("default", func(t *testing.T) {
-		srv, c, r := setup(t)
-		r.POST("/orders", handler)
-		do(t, http.MethodPost, serve(t, r)+"/orders", strings.NewReader(strings.Repeat("a", 100)), nil)
-		flushClose(t, c)
-		require.Len(t, srv.Events(), 1)
-		assert.Empty(t, srv.Events()[0].Request.Data)
-	})
-}
-
-func TestNoSecretInAnyDeliveredByte(t *testing.T) {
-	secret := func(name string) string { return name + "-" + string(raven.NewEventID())[:12] }
-	hdr, query, cookie, form := secret("hdr"), secret("query"), secret("cookie"), secret("form")
-	srv, c, r := setup(t, ravengin.WithRequestBody(0), ravengin.WithSendDefaultPII())
-	r.POST("/login", func(gc *gin.Context) {
-		_ = gc.Request.ParseForm()
-		panic("fail with secrets around")
-	})
-	req, err := http.NewRequest(http.MethodPost, serve(t, r)+"/login?next=%2Fhome&access_token="+query,
-		strings.NewReader("user=ann&password="+form))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+hdr)
-	req.Header.Set("Cookie", "theme=dark; sessionid="+cookie)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	flushClose(t, c)
-	require.Len(t, srv.Events(), 1)
-	for _, b := range srv.Bodies() {
-		for _, s := range []string{hdr, query, cookie, form} {
-			assert.NotContains(t, string(b), s)
-		}
-	}
-	ev := srv.Events()[0]
-	assert.Contains(t, ev.Request.Data, "user=ann")
-	assert.Equal(t, "dark", ev.Request.Cookies["theme"])
-	assert.Equal(t, "127.0.0.1", ev.Request.Env["REMOTE_ADDR"])
-	checkSchema(t, srv)
-}
-
-func TestDefaultClientAtRequestTime(t *testing.T) {
-	srv := raventest.NewServer(t)
-	r := gin.New()
-	r.Use(ravengin.New()) // built before Init: the client is looked up per request
-	r.GET("/x", func(gc *gin.Context) { _ = gc.Error(errors.New("late client")) })
-	url := serve(t, r)
-	require.NoError(t, raven.Init(raven.WithDSN(srv.DSN())))
-	do(t, http.MethodGet, url+"/x", nil, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, raven.Close(ctx))
-	raven.SetDefault(nil) // back to a disabled default
-	require.Len(t, srv.Events(), 1)
-	assert.Equal(t, "GET /x", srv.Events()[0].Transaction)
-}
-
 func TestSuccessfulRequestsReportNothing(t *testing.T) {
 	srv, c, r := setup(t)
 	r.GET("/ok", func(gc *gin.Context) { gc.String(http.StatusOK, "fine") })
-	status, body := do(t, http.MethodGet, serve(t, r)+"/ok", nil, nil)
+	status, body := inttest.Do(t, nil, http.MethodGet, inttest.Serve(t, r)+"/ok", nil, nil)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "fine", body)
-	flushClose(t, c)
+	inttest.Close(t, c)
 	assert.Empty(t, srv.Events())
 }
 
@@ -421,17 +176,39 @@ func TestTransactionNamesPastTheCacheBound(t *testing.T) {
 		gc.Status(http.StatusNotFound)
 	})
 	r.GET("/known/:id", func(gc *gin.Context) { _ = gc.Error(errors.New("known route")) })
-	url := serve(t, r)
+	url := inttest.Serve(t, r)
 	for i := range 1200 { // more names than the middleware keeps
-		status, _ := do(t, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
+		status, _ := inttest.Do(t, nil, fmt.Sprintf("M%d", i), url+"/x", nil, nil)
 		require.Equal(t, http.StatusNotFound, status)
 	}
-	do(t, http.MethodGet, url+"/known/1", nil, nil)
-	do(t, http.MethodGet, url+"/known/2", nil, nil)
-	flushClose(t, c)
+	inttest.Do(t, nil, http.MethodGet, url+"/known/1", nil, nil)
+	inttest.Do(t, nil, http.MethodGet, url+"/known/2", nil, nil)
+	inttest.Close(t, c)
 	got := map[string]int{}
 	for _, ev := range srv.Events() {
 		got[ev.Transaction]++
 	}
 	assert.Equal(t, map[string]int{"M0 <unmatched>": 1, "M1 <unmatched>": 1, "M1199 <unmatched>": 1, "GET /known/:id": 2}, got)
+}
+
+// TestHTTPSuite runs the tests every net/http based middleware passes.
+func TestHTTPSuite(t *testing.T) {
+	inttest.RunHTTP(t, inttest.Framework{New: func(t *testing.T, mw inttest.Middleware) inttest.App {
+		opts := inttest.Options(mw, ravengin.WithClient, ravengin.WithRequestBody, ravengin.WithSendDefaultPII)
+		r := gin.New()
+		r.Use(ravengin.New(opts...))
+		return ginApp{r}
+	}})
+}
+
+// ginApp routes the suite's handlers; their errors go to c.Error.
+type ginApp struct{ *gin.Engine }
+
+func (a ginApp) Handle(method, route string, h inttest.Handler) {
+	a.Engine.Handle(method, route, func(c *gin.Context) {
+		if err := h(c.Writer, c.Request, c.Param); err != nil {
+			_ = c.Error(err)
+			c.Status(http.StatusInternalServerError)
+		}
+	})
 }

@@ -96,6 +96,8 @@
 package ravengrpc
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ravenkit/raven"
@@ -146,6 +148,9 @@ type options struct {
 	report       codeSet // returned errors the server side reports
 	clientReport codeSet // failed calls the client side reports
 	flushTimeout time.Duration
+
+	methods  sync.Map     // method name → the name boxed, for the "grpc" context
+	nmethods atomic.Int64 // names stored in methods, bounded by maxBoxedMethods
 }
 
 func newOptions(opts []Option) *options {

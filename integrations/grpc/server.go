@@ -7,8 +7,10 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/httpmw"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -97,13 +99,21 @@ func (o *options) begin(ctx context.Context, method string) (context.Context, *r
 		ctx = context.WithValue(ctx, traceKey{}, tc)
 	}
 	c := &call{ctx: in}
-	grpcCtx := map[string]any{"method": method, "metadata": (*metadataValue)(c)}
+	// SetContext keeps a copy of the map: one map serves every call.
+	grpcCtx := contextMaps.Get().(map[string]any)
+	grpcCtx["method"] = o.boxed(method)
+	grpcCtx["metadata"] = (*metadataValue)(c)
 	if o.pii {
 		grpcCtx["peer"] = (*peerValue)(c)
 	}
 	scope.SetContext("grpc", grpcCtx)
+	clear(grpcCtx)
+	contextMaps.Put(grpcCtx)
 	return ctx, scope
 }
+
+// contextMaps holds the maps begin fills for SetContext.
+var contextMaps = sync.Pool{New: func() any { return make(map[string]any, 3) }}
 
 // recovered reports a panic and returns what the caller gets, or panics
 // again with WithRepanic.
@@ -112,9 +122,7 @@ func (o *options) recovered(ctx context.Context, scope *raven.Scope, v any) erro
 	client := scope.Client()
 	client.CapturePanic(ctx, v)
 	if o.repanic {
-		fctx, cancel := context.WithTimeout(context.Background(), o.flushTimeout)
-		_ = client.Flush(fctx)
-		cancel()
+		httpmw.Flush(client, o.flushTimeout)
 		panic(v)
 	}
 	return errInternal
@@ -162,6 +170,23 @@ func incoming(ctx context.Context, key string) string {
 // transport's worker), so calls that report nothing never copy their
 // metadata.
 type call struct{ ctx context.Context }
+
+// maxBoxedMethods bounds the method names an interceptor keeps boxed.
+const maxBoxedMethods = 1024
+
+// boxed returns method as an any, boxed once per method name (a server
+// has a fixed set) instead of once per call; past maxBoxedMethods names
+// it boxes per call.
+func (o *options) boxed(method string) any {
+	if v, ok := o.methods.Load(method); ok {
+		return v
+	}
+	var v any = method
+	if o.nmethods.Add(1) <= maxBoxedMethods {
+		o.methods.Store(method, v)
+	}
+	return v
+}
 
 // metadataValue marshals as the call's incoming metadata.
 type metadataValue call

@@ -1,15 +1,13 @@
 package ravenlogrus_test
 
 import (
-	"context"
 	"io"
 	"testing"
 
-	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	ravenlogrus "github.com/ravenkit/raven/integrations/logrus"
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestAllocs pins what the hook adds on the logging goroutine.
@@ -17,10 +15,7 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	c, err := raven.New() // disabled: breadcrumbs are still recorded
-	require.NoError(t, err)
-	defer func() { _ = c.Close(context.Background()) }()
-	ctx := c.WithScope(context.Background())
+	c, ctx := inttest.DisabledClient(t) // breadcrumbs are still recorded
 	hook := ravenlogrus.NewHook(ravenlogrus.WithClient(c))
 	logger := logrus.New()
 	logger.SetOutput(io.Discard)

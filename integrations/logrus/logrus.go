@@ -70,47 +70,31 @@ const (
 )
 
 // Option configures a Hook.
-type Option interface{ apply(*options) }
+type Option = logreport.Option[logrus.Level]
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	logreport.Config
-	breadcrumbLevel logrus.Level
-	eventLevel      logrus.Level
-}
+type options = logreport.Options[logrus.Level]
 
 // WithClient reports to c instead of the client of the scope on the
 // entry's context (or the default client).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
+func WithClient(c *raven.Client) Option { return logreport.WithClient[logrus.Level](c) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel). A level at or above the event level
 // records no breadcrumbs.
-func WithBreadcrumbLevel(l logrus.Level) Option {
-	return optionFunc(func(o *options) { o.breadcrumbLevel = l })
-}
+func WithBreadcrumbLevel(l logrus.Level) Option { return logreport.WithBreadcrumbLevel(l) }
 
 // WithEventLevel sets the lowest level reported as an event (default
 // DefaultEventLevel).
-func WithEventLevel(l logrus.Level) Option {
-	return optionFunc(func(o *options) { o.eventLevel = l })
-}
+func WithEventLevel(l logrus.Level) Option { return logreport.WithEventLevel(l) }
 
 // WithTagKeys makes the fields with these keys tags of events; other
 // fields become extra.
-func WithTagKeys(keys ...string) Option {
-	return optionFunc(func(o *options) { o.TagKeys = append(o.TagKeys, keys...) })
-}
+func WithTagKeys(keys ...string) Option { return logreport.WithTagKeys[logrus.Level](keys) }
 
 // WithFlushTimeout sets how long an entry at fatal or panic level
 // waits for its event to be delivered (default DefaultFlushTimeout);
 // d <= 0 does not wait.
-func WithFlushTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.FlushTimeout = d })
-}
+func WithFlushTimeout(d time.Duration) Option { return logreport.WithFlushTimeout[logrus.Level](d) }
 
 // Hook is a logrus.Hook that records breadcrumbs and reports events. It is
 // safe for concurrent use and may be added to several loggers.
@@ -123,13 +107,9 @@ var _ logrus.Hook = (*Hook)(nil)
 
 // NewHook returns a hook configured by opts; add it with Logger.AddHook.
 func NewHook(opts ...Option) *Hook {
-	h := &Hook{o: options{Config: logreport.New(), breadcrumbLevel: DefaultBreadcrumbLevel,
-		eventLevel: DefaultEventLevel}}
-	for _, opt := range opts {
-		opt.apply(&h.o)
-	}
+	h := &Hook{o: logreport.NewOptions(DefaultBreadcrumbLevel, DefaultEventLevel, opts)}
 	// logrus levels count down: PanicLevel (0) is the most severe
-	lowest := max(h.o.breadcrumbLevel, h.o.eventLevel)
+	lowest := max(h.o.BreadcrumbLevel, h.o.EventLevel)
 	for _, l := range logrus.AllLevels {
 		if l <= lowest {
 			h.levels = append(h.levels, l)
@@ -153,8 +133,8 @@ func (h *Hook) Fire(e *logrus.Entry) error {
 		ctx = context.Background()
 	}
 	scope := h.o.Scope(ctx)
-	if e.Level > h.o.eventLevel { // less severe than the event level
-		if e.Level > h.o.breadcrumbLevel {
+	if e.Level > h.o.EventLevel { // less severe than the event level
+		if e.Level > h.o.BreadcrumbLevel {
 			return nil
 		}
 		var data map[string]any

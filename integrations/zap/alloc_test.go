@@ -1,13 +1,11 @@
 package ravenzap_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	ravenzap "github.com/ravenkit/raven/integrations/zap"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -17,10 +15,7 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	c, err := raven.New() // disabled: breadcrumbs are still recorded
-	require.NoError(t, err)
-	defer func() { _ = c.Close(context.Background()) }()
-	ctx := c.WithScope(context.Background())
+	c, ctx := inttest.DisabledClient(t) // breadcrumbs are still recorded
 	core := ravenzap.NewCore(ravenzap.WithClient(c)).With([]zapcore.Field{ravenzap.Context(ctx)})
 	fields := []zapcore.Field{zap.Int("order", 42)}
 

@@ -90,47 +90,31 @@ func Context(ctx context.Context) zap.Field {
 }
 
 // Option configures the core.
-type Option interface{ apply(*options) }
+type Option = logreport.Option[zapcore.Level]
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	logreport.Config
-	breadcrumbLevel zapcore.Level
-	eventLevel      zapcore.Level
-}
+type options = logreport.Options[zapcore.Level]
 
 // WithClient reports to c instead of the client of the scope on the
 // entry's context (or the default client).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
+func WithClient(c *raven.Client) Option { return logreport.WithClient[zapcore.Level](c) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel). A level at or above the event level
 // records no breadcrumbs.
-func WithBreadcrumbLevel(l zapcore.Level) Option {
-	return optionFunc(func(o *options) { o.breadcrumbLevel = l })
-}
+func WithBreadcrumbLevel(l zapcore.Level) Option { return logreport.WithBreadcrumbLevel(l) }
 
 // WithEventLevel sets the lowest level reported as an event (default
 // DefaultEventLevel); zapcore.InvalidLevel reports none.
-func WithEventLevel(l zapcore.Level) Option {
-	return optionFunc(func(o *options) { o.eventLevel = l })
-}
+func WithEventLevel(l zapcore.Level) Option { return logreport.WithEventLevel(l) }
 
 // WithTagKeys makes the fields with these keys (after namespace prefixes,
 // e.g. "req.method") tags of events; other fields become extra.
-func WithTagKeys(keys ...string) Option {
-	return optionFunc(func(o *options) { o.TagKeys = append(o.TagKeys, keys...) })
-}
+func WithTagKeys(keys ...string) Option { return logreport.WithTagKeys[zapcore.Level](keys) }
 
 // WithFlushTimeout sets how long Sync, and an entry above error level,
 // wait for events to be delivered (default DefaultFlushTimeout); d <= 0
 // does not wait.
-func WithFlushTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.FlushTimeout = d })
-}
+func WithFlushTimeout(d time.Duration) Option { return logreport.WithFlushTimeout[zapcore.Level](d) }
 
 // field is a field read when it was logged: its key with the namespace
 // prefix, and a value the event can hold (err for error fields).
@@ -160,11 +144,9 @@ type core struct {
 // Combine it with the cores that write the log with zapcore.NewTee, or
 // add it to a logger with zap.WrapCore.
 func NewCore(opts ...Option) zapcore.Core {
-	o := &options{Config: logreport.New(), breadcrumbLevel: DefaultBreadcrumbLevel, eventLevel: DefaultEventLevel}
-	for _, opt := range opts {
-		opt.apply(o)
-	}
-	return &core{o: o, min: min(o.breadcrumbLevel, o.eventLevel)}
+	o := new(options)
+	*o = logreport.NewOptions(DefaultBreadcrumbLevel, DefaultEventLevel, opts)
+	return &core{o: o, min: min(o.BreadcrumbLevel, o.EventLevel)}
 }
 
 // Enabled reports whether entries at l are recorded or reported.
@@ -205,7 +187,7 @@ func (c *core) Write(ent zapcore.Entry, fs []zapcore.Field) error {
 		ctx = context.Background()
 	}
 	scope := c.o.Scope(ctx)
-	if ent.Level < c.o.eventLevel {
+	if ent.Level < c.o.EventLevel {
 		var data map[string]any
 		if len(fields) > 0 {
 			data = make(map[string]any, len(fields))

@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pkg/errors"
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	ravenzap "github.com/ravenkit/raven/integrations/zap"
-	"github.com/ravenkit/raven/internal/schematest"
-	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -24,33 +22,11 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newClient(t *testing.T) (*raventest.Server, *raven.Client) {
-	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	return srv, c
-}
-
-func closeClient(t *testing.T, c *raven.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, c.Close(ctx))
-}
-
 // newLogger writes JSON lines to w at every level and reports through a
 // raven core.
 func newLogger(w zapcore.WriteSyncer, opts ...ravenzap.Option) *zap.Logger {
 	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), w, zapcore.DebugLevel)
 	return zap.New(zapcore.NewTee(jsonCore, ravenzap.NewCore(opts...)))
-}
-
-func checkSchema(t *testing.T, srv *raventest.Server) {
-	t.Helper()
-	for _, raw := range srv.RawEvents() {
-		schematest.Check(t, raw)
-	}
 }
 
 type address struct{ street, city string }
@@ -62,8 +38,8 @@ func (a address) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 }
 
 func TestBreadcrumbsAndEvents(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := newLogger(&buf, ravenzap.WithClient(c), ravenzap.WithTagKeys("req.method"))
 	ctx := c.WithScope(context.Background())
 
@@ -76,30 +52,11 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 		zap.Float64("amount", 12.5), zap.String("password", "hunter2"), zap.NamedError("cause", errors.New("second error")))
 	logger.Error("no error value", ravenzap.Context(ctx), zap.Int("count", 3))
 
-	closeClient(t, c)
+	inttest.Close(t, c)
 	assert.Contains(t, buf.String(), "charge failed", "entries are still written")
 	assert.NotContains(t, buf.String(), "context", "other cores skip the Context field")
-	evs := srv.Events()
-	require.Len(t, evs, 2)
-	var withErr, plain *raven.Event
-	for _, ev := range evs {
-		if ev.Exception != nil {
-			withErr = ev
-		} else {
-			plain = ev
-		}
-	}
-	require.NotNil(t, withErr)
-	require.NotNil(t, plain)
-	var types []string
-	for _, e := range withErr.Exception.Values {
-		types = append(types, e.Type)
-	}
-	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fs.PathError", "*fs.PathError"}, types)
-	outer := withErr.Exception.Values[len(withErr.Exception.Values)-1]
-	require.NotNil(t, outer.Stacktrace, "pkg/errors' stack")
-	assert.Equal(t, "TestBreadcrumbsAndEvents", outer.Stacktrace.Frames[len(outer.Stacktrace.Frames)-1].Function)
-	assert.Equal(t, raven.LevelError, withErr.Level)
+	withErr, plain := inttest.SplitEvents(t, srv.Events())
+	inttest.CheckChargeChain(t, withErr, "TestBreadcrumbsAndEvents")
 	assert.Equal(t, "POST", withErr.Tags["req.method"])
 	assert.Equal(t, "billing", withErr.Extra["service"])
 	assert.Equal(t, 12.5, withErr.Extra["req.amount"])
@@ -108,39 +65,28 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	assert.NotContains(t, withErr.Extra, "req.error")
 	assert.Equal(t, "charge failed", withErr.Extra["log.message"])
 	crumbs := withErr.Breadcrumbs.Values
-	require.Len(t, crumbs, 2, "info and warn entries, not debug")
-	assert.Equal(t, "cache miss", crumbs[0].Message)
-	assert.Equal(t, "log", crumbs[0].Category)
-	assert.Equal(t, raven.LevelInfo, crumbs[0].Level)
-	assert.Equal(t, "user:7", crumbs[0].Data["item"])
+	inttest.CheckChargeCrumbs(t, crumbs)
 	assert.Equal(t, map[string]any{"street": "Main St", "city": "Springfield"}, crumbs[0].Data["ship_to"])
-	assert.Equal(t, raven.LevelWarning, crumbs[1].Level)
 	assert.Equal(t, float64(1200), crumbs[1].Data["req.ms"])
 	assert.Equal(t, "1.2s", crumbs[1].Data["req.took"])
 	assert.Equal(t, "billing", crumbs[1].Data["service"])
-	assert.Equal(t, "no error value", plain.Message.Formatted)
-	assert.Equal(t, raven.LevelError, plain.Level)
-	assert.Equal(t, float64(3), plain.Extra["count"])
-	checkSchema(t, srv)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "breadcrumbs went to the context's scope")
-	_, has := raven.ScopeFromContext(ctx).Tags()["req.method"]
-	assert.False(t, has, "event fields do not stick to the context's scope")
+	inttest.CheckPlainAndScopes(t, srv, c, ctx, plain, "req.method")
 }
 
 func TestNamedErrorIsTheExceptionWithoutZapError(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	logger := newLogger(zapcore.AddSync(&bytes.Buffer{}), ravenzap.WithClient(c))
 	logger.Error("failed", zap.String("k", "v"), zap.NamedError("cause", errors.New("the cause")))
-	closeClient(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, "the cause", evs[0].Exception.Values[0].Value)
 	assert.NotContains(t, evs[0].Extra, "cause")
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestNoContextUsesRootScope(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	logger := newLogger(zapcore.AddSync(&bytes.Buffer{}), ravenzap.WithClient(c))
 	logger.Info("started")
 	other, err := raven.New()
@@ -149,12 +95,12 @@ func TestNoContextUsesRootScope(t *testing.T) {
 	logger.Warn("from elsewhere", ravenzap.Context(other.WithScope(context.Background())))
 	require.Len(t, c.Scope().Breadcrumbs(), 2, "a scope of another client is not used")
 	logger.Error("failed")
-	closeClient(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, "failed", evs[0].Message.Formatted)
 	assert.Equal(t, "started", evs[0].Breadcrumbs.Values[0].Message)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestLevels(t *testing.T) {
@@ -187,23 +133,17 @@ func TestLevels(t *testing.T) {
 }
 
 func TestEventLevelAndBreadcrumbLevel(t *testing.T) {
-	srv, c := newClient(t)
+	srv, c := inttest.NewClient(t)
 	logger := newLogger(zapcore.AddSync(&bytes.Buffer{}), ravenzap.WithClient(c), ravenzap.WithEventLevel(zapcore.WarnLevel),
 		ravenzap.WithBreadcrumbLevel(zapcore.DebugLevel))
 	logger.Debug("a breadcrumb")
 	logger.Warn("an event")
-	closeClient(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, 1)
-	assert.Equal(t, raven.LevelWarning, evs[0].Level)
-	require.Len(t, evs[0].Breadcrumbs.Values, 1)
-	assert.Equal(t, raven.LevelDebug, evs[0].Breadcrumbs.Values[0].Level)
-	checkSchema(t, srv)
+	inttest.CheckWarnAfterDebug(t, srv, c)
 }
 
 func TestDPanicFlushesAndSyncFlushes(t *testing.T) {
-	srv, c := newClient(t)
-	defer closeClient(t, c)
+	srv, c := inttest.NewClient(t)
+	defer inttest.Close(t, c)
 	logger := newLogger(zapcore.AddSync(&bytes.Buffer{}), ravenzap.WithClient(c))
 	logger.DPanic("invariant broken", zap.Error(errors.New("negative stock"))) // production: no panic
 	evs := srv.Events()
@@ -212,61 +152,24 @@ func TestDPanicFlushesAndSyncFlushes(t *testing.T) {
 	logger.Error("later")
 	require.NoError(t, logger.Sync())
 	assert.Len(t, srv.Events(), 2, "delivered before Sync returns")
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 // TestConcurrentScopes logs from many goroutines at once, each with its own
 // scope: no event sees another goroutine's breadcrumbs or tags.
 func TestConcurrentScopes(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := newLogger(&buf, ravenzap.WithClient(c), ravenzap.WithTagKeys("worker"))
 	const n = 64
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			ctx := c.WithScope(context.Background())
-			raven.ScopeFromContext(ctx).SetTag("owner", strconv.Itoa(i))
-			log := logger.With(ravenzap.Context(ctx), zap.String("worker", strconv.Itoa(i)))
-			for j := range 3 {
-				log.Info("step "+strconv.Itoa(i), zap.Int("step", j))
-			}
-			log.Error("failed", zap.Error(fmt.Errorf("worker %d failed", i)))
-		})
-	}
-	wg.Wait()
-	closeClient(t, c)
-	evs := srv.Events()
-	require.Len(t, evs, n)
-	for _, ev := range evs {
-		owner := ev.Tags["owner"]
-		assert.Equal(t, owner, ev.Tags["worker"])
-		assert.Equal(t, "worker "+owner+" failed", ev.Exception.Values[0].Value)
-		require.NotNil(t, ev.Breadcrumbs)
-		require.Len(t, ev.Breadcrumbs.Values, 3)
-		for _, b := range ev.Breadcrumbs.Values {
-			assert.Equal(t, "step "+owner, b.Message)
+	inttest.Workers(c, n, func(ctx context.Context, i int) {
+		log := logger.With(ravenzap.Context(ctx), zap.String("worker", strconv.Itoa(i)))
+		for j := range inttest.Steps {
+			log.Info("step "+strconv.Itoa(i), zap.Int("step", j))
 		}
-	}
-	checkSchema(t, srv)
-	assert.Empty(t, c.Scope().Breadcrumbs())
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Sync() error { return nil }
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+		log.Error("failed", zap.Error(fmt.Errorf("worker %d failed", i)))
+	})
+	inttest.Close(t, c)
+	inttest.CheckWorkers(t, c, srv.Events(), n, nil)
+	inttest.CheckSchema(t, srv)
 }

@@ -1,15 +1,13 @@
 package ravenzerolog_test
 
 import (
-	"context"
 	"io"
 	"testing"
 
-	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	ravenzerolog "github.com/ravenkit/raven/integrations/zerolog"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestAllocs pins what the Writer and its hook add on the logging
@@ -18,10 +16,7 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	c, err := raven.New() // disabled: breadcrumbs are still recorded
-	require.NoError(t, err)
-	defer func() { _ = c.Close(context.Background()) }()
-	ctx := c.WithScope(context.Background())
+	c, ctx := inttest.DisabledClient(t) // breadcrumbs are still recorded
 	w := ravenzerolog.NewWriter(io.Discard, ravenzerolog.WithClient(c))
 	logger := zerolog.New(w).Hook(w).With().Ctx(ctx).Logger()
 	bare := zerolog.New(io.Discard).With().Ctx(ctx).Logger()

@@ -13,12 +13,11 @@ import (
 
 // findToken finds the hook's field in a line: p[i:j] is what to remove.
 func findToken(p []byte) (i, j int, id uint64, ok bool) {
-	const key = `"` + tokenKey + `":`
-	k := bytes.LastIndex(p, []byte(key))
+	k := lastKey(p)
 	if k <= 0 {
 		return 0, 0, 0, false
 	}
-	d := k + len(key)
+	d := k + len(tokenField)
 	e := d
 	for e < len(p) && p[e] >= '0' && p[e] <= '9' {
 		e++
@@ -26,9 +25,15 @@ func findToken(p []byte) (i, j int, id uint64, ok bool) {
 	if e == d || e >= len(p) || (p[e] != ',' && p[e] != '}') {
 		return 0, 0, 0, false
 	}
-	id, err := strconv.ParseUint(string(p[d:e]), 10, 64)
-	if err != nil {
-		return 0, 0, 0, false
+	if e-d <= maxTokenDigits {
+		for _, c := range p[d:e] {
+			id = id*10 + uint64(c-'0')
+		}
+	} else {
+		var err error
+		if id, err = strconv.ParseUint(string(p[d:e]), 10, 64); err != nil {
+			return 0, 0, 0, false
+		}
 	}
 	switch {
 	case p[k-1] == ',':
@@ -39,6 +44,30 @@ func findToken(p []byte) (i, j int, id uint64, ok bool) {
 		return k, e, id, true
 	}
 	return 0, 0, 0, false
+}
+
+// tokenField is how the hook's field starts in a line.
+const tokenField = `"` + tokenKey + `":`
+
+// maxTokenDigits is how many digits a token may have that never overflow
+// a uint64; longer ones are parsed with their bounds checked.
+const maxTokenDigits = 19
+
+// lastKey returns where the last tokenField in p starts, or -1. The field
+// is at the end of the line, behind the message at most: looking back
+// from the end for its underscore is shorter work than a search for the
+// whole key.
+func lastKey(p []byte) int {
+	for end := len(p); ; {
+		u := bytes.LastIndexByte(p[:end], '_')
+		if u < 1 {
+			return -1
+		}
+		if bytes.HasPrefix(p[u-1:], []byte(tokenField)) {
+			return u - 1
+		}
+		end = u
+	}
 }
 
 // decode reads the message and the other fields of a JSON line, leaving

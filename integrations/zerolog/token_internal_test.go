@@ -1,11 +1,14 @@
 package ravenzerolog
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 
-	"github.com/stretchr/testify/require"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -113,4 +116,37 @@ func normInts(m map[string]any) {
 			}
 		}
 	}
+}
+
+// FuzzFindToken holds findToken to what a plain search finds: the last
+// `"_raven":` key followed by a decimal uint64 and a ',' or '}'.
+func FuzzFindToken(f *testing.F) {
+	for _, s := range []string{`{"a":1,"_raven":7}`, `{"_raven":7,"b":"_"}`, `{"x_y":"_raven","_raven":18446744073709551615}`,
+		`{"_raven":18446744073709551616}`, `_raven":1}`, `{"_raven_":1,"_raven":2,"m":"a_b"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		i, j, id, ok := findToken(p)
+		k := bytes.LastIndex(p, []byte(tokenField))
+		if k <= 0 {
+			if ok {
+				t.Fatalf("found a token in %q", p)
+			}
+			return
+		}
+		d := k + len(tokenField)
+		e := d
+		for e < len(p) && p[e] >= '0' && p[e] <= '9' {
+			e++
+		}
+		want, err := strconv.ParseUint(string(p[d:e]), 10, 64)
+		valid := err == nil && e < len(p) && (p[e] == ',' || p[e] == '}') &&
+			(p[k-1] == ',' || p[k-1] == '{')
+		if ok != valid {
+			t.Fatalf("findToken(%q) ok=%v, want %v", p, ok, valid)
+		}
+		if ok && (id != want || i > k || j < e) {
+			t.Fatalf("findToken(%q) = %d, %d, %d; key at %d, value %d", p, i, j, id, k, want)
+		}
+	})
 }

@@ -111,47 +111,31 @@ const (
 )
 
 // Option configures a Writer.
-type Option interface{ apply(*options) }
+type Option = logreport.Option[zerolog.Level]
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	logreport.Config
-	breadcrumbLevel zerolog.Level
-	eventLevel      zerolog.Level
-}
+type options = logreport.Options[zerolog.Level]
 
 // WithClient reports to c instead of the client of the scope on the
 // record's context (or the default client).
-func WithClient(c *raven.Client) Option { return optionFunc(func(o *options) { o.Client = c }) }
+func WithClient(c *raven.Client) Option { return logreport.WithClient[zerolog.Level](c) }
 
 // WithBreadcrumbLevel sets the lowest level recorded as a breadcrumb
 // (default DefaultBreadcrumbLevel). A level at or above the event level
 // records no breadcrumbs.
-func WithBreadcrumbLevel(l zerolog.Level) Option {
-	return optionFunc(func(o *options) { o.breadcrumbLevel = l })
-}
+func WithBreadcrumbLevel(l zerolog.Level) Option { return logreport.WithBreadcrumbLevel(l) }
 
 // WithEventLevel sets the lowest level reported as an event (default
 // DefaultEventLevel); zerolog.NoLevel reports none.
-func WithEventLevel(l zerolog.Level) Option {
-	return optionFunc(func(o *options) { o.eventLevel = l })
-}
+func WithEventLevel(l zerolog.Level) Option { return logreport.WithEventLevel(l) }
 
 // WithTagKeys makes the fields with these keys tags of events; other
 // fields become extra.
-func WithTagKeys(keys ...string) Option {
-	return optionFunc(func(o *options) { o.TagKeys = append(o.TagKeys, keys...) })
-}
+func WithTagKeys(keys ...string) Option { return logreport.WithTagKeys[zerolog.Level](keys) }
 
 // WithFlushTimeout sets how long Close, and a record at fatal or panic
 // level, wait for events to be delivered (default DefaultFlushTimeout);
 // d <= 0 does not wait.
-func WithFlushTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.FlushTimeout = d })
-}
+func WithFlushTimeout(d time.Duration) Option { return logreport.WithFlushTimeout[zerolog.Level](d) }
 
 // pending is what the hook knows of a record and the Writer does not.
 type pending struct {
@@ -193,12 +177,8 @@ var (
 //
 //	logger := zerolog.New(w).Hook(w)
 func NewWriter(next io.Writer, opts ...Option) *Writer {
-	w := &Writer{o: options{Config: logreport.New(), breadcrumbLevel: DefaultBreadcrumbLevel,
-		eventLevel: DefaultEventLevel}}
-	for _, opt := range opts {
-		opt.apply(&w.o)
-	}
-	w.min = min(w.o.breadcrumbLevel, w.o.eventLevel)
+	w := &Writer{o: logreport.NewOptions(DefaultBreadcrumbLevel, DefaultEventLevel, opts)}
+	w.min = min(w.o.BreadcrumbLevel, w.o.EventLevel)
 	switch n := next.(type) {
 	case nil:
 		w.next = zerolog.LevelWriterAdapter{Writer: io.Discard}
@@ -308,7 +288,7 @@ func (w *Writer) report(l zerolog.Level, line []byte, pend *pending) {
 	} else {
 		scope = w.o.Scope(ctx)
 	}
-	if l < w.o.eventLevel {
+	if l < w.o.EventLevel {
 		logreport.Breadcrumb(scope, level(l), msg, time.Time{}, fields)
 		return
 	}

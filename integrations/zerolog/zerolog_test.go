@@ -1,21 +1,18 @@
 package ravenzerolog_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pkg/errors"
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/integrations/internal/inttest"
 	ravenzerolog "github.com/ravenkit/raven/integrations/zerolog"
-	"github.com/ravenkit/raven/internal/schematest"
-	"github.com/ravenkit/raven/raventest"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,36 +21,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newClient(t *testing.T) (*raventest.Server, *raven.Client) {
-	t.Helper()
-	srv := raventest.NewServer(t)
-	c, err := raven.New(raven.WithDSN(srv.DSN()))
-	require.NoError(t, err)
-	return srv, c
-}
-
-func closeClient(t *testing.T, c *raven.Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, c.Close(ctx))
-}
-
-func newLogger(out *syncBuffer, opts ...ravenzerolog.Option) zerolog.Logger {
+func newLogger(out *inttest.SyncBuffer, opts ...ravenzerolog.Option) zerolog.Logger {
 	w := ravenzerolog.NewWriter(out, opts...)
 	return zerolog.New(w).Hook(w).Level(zerolog.TraceLevel)
 }
 
-func checkSchema(t *testing.T, srv *raventest.Server) {
-	t.Helper()
-	for _, raw := range srv.RawEvents() {
-		schematest.Check(t, raw)
-	}
-}
-
 func TestBreadcrumbsAndEvents(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := newLogger(&buf, ravenzerolog.WithClient(c), ravenzerolog.WithTagKeys("method")).
 		With().Timestamp().Str("service", "billing").Logger()
 	ctx := c.WithScope(context.Background())
@@ -66,34 +41,15 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 		Str("method", "POST").Float64("amount", 12.5).Str("password", "hunter2").Msg("charge failed")
 	logger.Error().Ctx(ctx).Int("count", 3).Msg("no error value")
 
-	closeClient(t, c)
+	inttest.Close(t, c)
 	out := buf.String()
 	assert.Contains(t, out, `"error":"charge: card: stat /nope/config.yaml: no such file or directory"`, "Err writes what Event.Err writes")
 	assert.NotContains(t, out, "_raven", "the hook's field is removed from the line")
 	for line := range strings.Lines(out) {
 		assert.True(t, strings.HasPrefix(line, `{"level":"`) && strings.HasSuffix(line, "}\n"), line)
 	}
-	evs := srv.Events()
-	require.Len(t, evs, 2)
-	var withErr, plain *raven.Event
-	for _, ev := range evs {
-		if ev.Exception != nil {
-			withErr = ev
-		} else {
-			plain = ev
-		}
-	}
-	require.NotNil(t, withErr)
-	require.NotNil(t, plain)
-	var types []string
-	for _, e := range withErr.Exception.Values {
-		types = append(types, e.Type)
-	}
-	assert.Equal(t, []string{"syscall.Errno", "*fs.PathError", "*fs.PathError", "*fs.PathError"}, types)
-	outer := withErr.Exception.Values[len(withErr.Exception.Values)-1]
-	require.NotNil(t, outer.Stacktrace, "pkg/errors' stack")
-	assert.Equal(t, "TestBreadcrumbsAndEvents", outer.Stacktrace.Frames[len(outer.Stacktrace.Frames)-1].Function)
-	assert.Equal(t, raven.LevelError, withErr.Level)
+	withErr, plain := inttest.SplitEvents(t, srv.Events())
+	inttest.CheckChargeChain(t, withErr, "TestBreadcrumbsAndEvents")
 	assert.Equal(t, "POST", withErr.Tags["method"])
 	assert.Equal(t, "billing", withErr.Extra["service"])
 	assert.Equal(t, 12.5, withErr.Extra["amount"])
@@ -103,30 +59,19 @@ func TestBreadcrumbsAndEvents(t *testing.T) {
 	assert.NotContains(t, withErr.Extra, "level")
 	assert.Equal(t, "charge failed", withErr.Extra["log.message"])
 	crumbs := withErr.Breadcrumbs.Values
-	require.Len(t, crumbs, 2, "info and warn records, not debug")
-	assert.Equal(t, "cache miss", crumbs[0].Message)
-	assert.Equal(t, "log", crumbs[0].Category)
-	assert.Equal(t, raven.LevelInfo, crumbs[0].Level)
-	assert.Equal(t, "user:7", crumbs[0].Data["item"])
+	inttest.CheckChargeCrumbs(t, crumbs)
 	assert.Equal(t, map[string]any{"city": "Springfield"}, crumbs[0].Data["ship_to"])
-	assert.Equal(t, raven.LevelWarning, crumbs[1].Level)
 	assert.Equal(t, float64(1200), crumbs[1].Data["ms"])
-	assert.Equal(t, "no error value", plain.Message.Formatted)
-	assert.Equal(t, raven.LevelError, plain.Level)
-	assert.Equal(t, float64(3), plain.Extra["count"])
-	checkSchema(t, srv)
-	assert.Empty(t, c.Scope().Breadcrumbs(), "breadcrumbs went to the context's scope")
-	_, has := raven.ScopeFromContext(ctx).Tags()["method"]
-	assert.False(t, has, "event fields do not stick to the context's scope")
+	inttest.CheckPlainAndScopes(t, srv, c, ctx, plain, "method")
 }
 
 // TestErrFieldText: Event.Err gives the Writer the error's text only.
 func TestErrFieldText(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := newLogger(&buf, ravenzerolog.WithClient(c))
 	logger.Error().Err(errors.New("card declined")).Msg("payment failed")
-	closeClient(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	exc := evs[0].Exception.Values
@@ -141,7 +86,7 @@ func TestErrFieldText(t *testing.T) {
 	}
 	assert.Contains(t, fns, "TestErrFieldText")
 	assert.Equal(t, "payment failed", evs[0].Extra["log.message"])
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 // TestSameOutput: the lines a logger writes are the same with raven's
@@ -151,7 +96,7 @@ func TestSameOutput(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { _ = c.Close(context.Background()) }()
 	ctx := c.WithScope(context.Background())
-	var plain, withRaven syncBuffer
+	var plain, withRaven inttest.SyncBuffer
 	loggers := []zerolog.Logger{zerolog.New(&plain), newLogger(&withRaven, ravenzerolog.WithClient(c))}
 	for _, l := range loggers {
 		l = l.With().Str("svc", "a").Logger()
@@ -168,65 +113,65 @@ func TestSameOutput(t *testing.T) {
 }
 
 func TestWithoutHookUsesRootScope(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := zerolog.New(ravenzerolog.NewWriter(&buf, ravenzerolog.WithClient(c))) // no hook
 	ctx := c.WithScope(context.Background())
 	logger.Info().Ctx(ctx).Msg("started")
 	assert.Empty(t, raven.ScopeFromContext(ctx).Breadcrumbs())
 	require.Len(t, c.Scope().Breadcrumbs(), 1)
 	logger.Error().Msg("failed")
-	closeClient(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, "failed", evs[0].Message.Formatted)
 	assert.Equal(t, "started", evs[0].Breadcrumbs.Values[0].Message)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 // TestContextLogger: a logger stored with its context, as a request
 // middleware does, records on that context's scope through zerolog.Ctx.
 func TestContextLogger(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	base := newLogger(&buf, ravenzerolog.WithClient(c))
 	ctx := c.WithScope(context.Background())
 	ctx = base.With().Ctx(ctx).Str("request_id", "r1").Logger().WithContext(ctx)
 
 	zerolog.Ctx(ctx).Info().Msg("in handler")
 	zerolog.Ctx(ctx).Error().Msg("handler failed")
-	closeClient(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, "r1", evs[0].Extra["request_id"])
 	require.NotNil(t, evs[0].Breadcrumbs)
 	assert.Equal(t, "in handler", evs[0].Breadcrumbs.Values[0].Message)
 	assert.Empty(t, c.Scope().Breadcrumbs())
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestLevels(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := newLogger(&buf, ravenzerolog.WithClient(c), ravenzerolog.WithEventLevel(zerolog.WarnLevel),
 		ravenzerolog.WithBreadcrumbLevel(zerolog.DebugLevel))
 	logger.Trace().Msg("not even a breadcrumb")
 	logger.Debug().Msg("a breadcrumb")
 	logger.Log().Msg("no level: not reported")
 	logger.Warn().Msg("an event")
-	closeClient(t, c)
+	inttest.Close(t, c)
 	evs := srv.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, raven.LevelWarning, evs[0].Level)
 	require.Len(t, evs[0].Breadcrumbs.Values, 1)
 	assert.Equal(t, raven.LevelDebug, evs[0].Breadcrumbs.Values[0].Level)
 	assert.Equal(t, 4, strings.Count(buf.String(), "\n"), "every record is written")
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 func TestFatalFlushesAndCloses(t *testing.T) {
-	srv, c := newClient(t)
-	defer closeClient(t, c)
+	srv, c := inttest.NewClient(t)
+	defer inttest.Close(t, c)
 	out := &closeBuffer{}
 	w := ravenzerolog.NewWriter(out, ravenzerolog.WithClient(c))
 	logger := zerolog.New(w).Hook(w)
@@ -239,67 +184,33 @@ func TestFatalFlushesAndCloses(t *testing.T) {
 	evs := srv.Events()
 	require.Len(t, evs, 1, "delivered before exit")
 	assert.Equal(t, raven.LevelFatal, evs[0].Level)
-	checkSchema(t, srv)
+	inttest.CheckSchema(t, srv)
 }
 
 // TestConcurrentScopes logs from many goroutines at once, each with its own
 // scope: no event sees another goroutine's breadcrumbs or tags.
 func TestConcurrentScopes(t *testing.T) {
-	srv, c := newClient(t)
-	var buf syncBuffer
+	srv, c := inttest.NewClient(t)
+	var buf inttest.SyncBuffer
 	logger := newLogger(&buf, ravenzerolog.WithClient(c), ravenzerolog.WithTagKeys("worker"))
 	const n = 64
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			ctx := c.WithScope(context.Background())
-			raven.ScopeFromContext(ctx).SetTag("owner", strconv.Itoa(i))
-			log := logger.With().Ctx(ctx).Str("worker", strconv.Itoa(i)).Logger()
-			for j := range 3 {
-				log.Info().Int("step", j).Msg("step " + strconv.Itoa(i))
-			}
-			log.Error().EmbedObject(ravenzerolog.Err(fmt.Errorf("worker %d failed", i))).Msg("failed")
-		})
-	}
-	wg.Wait()
-	closeClient(t, c)
-	assert.NotContains(t, buf.String(), "_raven")
-	evs := srv.Events()
-	require.Len(t, evs, n)
-	for _, ev := range evs {
-		owner := ev.Tags["owner"]
-		assert.Equal(t, owner, ev.Tags["worker"])
-		assert.Equal(t, "worker "+owner+" failed", ev.Exception.Values[0].Value)
-		assert.Equal(t, "error", ev.Exception.Values[0].Type, "the error value, not its text")
-		require.NotNil(t, ev.Breadcrumbs)
-		require.Len(t, ev.Breadcrumbs.Values, 3)
-		for _, b := range ev.Breadcrumbs.Values {
-			assert.Equal(t, "step "+owner, b.Message)
+	inttest.Workers(c, n, func(ctx context.Context, i int) {
+		log := logger.With().Ctx(ctx).Str("worker", strconv.Itoa(i)).Logger()
+		for j := range inttest.Steps {
+			log.Info().Int("step", j).Msg("step " + strconv.Itoa(i))
 		}
-	}
-	checkSchema(t, srv)
-	assert.Empty(t, c.Scope().Breadcrumbs())
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+		log.Error().EmbedObject(ravenzerolog.Err(fmt.Errorf("worker %d failed", i))).Msg("failed")
+	})
+	inttest.Close(t, c)
+	assert.NotContains(t, buf.String(), "_raven")
+	inttest.CheckWorkers(t, c, srv.Events(), n, func(ev *raven.Event) {
+		assert.Equal(t, "error", ev.Exception.Values[0].Type, "the error value, not its text")
+	})
+	inttest.CheckSchema(t, srv)
 }
 
 type closeBuffer struct {
-	syncBuffer
+	inttest.SyncBuffer
 	closed bool
 }
 

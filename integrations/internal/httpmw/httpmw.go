@@ -2,6 +2,8 @@
 // frameworks (ravengin, ravenecho, ravenecho5) share: their common options,
 // forking the request's scope, continuing its trace, recording its body
 // when asked, naming its transaction, and reporting a recovered panic.
+// Flush, the bounded wait before panicking again, serves every middleware
+// and interceptor under integrations/.
 //
 // It sits above package raven (integrations import it, raven does not), so
 // it uses raven's API; under integrations/, its frames count as the SDK's
@@ -106,11 +108,17 @@ func (c *Config) Panicked(ctx context.Context, client *raven.Client, v any) {
 	}
 	client.CapturePanic(ctx, v)
 	if c.Repanic {
-		fctx, cancel := context.WithTimeout(context.Background(), c.FlushTimeout)
-		_ = client.Flush(fctx)
-		cancel()
+		Flush(client, c.FlushTimeout)
 		panic(v)
 	}
+}
+
+// Flush waits up to timeout for the events of client to be delivered,
+// as a middleware does before panicking again.
+func Flush(client *raven.Client, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	_ = client.Flush(ctx)
+	cancel()
 }
 
 // plainSource is a request whose event data leaves PII out.

@@ -41,6 +41,59 @@ type Config struct {
 // New returns a Config with the default flush timeout.
 func New() Config { return Config{FlushTimeout: DefaultFlushTimeout} }
 
+// Options is a logger integration's configuration: Config and the two
+// levels that sort its records, in the logger's level type L.
+type Options[L any] struct {
+	Config
+	// BreadcrumbLevel is the lowest level recorded as a breadcrumb.
+	BreadcrumbLevel L
+	// EventLevel is the lowest level reported as an event.
+	EventLevel L
+}
+
+// NewOptions returns Options with the default flush timeout and the
+// levels given, changed by opts.
+func NewOptions[L any](breadcrumb, event L, opts []Option[L]) Options[L] {
+	o := Options[L]{Config: New(), BreadcrumbLevel: breadcrumb, EventLevel: event}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	return o
+}
+
+// Option changes Options; each logger integration exports it, for its
+// level type, as its own Option.
+type Option[L any] interface{ apply(*Options[L]) }
+
+type optionFunc[L any] func(*Options[L])
+
+func (f optionFunc[L]) apply(o *Options[L]) { f(o) }
+
+// WithClient sets Client.
+func WithClient[L any](c *raven.Client) Option[L] {
+	return optionFunc[L](func(o *Options[L]) { o.Client = c })
+}
+
+// WithBreadcrumbLevel sets BreadcrumbLevel.
+func WithBreadcrumbLevel[L any](l L) Option[L] {
+	return optionFunc[L](func(o *Options[L]) { o.BreadcrumbLevel = l })
+}
+
+// WithEventLevel sets EventLevel.
+func WithEventLevel[L any](l L) Option[L] {
+	return optionFunc[L](func(o *Options[L]) { o.EventLevel = l })
+}
+
+// WithTagKeys adds keys to TagKeys.
+func WithTagKeys[L any](keys []string) Option[L] {
+	return optionFunc[L](func(o *Options[L]) { o.TagKeys = append(o.TagKeys, keys...) })
+}
+
+// WithFlushTimeout sets FlushTimeout.
+func WithFlushTimeout[L any](d time.Duration) Option[L] {
+	return optionFunc[L](func(o *Options[L]) { o.FlushTimeout = d })
+}
+
 // Scope returns the scope of ctx, or the configured client's root scope
 // when ctx belongs to another client.
 func (c *Config) Scope(ctx context.Context) *raven.Scope {
