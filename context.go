@@ -21,7 +21,9 @@ const DefaultMaxBreadcrumbs = 100
 // string, the route template, for events whose scope names no
 // transaction; SentryHTTPRequest() *http.Request, for EventHint.Request;
 // SentryClientGone() bool, true when the client went away, which makes a
-// capture of context.Canceled a no-op (counted as event_processor).
+// capture of context.Canceled a no-op (counted as event_processor);
+// SentryContext() (name string, value map[string]any), a named context
+// built only for events (the event's or the scope's of that name win).
 type RequestSource = scope.RequestSource
 
 // TraceContext links an event to a distributed trace (TraceID, SpanID,
@@ -89,7 +91,7 @@ func (s *Scope) RemoveTag(key string) {
 // SetExtra sets arbitrary extra data.
 func (s *Scope) SetExtra(key string, value any) {
 	if s != nil {
-		s.st.SetExtras(map[string]any{key: value})
+		s.st.SetExtra(key, value)
 	}
 }
 
@@ -146,7 +148,7 @@ func (s *Scope) AddEventProcessor(f func(*Event, *EventHint) *Event) {
 // value removes it.
 func (s *Scope) SetContext(name string, value map[string]any) {
 	if s != nil {
-		s.st.SetContexts(map[string]map[string]any{name: value})
+		s.st.SetContext(name, value)
 	}
 }
 

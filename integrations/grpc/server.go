@@ -7,7 +7,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/ravenkit/raven"
 	"github.com/ravenkit/raven/integrations/internal/httpmw"
@@ -98,22 +97,10 @@ func (o *options) begin(ctx context.Context, method string) (context.Context, *r
 		scope.SetTrace(tc)
 		ctx = context.WithValue(ctx, traceKey{}, tc)
 	}
-	c := &call{ctx: in}
-	// SetContext keeps a copy of the map: one map serves every call.
-	grpcCtx := contextMaps.Get().(map[string]any)
-	grpcCtx["method"] = o.boxed(method)
-	grpcCtx["metadata"] = (*metadataValue)(c)
-	if o.pii {
-		grpcCtx["peer"] = (*peerValue)(c)
-	}
-	scope.SetContext("grpc", grpcCtx)
-	clear(grpcCtx)
-	contextMaps.Put(grpcCtx)
+	// the "grpc" context is built only when an event is captured
+	scope.SetRequestSource(&call{ctx: in, method: o.boxed(method), pii: o.pii})
 	return ctx, scope
 }
-
-// contextMaps holds the maps begin fills for SetContext.
-var contextMaps = sync.Pool{New: func() any { return make(map[string]any, 3) }}
 
 // recovered reports a panic and returns what the caller gets, or panics
 // again with WithRepanic.
@@ -169,7 +156,25 @@ func incoming(ctx context.Context, key string) string {
 // (raven walks json.Marshaler values when it builds an event, on the
 // transport's worker), so calls that report nothing never copy their
 // metadata.
-type call struct{ ctx context.Context }
+type call struct {
+	ctx    context.Context
+	method any // the method name, boxed once per method (see boxed)
+	pii    bool
+}
+
+// SentryRequest: a gRPC call has no HTTP request.
+func (c *call) SentryRequest() *raven.Request { return nil }
+
+// SentryContext is the "grpc" context of an event captured during the
+// call: the method, the kept metadata and, with WithSendDefaultPII, the
+// caller's address (the values render when the event is encoded).
+func (c *call) SentryContext() (string, map[string]any) {
+	m := map[string]any{"method": c.method, "metadata": (*metadataValue)(c)}
+	if c.pii {
+		m["peer"] = (*peerValue)(c)
+	}
+	return "grpc", m
+}
 
 // maxBoxedMethods bounds the method names an interceptor keeps boxed.
 const maxBoxedMethods = 1024

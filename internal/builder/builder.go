@@ -49,6 +49,10 @@ type Capture struct {
 	Ctx         context.Context
 	HTTPRequest *http.Request
 	Transaction string
+	// ContextName and ContextValue: a named context the source adds
+	// unless the event or the scope has one of that name.
+	ContextName  string
+	ContextValue map[string]any
 }
 
 // Static is computed once per client and shared by every event.
@@ -115,6 +119,9 @@ func (b *Builder) Build(p *Capture) (ev *protocol.Event, reason delivery.DropRea
 	}
 	ev.Contexts = MergeContexts(b.Static.Contexts, ev.Contexts)
 	p.Scope.Apply(ev, b.Tags, p.Request)
+	if p.ContextName != "" && p.ContextValue != nil && ev.Contexts[p.ContextName] == nil {
+		ev.Contexts[p.ContextName] = p.ContextValue
+	}
 
 	switch {
 	case p.Err != nil:

@@ -33,6 +33,11 @@ func FromSource(p *Capture, src scope.RequestSource) (gone bool) {
 	if t, ok := src.(interface{ SentryTransaction() string }); ok {
 		p.Transaction = t.SentryTransaction()
 	}
+	if x, ok := src.(interface {
+		SentryContext() (string, map[string]any)
+	}); ok {
+		p.ContextName, p.ContextValue = x.SentryContext()
+	}
 	if r, ok := src.(interface{ SentryHTTPRequest() *http.Request }); ok {
 		p.HTTPRequest = r.SentryHTTPRequest()
 	}

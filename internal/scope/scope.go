@@ -185,6 +185,33 @@ func (s *Store) SetExtras(m map[string]any) {
 	})
 }
 
+// SetExtra sets one extra value.
+func (s *Store) SetExtra(key string, value any) {
+	s.update(ownExtra, func(d *Data) {
+		if d.Extra == nil {
+			d.Extra = make(map[string]any)
+		}
+		d.Extra[key] = value
+	})
+}
+
+// SetContext sets one named context to a copy of value; nil removes it.
+func (s *Store) SetContext(name string, value map[string]any) {
+	if value != nil {
+		value = maps.Clone(value)
+	}
+	s.update(ownContexts, func(d *Data) {
+		if value == nil {
+			delete(d.Contexts, name)
+			return
+		}
+		if d.Contexts == nil {
+			d.Contexts = make(map[string]map[string]any)
+		}
+		d.Contexts[name] = value
+	})
+}
+
 // RemoveExtra removes an extra value.
 func (s *Store) RemoveExtra(key string) { s.update(ownExtra, func(d *Data) { delete(d.Extra, key) }) }
 
