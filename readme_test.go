@@ -189,18 +189,35 @@ func withImports(fset *token.FileSet, src string) (string, error) {
 // README.md, each as a package of its own in a module that requires this
 // one through a replace directive. Nothing is skipped: a block that cannot
 // be made into a Go file fails the test.
-func TestREADMEGoBlocks(t *testing.T) {
+func TestREADMEGoBlocks(t *testing.T) { buildDocGoBlocks(t, "README.md", "") }
+
+// TestMigratingGoBlocks does the same for docs/MIGRATING.md, whose blocks
+// starting with "// sentry-go" show the other SDK's code: they are counted
+// and left out, every other block is built.
+func TestMigratingGoBlocks(t *testing.T) {
+	buildDocGoBlocks(t, filepath.Join("docs", "MIGRATING.md"), "// sentry-go")
+}
+
+func buildDocGoBlocks(t *testing.T, name, foreign string) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		goCmd = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
 	root, err := filepath.Abs(".")
 	require.NoError(t, err)
-	readme := filepath.Join(root, "README.md")
+	readme := filepath.Join(root, name)
 	doc, err := os.ReadFile(readme)
 	require.NoError(t, err)
-	blocks := readmeGoBlocks(t, doc)
-	require.NotEmpty(t, blocks, "README.md has no ```go block")
+	var blocks []readmeBlock
+	others := 0
+	for _, b := range readmeGoBlocks(t, doc) {
+		if foreign != "" && strings.HasPrefix(strings.TrimSpace(b.src), foreign) {
+			others++
+			continue
+		}
+		blocks = append(blocks, b)
+	}
+	require.NotEmpty(t, blocks, "%s has no ```go block of raven's", name)
 
 	dir := t.TempDir()
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
@@ -215,23 +232,22 @@ func TestREADMEGoBlocks(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), gosum, 0o644))
 
 	for _, b := range blocks {
-		src, err := readmeProgram(readme, b)
+		src, err := readmeProgram(name, b)
 		require.NoError(t, err)
 		pkg := filepath.Join(dir, fmt.Sprintf("line%04d", b.line))
 		require.NoError(t, os.Mkdir(pkg, 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(pkg, "snippet.go"), []byte(src), 0o644))
 	}
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+	for _, args := range [][]string{{"build", "-o", os.DevNull, "./..."}, {"vet", "./..."}} {
 		cmd := exec.Command(goCmd, args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "go %s of the README's Go blocks:\n%s", strings.Join(args, " "), out)
+		require.NoError(t, err, "go %s of the Go blocks of %s:\n%s", strings.Join(args, " "), name, out)
 	}
-	t.Logf("built %d Go blocks of README.md", len(blocks))
+	t.Logf("built %d Go blocks of %s; %d blocks of sentry-go code left out", len(blocks), name, others)
 }
 
-// TestReadmeProgram pins how README blocks become Go files.
 func TestReadmeProgram(t *testing.T) {
 	tests := []struct {
 		name    string
