@@ -6,6 +6,7 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/ravenkit/raven v0.0.0
 	github.com/ravenkit/raven/integrations/chi v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -10,15 +10,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/ravenkit/raven"
 	ravenchi "github.com/ravenkit/raven/integrations/chi"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 )
 
 var errOutOfStock = errors.New("out of stock")
@@ -42,21 +40,11 @@ func order(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ordered")
 }
 
-func main() {
-	dsn := os.Getenv(raven.EnvDSN)
-	var receiver *raventest.Server
-	if dsn == "" {
-		var err error
-		if receiver, err = raventest.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		defer receiver.Close()
-		dsn = receiver.DSN()
-	}
-	if err := raven.Init(raven.WithDSN(dsn)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+func main() { demo.Main(run) }
+
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	if err := raven.Init(raven.WithDSN(target.DSN)); err != nil {
+		return err
 	}
 
 	r := chi.NewRouter()
@@ -64,30 +52,10 @@ func main() {
 	r.Route("/shop/{shop}", func(r chi.Router) {
 		r.Post("/orders/{sku}", order)
 	})
-	web := httptest.NewServer(r)
-
-	for _, sku := range []string{"book", "gone", "crash"} {
-		req, _ := http.NewRequest(http.MethodPost, web.URL+"/shop/east/orders/"+sku, nil)
-		req.Header.Set("X-User", "user-"+sku)
-		resp, err := web.Client().Do(req)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			continue
-		}
-		resp.Body.Close()
-		fmt.Printf("POST /shop/east/orders/%s -> %d\n", sku, resp.StatusCode)
+	if err := demo.Serve(ctx, out, r, "/shop/east/orders/", "book", "gone", "crash"); err != nil {
+		return err
 	}
-	web.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = raven.Close(ctx)
-	if receiver != nil {
-		for _, ev := range receiver.Events() {
-			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-			fmt.Printf("sent: %s | %s: %s | user %s, sku %s\n", ev.Transaction, exc.Type, exc.Value, ev.User.ID, ev.Tags["sku"])
-		}
-	}
+	return target.Finish(ctx, out, raven.Close, demo.OrderEvent)
 }
 
 // priceCache returns the prices cached for this instance, or nil: the

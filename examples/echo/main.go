@@ -13,14 +13,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ravenkit/raven"
 	ravenecho "github.com/ravenkit/raven/integrations/echo"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 )
 
 var errWarehouseDown = errors.New("warehouse down")
@@ -43,18 +40,8 @@ func order(c echo.Context) error {
 	return c.String(http.StatusOK, "ordered\n")
 }
 
-func run(out io.Writer, getenv func(string) string) error {
-	dsn := getenv(raven.EnvDSN)
-	var receiver *raventest.Server
-	if dsn == "" {
-		var err error
-		if receiver, err = raventest.Start(); err != nil {
-			return err
-		}
-		defer receiver.Close()
-		dsn = receiver.DSN()
-	}
-	client, err := raven.New(raven.WithDSN(dsn))
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	client, err := raven.New(raven.WithDSN(target.DSN))
 	if err != nil {
 		return err
 	}
@@ -63,44 +50,13 @@ func run(out io.Writer, getenv func(string) string) error {
 	e.HideBanner = true
 	e.Use(ravenecho.New(ravenecho.WithClient(client)))
 	e.POST("/orders/:sku", order)
-	web := httptest.NewServer(e)
-	defer web.Close()
-
-	for _, sku := range []string{"book", "down", "bad", "crash"} {
-		req, _ := http.NewRequest(http.MethodPost, web.URL+"/orders/"+sku, nil)
-		req.Header.Set("X-User", "user-"+sku)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		fmt.Fprintf(out, "POST /orders/%s -> %d\n", sku, resp.StatusCode)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := client.Close(ctx); err != nil {
+	if err := demo.Serve(ctx, out, e, "/orders/", "book", "down", "bad", "crash"); err != nil {
 		return err
 	}
-	if receiver == nil {
-		fmt.Fprintln(out, "events sent to", raven.EnvDSN)
-		return nil
-	}
-	fmt.Fprintf(out, "the receiver got %d events:\n", len(receiver.Events()))
-	for _, ev := range receiver.Events() {
-		exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-		fmt.Fprintf(out, "  %s: %s (user %s, sku %s)\n", ev.Transaction, exc.Value, ev.User.ID, ev.Tags["sku"])
-	}
-	return nil
+	return target.Finish(ctx, out, client.Close, demo.OrderEvent)
 }
 
-func main() {
-	if err := run(os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main(run) }
 
 // priceCache returns the prices cached for this instance, or nil: the
 // handler above forgets that.

@@ -6,6 +6,7 @@ require (
 	github.com/ravenkit/raven v0.0.0
 	github.com/ravenkit/raven/integrations/fasthttp v0.0.0
 	github.com/valyala/fasthttp v1.78.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -11,15 +11,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/ravenkit/raven"
 	ravenfasthttp "github.com/ravenkit/raven/integrations/fasthttp"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 	"github.com/valyala/fasthttp"
 )
 
@@ -51,56 +50,29 @@ func order(ctx *fasthttp.RequestCtx) {
 	ctx.SetBodyString("ordered\n")
 }
 
-func main() {
-	dsn := os.Getenv(raven.EnvDSN)
-	var receiver *raventest.Server
-	if dsn == "" {
-		var err error
-		if receiver, err = raventest.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		defer receiver.Close()
-		dsn = receiver.DSN()
-	}
-	if err := raven.Init(raven.WithDSN(dsn)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+func main() { demo.Main(run) }
+
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	if err := raven.Init(raven.WithDSN(target.DSN)); err != nil {
+		return err
 	}
 
 	mw := ravenfasthttp.New(ravenfasthttp.WithTransactionName(route))
 	server := &fasthttp.Server{Handler: mw(order)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
 	go func() { _ = server.Serve(ln) }()
 
 	client := &http.Client{Transport: &http.Transport{}}
-	for _, sku := range []string{"book", "gone", "crash"} {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/orders/"+sku, nil)
-		req.Header.Set("X-User", "user-"+sku)
-		resp, err := client.Do(req)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			continue
-		}
-		resp.Body.Close()
-		fmt.Printf("POST /orders/%s -> %d\n", sku, resp.StatusCode)
-	}
-	client.CloseIdleConnections()
+	err = demo.Orders(ctx, out, client, "http://"+ln.Addr().String(), "/orders/", "book", "gone", "crash")
 	_ = server.Shutdown()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = raven.Close(ctx)
-	if receiver != nil {
-		for _, ev := range receiver.Events() {
-			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-			fmt.Printf("sent: %s | %s: %s | user %s, sku %s\n", ev.Transaction, exc.Type, exc.Value, ev.User.ID, ev.Tags["sku"])
-		}
+	if err != nil {
+		return err
 	}
+
+	return target.Finish(ctx, out, raven.Close, demo.OrderEvent)
 }
 
 // priceCache returns the prices cached for this instance, or nil: the

@@ -6,6 +6,7 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/ravenkit/raven v0.0.0
 	github.com/ravenkit/raven/integrations/fiber v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

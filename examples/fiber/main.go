@@ -11,16 +11,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/ravenkit/raven"
 	ravenfiber "github.com/ravenkit/raven/integrations/fiber"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 )
 
 var errOutOfStock = errors.New("out of stock")
@@ -43,21 +43,11 @@ func order(c *fiber.Ctx) error {
 	return c.SendString("ordered\n")
 }
 
-func main() {
-	dsn := os.Getenv(raven.EnvDSN)
-	var receiver *raventest.Server
-	if dsn == "" {
-		var err error
-		if receiver, err = raventest.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		defer receiver.Close()
-		dsn = receiver.DSN()
-	}
-	if err := raven.Init(raven.WithDSN(dsn)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+func main() { demo.Main(run) }
+
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	if err := raven.Init(raven.WithDSN(target.DSN)); err != nil {
+		return err
 	}
 
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
@@ -65,35 +55,18 @@ func main() {
 	app.Post("/orders/:sku", order)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
 	go func() { _ = app.Listener(ln) }()
 
 	client := &http.Client{Transport: &http.Transport{}}
-	for _, sku := range []string{"book", "gone", "unknown", "crash"} {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/orders/"+sku, nil)
-		req.Header.Set("X-User", "user-"+sku)
-		resp, err := client.Do(req)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			continue
-		}
-		resp.Body.Close()
-		fmt.Printf("POST /orders/%s -> %d\n", sku, resp.StatusCode)
-	}
-	client.CloseIdleConnections()
+	err = demo.Orders(ctx, out, client, "http://"+ln.Addr().String(), "/orders/", "book", "gone", "unknown", "crash")
 	_ = app.ShutdownWithTimeout(5 * time.Second)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = raven.Close(ctx)
-	if receiver != nil {
-		for _, ev := range receiver.Events() {
-			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-			fmt.Printf("sent: %s | %s: %s | user %s, sku %s\n", ev.Transaction, exc.Type, exc.Value, ev.User.ID, ev.Tags["sku"])
-		}
+	if err != nil {
+		return err
 	}
+
+	return target.Finish(ctx, out, raven.Close, demo.OrderEvent)
 }
 
 // priceCache returns the prices cached for this instance, or nil: the

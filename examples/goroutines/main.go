@@ -1,16 +1,18 @@
 // Command goroutines shows how a panic in a worker goroutine is reported
 // instead of crashing the process, with the worker's own scope.
+//
+// It sends to an in-process receiver (or SENTRY_DSN when set), prints what
+// was sent and exits.
 package main
 
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"sync"
-	"time"
 
 	"github.com/ravenkit/raven"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 )
 
 func resize(ctx context.Context, images []string, i int) {
@@ -18,19 +20,14 @@ func resize(ctx context.Context, images []string, i int) {
 	_ = images[i+1][0] // a bug: reads past the end on the last image
 }
 
-func main() {
-	srv, err := raventest.Start()
+func main() { demo.Main(run) }
+
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	client, err := raven.New(raven.WithDSN(target.DSN))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
-	defer srv.Close()
-	client, err := raven.New(raven.WithDSN(srv.DSN()))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx := client.WithScope(context.Background())
+	ctx = client.WithScope(ctx)
 	raven.ScopeFromContext(ctx).SetTag("job", "thumbnails")
 
 	images := []string{"a.png", "b.png", "c.png"}
@@ -44,15 +41,9 @@ func main() {
 	}
 	wg.Wait()
 
-	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := client.Close(fctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for _, ev := range srv.Events() {
-		exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-		fmt.Printf("reported: %s (job=%s image=%s)\n", exc.Value, ev.Tags["job"], ev.Tags["image"])
-	}
-	fmt.Println("the process is still alive")
+	err = target.Finish(ctx, out, client.Close, func(ev *raven.Event) string {
+		return fmt.Sprintf("reported: %s (job=%s image=%s)", demo.Value(ev), ev.Tags["job"], ev.Tags["image"])
+	})
+	fmt.Fprintln(out, "the process is still alive")
+	return err
 }

@@ -13,14 +13,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/ravenkit/raven"
 	ravengrpc "github.com/ravenkit/raven/integrations/grpc"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -70,25 +67,10 @@ func (s *inventory) Watch(req *hv1.HealthCheckRequest, stream hv1.Health_WatchSe
 	return nil
 }
 
-func main() {
-	if err := run(context.Background(), os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main(run) }
 
-func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	dsn := getenv(raven.EnvDSN)
-	var receiver *raventest.Server
-	if dsn == "" {
-		var err error
-		if receiver, err = raventest.Start(); err != nil {
-			return err
-		}
-		defer receiver.Close()
-		dsn = receiver.DSN()
-	}
-	if err := raven.Init(raven.WithDSN(dsn), raven.WithRelease("example-grpc@1.0.0")); err != nil {
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	if err := raven.Init(raven.WithDSN(target.DSN), raven.WithRelease("example-grpc@1.0.0")); err != nil {
 		return err
 	}
 
@@ -142,24 +124,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	_ = conn.Close()
 	srv.Stop()
 	<-served
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := raven.Close(cctx); err != nil {
-		return err
-	}
-	st := raven.CurrentClient().Stats()
-	fmt.Fprintf(out, "%d events captured, %d delivered\n", st.Captured, st.Delivered)
-	if receiver == nil {
-		return nil
-	}
-	var lines []string
-	for _, ev := range receiver.Events() {
-		what := ""
-		if ev.Exception != nil && len(ev.Exception.Values) > 0 {
-			what = ev.Exception.Values[len(ev.Exception.Values)-1].Value
-		} else if ev.Message != nil {
-			what = ev.Message.Formatted
-		}
+	err = target.Finish(ctx, out, raven.Close, func(ev *raven.Event) string {
 		var crumbs []string
 		if ev.Breadcrumbs != nil {
 			for _, b := range ev.Breadcrumbs.Values {
@@ -170,17 +135,17 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 				crumbs = append(crumbs, c)
 			}
 		}
-		line := fmt.Sprintf("- %s %q: %s\n  breadcrumbs: %s\n", ev.Level, ev.Transaction, what, strings.Join(crumbs, ", "))
+		line := fmt.Sprintf("- %s %q: %s\n    breadcrumbs: %s", ev.Level, ev.Transaction, demo.Value(ev), strings.Join(crumbs, ", "))
 		if md, ok := ev.Contexts["grpc"]["metadata"].(map[string]any); ok {
-			line += fmt.Sprintf("  grpc.code=%s sku=%s in caller's trace: %t, x-request-id: %v, authorization sent: %t\n",
+			line += fmt.Sprintf("\n    grpc.code=%s sku=%s in caller's trace: %t, x-request-id: %v, authorization sent: %t",
 				ev.Tags["grpc.code"], ev.Tags["sku"], ev.Contexts["trace"]["trace_id"] == trace,
 				md["x-request-id"], md["authorization"] != nil)
 		}
-		lines = append(lines, line)
-	}
-	slices.Sort(lines) // arrival order varies
-	fmt.Fprint(out, strings.Join(lines, ""))
-	return nil
+		return line
+	})
+	st := raven.CurrentClient().Stats()
+	fmt.Fprintf(out, "%d events captured, %d delivered\n", st.Captured, st.Delivered)
+	return err
 }
 
 // priceCache returns the prices cached for a service, or nil: the handler

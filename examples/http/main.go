@@ -13,13 +13,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"time"
 
 	"github.com/ravenkit/raven"
 	ravenhttp "github.com/ravenkit/raven/integrations/http"
 	ravenhttpclient "github.com/ravenkit/raven/integrations/httpclient"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 )
 
 var errOutOfStock = errors.New("out of stock")
@@ -42,27 +40,12 @@ func order(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ordered")
 }
 
-func main() {
-	dsn := os.Getenv(raven.EnvDSN)
-	if dsn == "" {
-		srv, err := raventest.Start()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		defer srv.Close()
-		dsn = srv.DSN()
-		defer func() { fmt.Printf("the receiver got %d events\n", len(srv.Events())) }()
+func main() { demo.Main(run) }
+
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	if err := raven.Init(raven.WithDSN(target.DSN)); err != nil {
+		return err
 	}
-	if err := raven.Init(raven.WithDSN(dsn)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = raven.Close(ctx)
-	}()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /orders/{sku}", order)
@@ -70,18 +53,11 @@ func main() {
 	defer web.Close()
 
 	client := &http.Client{Transport: ravenhttpclient.New(nil)} // breadcrumbs for outgoing calls
-	for _, sku := range []string{"book", "gone", "crash"} {
-		req, _ := http.NewRequest(http.MethodPost, web.URL+"/orders/"+sku, nil)
-		req.Header.Set("X-User", "user-"+sku)
-		resp, err := client.Do(req)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			continue
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		fmt.Printf("POST /orders/%s -> %d %s", sku, resp.StatusCode, body)
+	if err := demo.Orders(ctx, out, client, web.URL, "/orders/", "book", "gone", "crash"); err != nil {
+		return err
 	}
+
+	return target.Finish(ctx, out, raven.Close, demo.OrderEvent)
 }
 
 // priceCache returns the prices cached for a product, or nil: the caller

@@ -20,23 +20,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"time"
 
 	pkgerrors "github.com/pkg/errors"
 	"github.com/ravenkit/raven"
 	ravenhttp "github.com/ravenkit/raven/integrations/http"
+	"github.com/ravenkit/raven/internal/demo"
 	"github.com/ravenkit/raven/internal/eventprint"
-	"github.com/ravenkit/raven/raventest"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main(run) }
 
 // loadConfig fails the way configuration code does.
 func loadConfig(path string) error {
@@ -53,19 +45,12 @@ func handler(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "unreachable")
 }
 
-func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	dsn := getenv(raven.EnvDSN)
-	var srv *raventest.Server
-	if dsn == "" {
-		var err error
-		if srv, err = raventest.Start(); err != nil {
-			return err
-		}
-		defer srv.Close()
-		dsn = srv.DSN()
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	srv := target.Receiver // nil with SENTRY_DSN set
+	if srv != nil {
 		fmt.Fprintf(out, "No SENTRY_DSN: sending to an in-process receiver at %s\n\n", srv.URL())
 	}
-	client, err := raven.New(raven.WithDSN(dsn), raven.WithRelease("quickstart@1.0.0"),
+	client, err := raven.New(raven.WithDSN(target.DSN), raven.WithRelease("quickstart@1.0.0"),
 		raven.WithEnvironment("development"), raven.WithContextLines(1))
 	if err != nil {
 		return err

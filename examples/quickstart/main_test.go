@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ravenkit/raven/internal/demo"
+	"github.com/ravenkit/raven/internal/demo/demotest"
 	"github.com/ravenkit/raven/internal/schematest"
 	"github.com/ravenkit/raven/raventest"
 	"github.com/stretchr/testify/assert"
@@ -20,18 +22,14 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestEmbeddedReceiver(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, func(string) string { return "" }))
-	s := out.String()
-	assert.Contains(t, s, "3 events captured, 3 received.")
-	assert.Contains(t, s, "*fs.PathError: load config")
-	assert.Contains(t, s, "assignment to entry in nil map")
-	assert.Contains(t, s, `> cache[r.URL.Path] = "x"`, "the panic's context line is printed")
-	assert.Contains(t, s, "at loadConfig (github.com/ravenkit/raven/examples/quickstart/main.go:")
-	assert.Contains(t, s, `request: GET http://127.0.0.1:`)
-	assert.Contains(t, s, `(transaction "GET /orders/{id}")`)
+	demotest.Check(t, run,
+		"3 events captured, 3 received.",
+		"*fs.PathError: load config",
+		"assignment to entry in nil map",
+		`> cache[r.URL.Path] = "x"`, // the panic's context line
+		"at loadConfig (github.com/ravenkit/raven/examples/quickstart/main.go:",
+		`request: GET http://127.0.0.1:`,
+		`(transaction "GET /orders/{id}")`)
 }
 
 func TestWithSentryDSN(t *testing.T) {
@@ -39,12 +37,15 @@ func TestWithSentryDSN(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, &out, func(k string) string {
+	target, err := demo.Start(func(k string) string {
 		if k == "SENTRY_DSN" {
 			return srv.DSN()
 		}
 		return ""
-	}))
+	})
+	require.NoError(t, err)
+	require.Nil(t, target.Receiver, "SENTRY_DSN names the server")
+	require.NoError(t, run(ctx, &out, target))
 	evs, err := srv.WaitForEvents(ctx, 3)
 	require.NoError(t, err)
 	assert.Len(t, evs, 3)

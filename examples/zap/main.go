@@ -11,40 +11,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"time"
 
 	"github.com/ravenkit/raven"
 	ravenhttp "github.com/ravenkit/raven/integrations/http"
 	ravenzap "github.com/ravenkit/raven/integrations/zap"
-	"github.com/ravenkit/raven/raventest"
+	"github.com/ravenkit/raven/internal/demo"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
 var errOutOfStock = errors.New("out of stock")
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	dsn := os.Getenv(raven.EnvDSN)
-	var srv *raventest.Server
-	if dsn == "" {
-		var err error
-		if srv, err = raventest.Start(); err != nil {
-			return err
-		}
-		defer srv.Close()
-		dsn = srv.DSN()
-	}
-	if err := raven.Init(raven.WithDSN(dsn)); err != nil {
+func run(ctx context.Context, out io.Writer, target *demo.Target) error {
+	if err := raven.Init(raven.WithDSN(target.DSN)); err != nil {
 		return err
 	}
 
@@ -65,32 +47,10 @@ func run() error {
 		log.Info("ordered", zap.Int("qty", 1))
 		fmt.Fprintln(w, "ordered")
 	})
-	web := httptest.NewServer(ravenhttp.Handler(mux))
-	defer web.Close()
-	for _, sku := range []string{"book", "pen", "gone"} {
-		resp, err := http.Post(web.URL+"/orders/"+sku, "text/plain", nil)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		fmt.Printf("POST /orders/%s: %s\n", sku, resp.Status)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := raven.Close(ctx); err != nil {
+	if err := demo.Serve(ctx, out, ravenhttp.Handler(mux), "/orders/", "book", "pen", "gone"); err != nil {
 		return err
 	}
-	if srv != nil {
-		for _, ev := range srv.Events() {
-			exc := ev.Exception.Values[len(ev.Exception.Values)-1]
-			fmt.Printf("event %q (%s), tag sku=%s, extra log.message=%v\n",
-				exc.Value, ev.Level, ev.Tags["sku"], ev.Extra["log.message"])
-			for _, b := range ev.Breadcrumbs.Values {
-				fmt.Printf("  breadcrumb %s: %s %v\n", b.Level, b.Message, b.Data)
-			}
-			fmt.Println("  (the other requests' breadcrumbs stayed on their own scopes)")
-		}
-	}
-	return nil
+	return target.Finish(ctx, out, raven.Close, demo.LogEvent)
 }
+
+func main() { demo.Main(run) }

@@ -9,20 +9,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	ravengo "github.com/getsentry/raven-go"
 	"github.com/getsentry/sentry-go"
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/benchmarks/internal/report"
 	"github.com/ravenkit/raven/benchmarks/internal/sink"
 )
 
@@ -95,8 +92,8 @@ func Run(cfg Config) ([]Result, error) {
 		r.ClientReports = srv.Reported()
 		r.Reported = max(r.CountedLocally, r.ClientReports)
 		r.Silent = r.Captured - r.Delivered - r.Reported
-		if srv.Rejected() > 0 {
-			r.Note = fmt.Sprintf("server rejected %d requests: %v", srv.Rejected(), srv.Err())
+		if note := report.ServerNote(srv); note != "" {
+			r.Note = note
 		}
 		out = append(out, r)
 	}
@@ -186,23 +183,19 @@ func runRavenGo(cfg Config, srv *sink.Server) (Result, error) {
 
 // Print writes the results as a table.
 func Print(w io.Writer, cfg Config, results []Result) {
-	fmt.Fprintf(w, "burst: %d captures per SDK, server latency %s, flush bounded by %s\n", cfg.N, cfg.Latency, cfg.Timeout)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "SDK\tcaptured\tdelivered\tdropped-reported\tdropped-silently\tcapture time\tflush time\t")
+	t := report.Table{
+		Title:  fmt.Sprintf("burst: %d captures per SDK, server latency %s, flush bounded by %s", cfg.N, cfg.Latency, cfg.Timeout),
+		Header: "SDK\tcaptured\tdelivered\tdropped-reported\tdropped-silently\tcapture time\tflush time\t",
+	}
 	for _, r := range results {
 		flush := r.FlushTime.Round(time.Millisecond).String()
 		if !r.FlushCompleted {
 			flush += " (timed out)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", r.SDK, r.Captured, r.Delivered, r.Reported, r.Silent,
-			r.CaptureTime.Round(time.Microsecond), flush)
+		t.Add(r.SDK, r.Note, fmt.Sprintf("%s\t%d\t%d\t%d\t%d\t%s\t%s\t", r.SDK, r.Captured, r.Delivered, r.Reported, r.Silent,
+			r.CaptureTime.Round(time.Microsecond), flush))
 	}
-	tw.Flush()
-	for _, r := range results {
-		if r.Note != "" {
-			fmt.Fprintf(w, "%s: %s\n", r.SDK, r.Note)
-		}
-	}
+	t.Write(w)
 }
 
 func main() {
@@ -211,24 +204,5 @@ func main() {
 	flag.DurationVar(&cfg.Latency, "latency", 20*time.Millisecond, "server latency per request")
 	flag.DurationVar(&cfg.Timeout, "timeout", time.Minute, "bound on the flush after the burst")
 	flag.IntVar(&cfg.Senders, "raven-senders", 0, "raven's WithSenders (0: its default)")
-	sdks := flag.String("sdks", strings.Join(SDKs, ","), "comma-separated SDKs to run")
-	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
-	flag.Parse()
-	cfg.SDKs = strings.Split(*sdks, ",")
-	results, err := Run(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	Print(os.Stdout, cfg, results)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(struct {
-			Config  Config   `json:"config"`
-			Results []Result `json:"results"`
-		}{cfg, results}, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	}
+	report.Main(&cfg, &cfg.SDKs, SDKs, Run, Print)
 }

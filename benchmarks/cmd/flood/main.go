@@ -14,20 +14,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/getsentry/sentry-go"
 	"github.com/ravenkit/raven"
+	"github.com/ravenkit/raven/benchmarks/internal/report"
 	"github.com/ravenkit/raven/benchmarks/internal/sink"
 )
 
@@ -200,8 +197,8 @@ func Run(cfg Config) ([]Result, error) {
 		if rate > 0 {
 			r.Share = r.FloodPerSec / rate
 		}
-		if srv.Rejected() > 0 {
-			r.Note = fmt.Sprintf("server rejected %d requests: %v", srv.Rejected(), srv.Err())
+		if note := report.ServerNote(srv); note != "" {
+			r.Note = note
 		}
 		out = append(out, r)
 	}
@@ -210,43 +207,20 @@ func Run(cfg Config) ([]Result, error) {
 
 // Print writes the results as a table.
 func Print(w io.Writer, cfg Config, results []Result) {
-	fmt.Fprintf(w, "flood: %d goroutines capturing nonstop for %s; a quiet call site every 50 ms\n", cfg.Goroutines, cfg.Duration)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "SDK\tpaced events/s\tflood captured\tdelivered/s in flood\tshare of paced\tquiet captured\tquiet delivered\t")
-	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%.0f\t%.0f%%\t%d\t%d\t\n", r.SDK, r.PacedPerSec, r.FloodCaptured, r.FloodPerSec,
-			100*r.Share, r.QuietCaptured, r.QuietArrived)
+	t := report.Table{
+		Title:  fmt.Sprintf("flood: %d goroutines capturing nonstop for %s; a quiet call site every 50 ms", cfg.Goroutines, cfg.Duration),
+		Header: "SDK\tpaced events/s\tflood captured\tdelivered/s in flood\tshare of paced\tquiet captured\tquiet delivered\t",
 	}
-	tw.Flush()
 	for _, r := range results {
-		if r.Note != "" {
-			fmt.Fprintf(w, "%s: %s\n", r.SDK, r.Note)
-		}
+		t.Add(r.SDK, r.Note, fmt.Sprintf("%s\t%.0f\t%d\t%.0f\t%.0f%%\t%d\t%d\t", r.SDK, r.PacedPerSec, r.FloodCaptured, r.FloodPerSec,
+			100*r.Share, r.QuietCaptured, r.QuietArrived))
 	}
+	t.Write(w)
 }
 
 func main() {
 	cfg := Config{}
 	flag.DurationVar(&cfg.Duration, "duration", 3*time.Second, "length of the paced phase and of the flood")
 	flag.IntVar(&cfg.Goroutines, "goroutines", 4, "goroutines capturing nonstop in the flood")
-	sdks := flag.String("sdks", strings.Join(SDKs, ","), "comma-separated SDKs to run")
-	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
-	flag.Parse()
-	cfg.SDKs = strings.Split(*sdks, ",")
-	results, err := Run(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	Print(os.Stdout, cfg, results)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(struct {
-			Config  Config   `json:"config"`
-			Results []Result `json:"results"`
-		}{cfg, results}, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	}
+	report.Main(&cfg, &cfg.SDKs, SDKs, Run, Print)
 }
