@@ -11,6 +11,7 @@ import (
 	"github.com/ravenkit/raven/internal/builder"
 	"github.com/ravenkit/raven/internal/httpsend"
 	"github.com/ravenkit/raven/internal/ratelimit"
+	"github.com/ravenkit/raven/internal/telemetry"
 
 	"github.com/ravenkit/raven/internal/delivery"
 	"github.com/ravenkit/raven/internal/pipeline"
@@ -229,9 +230,9 @@ func (c *Client) Close(ctx context.Context) error {
 	serr := c.pipe.Close(stopCtx, func(class int, p *pending, inFlight bool) {
 		if class != classError { // items of other kinds are not stored
 			if inFlight {
-				c.abandonItem(p, DropClosed)
+				c.abandonItem(p, telemetry.Kind(class), DropClosed)
 			} else {
-				c.abandonItem(p, DropNetworkError)
+				c.abandonItem(p, telemetry.Kind(class), DropNetworkError)
 				releasePending(p)
 			}
 			return

@@ -16,9 +16,8 @@ import (
 type pending struct {
 	builder.Capture
 	pcsBuf [stack.InitialPCs]uintptr
-	// kind and item: an encoded item of a kind other than events
-	// (telemetry.go).
-	kind telemetry.Kind
+	// item: an encoded item of a kind other than events (telemetry.go);
+	// its kind is the pipeline class it is queued in.
 	item telemetry.Item
 	// site is 1 + the flood-control slot the capture holds, 0 for none.
 	site int

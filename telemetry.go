@@ -62,7 +62,7 @@ func (c *Client) enqueueItem(k telemetry.Kind, it telemetry.Item) bool {
 		return false
 	}
 	p := pendingPool.Get().(*pending)
-	*p = pending{item: it, kind: k}
+	*p = pending{item: it}
 	switch c.pipe.Enqueue(int(k), p, pendingBaseBytes+len(it.Payload)) {
 	case pipeline.Full:
 		releasePending(p)
@@ -112,9 +112,9 @@ func (c *Client) sendItems(ctx context.Context, k telemetry.Kind, batch []*pendi
 }
 
 // abandonItem counts an item Close found still queued or in flight.
-func (c *Client) abandonItem(p *pending, reason DropReason) {
+func (c *Client) abandonItem(p *pending, k telemetry.Kind, reason DropReason) {
 	if p.settle() {
-		c.recordDrop(Drop{Reason: reason, Category: telemetry.Specs[p.kind].Category, Count: 1,
+		c.recordDrop(Drop{Reason: reason, Category: telemetry.Specs[k].Category, Count: 1,
 			Err: errors.New("client closed before delivery")}, reason == DropClosed)
 	}
 }

@@ -20,8 +20,11 @@ import (
 const DefaultMaxFrames = 256
 
 // InitialPCs is the size of the buffer a capture records its stack into
-// without allocating; deeper stacks take a larger slice.
-const InitialPCs = 64
+// without allocating; deeper stacks take a larger slice. 48 frames hold the
+// stacks of handlers under net/http, gRPC and the logging libraries, and
+// keep the pooled capture record in the size class it had before the
+// fields of other telemetry kinds joined it.
+const InitialPCs = 48
 
 // maxPCs bounds a stack in memory, even a runaway recursion's.
 const maxPCs = 1 << 16
