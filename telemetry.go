@@ -52,11 +52,15 @@ func WithQueueLimit(category string, items, bytes int) Option {
 // a category the server rate-limits are dropped here, before they cost
 // a queue slot (develop.sentry.dev/sdk/expected-features/rate-limiting/).
 func (c *Client) enqueueItem(k telemetry.Kind, it telemetry.Item) bool {
-	if c == nil || c.pipe == nil || k == telemetry.Error || c.closed.Load() {
+	if c == nil || c.pipe == nil || k <= telemetry.Error || k >= telemetry.NumKinds {
 		return false
 	}
 	cat := telemetry.Specs[k].Category
 	c.counters.Captured(k)
+	if c.closed.Load() {
+		c.recordDrop(Drop{Reason: DropClosed, Category: cat, Count: 1}, true)
+		return false
+	}
 	if c.rateLimited(cat) {
 		c.recordDrop(Drop{Reason: DropRateLimit, Category: cat, Count: 1}, false)
 		return false
