@@ -51,6 +51,7 @@ func ExampleScope_AddEventProcessor() {
 	})
 	client.CaptureExceptionContext(ctx, fmt.Errorf("export: %w", context.Canceled))
 	client.CaptureExceptionContext(ctx, errors.New("bucket not found"))
+	_ = client.Flush(context.Background()) // so that the events print in order
 	scope.RemoveExtra("attempt")
 	client.CaptureException(errors.New("outside the job"))
 	_ = client.Close(context.Background())
