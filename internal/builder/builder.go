@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ravenkit/raven/internal/delivery"
@@ -76,8 +77,10 @@ type Builder struct {
 	Processors                 []func(*protocol.Event) *protocol.Event
 	BeforeSend                 func(*protocol.Event, *scope.Hint) *protocol.Event
 	Logger                     *slog.Logger
-	// fixedTags remembers the tag keys already logged as fixed.
-	fixedTags sync.Map
+	// fixedTags remembers the tag keys already logged as fixed, up to
+	// maxLoggedTags of them (fixedCount).
+	fixedTags  sync.Map
+	fixedCount atomic.Int32
 }
 
 // Build turns a capture into an event; a nil event comes with the reason

@@ -46,15 +46,11 @@ func (b *Builder) logFixedTag(k, ck string) {
 	if b.Logger == nil {
 		return
 	}
-	if _, seen := b.fixedTags.Load(k); seen {
-		return
-	}
-	n := 0
-	b.fixedTags.Range(func(any, any) bool { n++; return n < maxLoggedTags })
-	if n >= maxLoggedTags {
+	if _, seen := b.fixedTags.Load(k); seen || b.fixedCount.Load() >= maxLoggedTags {
 		return
 	}
 	if _, seen := b.fixedTags.LoadOrStore(k, struct{}{}); !seen {
+		b.fixedCount.Add(1)
 		b.Logger.Warn("raven: tag key has characters the server refuses; sent fixed", slog.String("key", protocol.Clamp(k, 256)), slog.String("sent_as", ck))
 	}
 }

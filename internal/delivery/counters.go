@@ -171,13 +171,7 @@ func (c *Counters) Snapshot(senders int) Stats {
 	s := Stats{Dropped: make(map[DropReason]uint64, ReasonCount), SetAside: map[SetAsideReason]uint64{}, Senders: senders}
 	s.TakenOver = c.takenOver.Load()
 	s.Delivered = c.delivered.Load()
-	var dropped uint64
-	for i, r := range Reasons {
-		if n := c.dropped[i].Load(); n > 0 {
-			s.Dropped[r] = n
-			dropped += n
-		}
-	}
+	dropped := loadDrops(&c.dropped, s.Dropped)
 	s.Stored = int(max(c.stored.Load(), 0))
 	s.Restored = c.restored.Load()
 	s.Captured = c.captured.Load()
@@ -194,13 +188,7 @@ func (c *Counters) Snapshot(senders int) Stats {
 	for k := telemetry.Error + 1; k < telemetry.NumKinds; k++ {
 		kc := &c.kinds[k]
 		cs := CategoryStats{Delivered: kc.delivered.Load(), Dropped: map[DropReason]uint64{}}
-		out := cs.Delivered
-		for i, r := range Reasons {
-			if n := kc.dropped[i].Load(); n > 0 {
-				cs.Dropped[r] = n
-				out += n
-			}
-		}
+		out := cs.Delivered + loadDrops(&kc.dropped, cs.Dropped)
 		if cs.Captured = kc.captured.Load(); cs.Captured > 0 {
 			cs.Pending = int(cs.Captured - min(out, cs.Captured))
 			if s.Categories == nil {
@@ -210,4 +198,17 @@ func (c *Counters) Snapshot(senders int) Stats {
 		}
 	}
 	return s
+}
+
+// loadDrops reads the non-zero counts of a into m, by reason, and returns
+// their sum.
+func loadDrops(a *[ReasonCount]atomic.Uint64, m map[DropReason]uint64) uint64 {
+	var sum uint64
+	for i, r := range Reasons {
+		if n := a[i].Load(); n > 0 {
+			m[r] = n
+			sum += n
+		}
+	}
+	return sum
 }
