@@ -200,16 +200,19 @@ func (s *Store) SetContext(name string, value map[string]any) {
 	if value != nil {
 		value = maps.Clone(value)
 	}
-	s.update(ownContexts, func(d *Data) {
-		if value == nil {
-			delete(d.Contexts, name)
-			return
-		}
-		if d.Contexts == nil {
-			d.Contexts = make(map[string]map[string]any)
-		}
-		d.Contexts[name] = value
-	})
+	s.update(ownContexts, func(d *Data) { d.setContext(name, value) })
+}
+
+// setContext puts value (already a copy) under name; nil removes it.
+func (d *Data) setContext(name string, value map[string]any) {
+	if value == nil {
+		delete(d.Contexts, name)
+		return
+	}
+	if d.Contexts == nil {
+		d.Contexts = make(map[string]map[string]any)
+	}
+	d.Contexts[name] = value
 }
 
 // RemoveExtra removes an extra value.
@@ -220,14 +223,7 @@ func (s *Store) RemoveExtra(key string) { s.update(ownExtra, func(d *Data) { del
 func (s *Store) SetContexts(m map[string]map[string]any) {
 	s.update(ownContexts, func(d *Data) {
 		for name, v := range m {
-			if v == nil {
-				delete(d.Contexts, name)
-				continue
-			}
-			if d.Contexts == nil {
-				d.Contexts = make(map[string]map[string]any, len(m))
-			}
-			d.Contexts[name] = maps.Clone(v)
+			d.setContext(name, maps.Clone(v)) // a nil v stays nil
 		}
 	})
 }
@@ -239,7 +235,7 @@ func (s *Store) Set(f func(d *Data)) { s.update(0, f) }
 
 // RemoveContext removes a named context.
 func (s *Store) RemoveContext(name string) {
-	s.update(ownContexts, func(d *Data) { delete(d.Contexts, name) })
+	s.update(ownContexts, func(d *Data) { d.setContext(name, nil) })
 }
 
 // AddProcessor appends f to the scope's event processors.
